@@ -1,0 +1,123 @@
+import type { CoreEvent, PconvEvent } from '../protocol/events.js';
+
+type Stamped<E> = E extends PconvEvent ? Omit<E, 'v' | 'time'> : never;
+
+/**
+ * Where a command's output goes. With --json, stdout carries only newline-delimited events
+ * (PconvEventSchema); without it, stdout carries the command's result for people and pipes.
+ * Logs and progress always go to stderr, so they never mix with data.
+ */
+export class Output {
+  readonly json: boolean;
+  private readonly stdout: NodeJS.WritableStream;
+  private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  private progressLine = '';
+  private lastProgress = { time: 0, done: 0, stage: '' };
+  private stageStart = new Map<string, { time: number; done: number }>();
+
+  constructor(options: { json: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }) {
+    this.json = options.json;
+    this.stdout = options.stdout ?? process.stdout;
+    this.stderr = options.stderr ?? process.stderr;
+  }
+
+  /** Emits a protocol event (JSON mode) and its human form on stderr. */
+  event(event: Stamped<PconvEvent>): void {
+    if (event.type === 'progress') {
+      this.progress(event);
+      return;
+    }
+    if (this.json) this.writeJson(event);
+    this.human(event);
+  }
+
+  /** The core's events, as the CLI shows them. */
+  readonly onCoreEvent = (event: CoreEvent): void => this.event(event);
+
+  /** The command's result for people (human mode only; JSON mode sends a result event instead). */
+  print(text: string): void {
+    if (!this.json) this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** A line of information on stderr. */
+  info(message: string): void {
+    this.event({ type: 'log', level: 'info', message });
+  }
+
+  warn(message: string): void {
+    this.event({ type: 'log', level: 'warn', message });
+  }
+
+  private writeJson(event: Stamped<PconvEvent>): void {
+    this.stdout.write(`${JSON.stringify({ v: 1, time: new Date().toISOString(), ...event })}\n`);
+  }
+
+  private progress(event: Extract<Stamped<PconvEvent>, { type: 'progress' }>): void {
+    const now = Date.now();
+    const start = this.stageStart.get(event.stage) ?? { time: now, done: event.done };
+    if (!this.stageStart.has(event.stage)) this.stageStart.set(event.stage, start);
+    const final = event.done >= event.total;
+    // Throttle: at most ~10 updates a second on a terminal, one every 5 s in logs; always the last.
+    const interval = this.stderr.isTTY ? 100 : 5000;
+    if (!final && event.stage === this.lastProgress.stage && now - this.lastProgress.time < interval) return;
+    this.lastProgress = { time: now, done: event.done, stage: event.stage };
+    const elapsed = (now - start.time) / 1000;
+    const rate = elapsed > 0 ? (event.done - start.done) / elapsed : undefined;
+    const eta = rate && rate > 0 ? (event.total - event.done) / rate : undefined;
+    if (this.json)
+      this.writeJson({ ...event, ...(rate === undefined ? {} : { ratePerSecond: round(rate) }), ...(eta === undefined ? {} : { etaSeconds: round(eta) }) });
+    const width = 24;
+    const filled = event.total > 0 ? Math.round((width * event.done) / event.total) : width;
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    const line = `${event.stage} ${bar} ${event.done}/${event.total} ${event.unit}${rate ? `  ${formatRate(rate)} ${event.unit}/s` : ''}${eta !== undefined && !final ? `  ETA ${formatDuration(eta)}` : ''}`;
+    if (this.stderr.isTTY) {
+      this.stderr.write(`\r${line}${' '.repeat(Math.max(0, this.progressLine.length - line.length))}`);
+      this.progressLine = line;
+      if (final) this.endProgressLine();
+    } else {
+      this.stderr.write(`${line}\n`);
+    }
+  }
+
+  private endProgressLine(): void {
+    if (this.progressLine) {
+      this.stderr.write('\n');
+      this.progressLine = '';
+    }
+  }
+
+  private human(event: Stamped<PconvEvent>): void {
+    const line = humanLine(event);
+    if (line === undefined) return;
+    this.endProgressLine();
+    this.stderr.write(`${line}\n`);
+  }
+}
+
+function humanLine(event: Stamped<PconvEvent>): string | undefined {
+  switch (event.type) {
+    case 'stage':
+      return `${event.stage}: ${event.status}${event.message ? ` - ${event.message}` : ''}`;
+    case 'log':
+      return event.level === 'warn' ? `warning: ${event.message}` : event.message;
+    case 'error':
+      return [`error: ${event.message}`, ...event.details.map((d) => `  ${d}`), ...(event.hint ? [`hint: ${event.hint}`] : [])].join('\n');
+    default:
+      return undefined;
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function formatRate(rate: number): string {
+  return rate >= 100 ? rate.toFixed(0) : rate.toFixed(1);
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(0)}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

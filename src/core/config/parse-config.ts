@@ -1,0 +1,96 @@
+import { isAbsolute, resolve } from 'node:path';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigProblem, formatKeyPath } from './config-error.js';
+import { type ExperimentConfig, ExperimentConfigSchema, PATH_KEYS } from './schema.js';
+
+/**
+ * Parses and validates the text of an experiment config. `file` names the file in messages and
+ * its folder anchors relative paths. The result is the resolved config: defaults filled in and
+ * every path absolute. Throws ConfigError listing every problem with its line and column.
+ */
+export function parseConfig(text: string, file: string, baseDir: string): ExperimentConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((error) => {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        return { path: '', message: `YAML syntax error: ${firstLine(error.message)}`, line, column: col };
+      }),
+      'Fix the YAML syntax at the line and column shown (indentation, a missing colon or quote).',
+    );
+  }
+  if (!isMap(doc.contents)) {
+    throw new ConfigError(file, [{ path: '', message: 'the file must hold a YAML mapping of keys (name, data, masks, ...)', line: 1, column: 1 }]);
+  }
+  const result = ExperimentConfigSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    const problems = result.error.issues.flatMap((issue) => problemsOf(issue, doc, lineCounter));
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(file, problems);
+  }
+  return resolvePaths(result.data, baseDir);
+}
+
+function problemsOf(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      return { path: formatKeyPath(path), message: 'unknown key (check its spelling and section)', ...position(doc, lineCounter, path, true) };
+    });
+  }
+  return [{ path: formatKeyPath(issue.path), message: messageOf(issue), ...position(doc, lineCounter, issue.path, false) }];
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return 'required key is missing';
+  return issue.message;
+}
+
+/** Line and column of the key at `path`, or of its nearest ancestor present in the file. */
+function position(
+  doc: ReturnType<typeof parseDocument>,
+  lineCounter: LineCounter,
+  path: readonly PropertyKey[],
+  atKey: boolean,
+): { line?: number; column?: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const keys = path.slice(0, depth).map((k) => (typeof k === 'symbol' ? String(k) : k));
+    const parentPath = keys.slice(0, -1);
+    const last = keys[keys.length - 1];
+    const parent = depth === 0 ? doc.contents : doc.getIn(parentPath, true);
+    let offset: number | undefined;
+    if (depth > 0 && isMap(parent)) {
+      const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === last);
+      const keyNode = pair?.key as { range?: [number, number, number] } | undefined;
+      const valueNode = pair?.value as { range?: [number, number, number] } | undefined;
+      offset = (atKey || depth < path.length ? keyNode?.range?.[0] : (valueNode?.range?.[0] ?? keyNode?.range?.[0])) ?? undefined;
+    } else {
+      const node = depth === 0 ? doc.contents : doc.getIn(keys, true);
+      offset = (node as { range?: [number, number, number] } | null)?.range?.[0];
+    }
+    if (offset !== undefined) {
+      const { line, col } = lineCounter.linePos(offset);
+      return { line, column: col };
+    }
+  }
+  return {};
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConfig {
+  const copy = structuredClone(config) as Record<string, unknown>;
+  for (const keyPath of PATH_KEYS) {
+    let holder: Record<string, unknown> | undefined = copy;
+    for (const key of keyPath.slice(0, -1)) holder = holder?.[key] as Record<string, unknown> | undefined;
+    const last = keyPath[keyPath.length - 1] as string;
+    const value = holder?.[last];
+    if (holder && typeof value === 'string' && !isAbsolute(value)) holder[last] = resolve(baseDir, value);
+  }
+  return copy as ExperimentConfig;
+}

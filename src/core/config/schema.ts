@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { type Bin, binProblems, binsFromEdges, PAPER_BIN_EDGES } from '../masks/bins.js';
+import { STROKE_PRESETS } from '../masks/strokes-source.js';
+
+/**
+ * The experiment config: one YAML file per experiment. Every object is strict (an unknown key is an
+ * error, never silently ignored), every default is the paper's choice unless said otherwise, and
+ * each section belongs to one stage so later stages can add sections without touching the others.
+ * Keys marked "path" are resolved against the config file's folder (see PATH_KEYS).
+ */
+
+const positiveInt = () => z.int().min(1);
+const nonNegative = () => z.number().min(0);
+
+const BinPairSchema = z
+  .tuple([z.number(), z.number()])
+  .describe('A hole-ratio bin as [lo, hi], fractions of the image; open or closed ends follow masks.binRule.');
+
+const PconvKerasGeneratorSchema = z
+  .strictObject({
+    kind: z.literal('pconv-keras'),
+    sizeFactor: z.number().gt(0).max(0.5).default(0.03).describe('size = floor((W+H) * sizeFactor) caps line thickness and circle radius (PConv-Keras: 0.03).'),
+    minThickness: positiveInt().default(3).describe('Smallest line thickness and circle radius in px (PConv-Keras: 3).'),
+    lines: z.boolean().default(true).describe('Draw lines.'),
+    circles: z.boolean().default(true).describe('Draw filled circles.'),
+    ellipses: z.boolean().default(true).describe('Draw ellipse outlines.'),
+  })
+  .describe("PConv-Keras' recipe: lines, filled circles and ellipse outlines (REFERENCE.md section 7).");
+
+const StrokesGeneratorSchema = z
+  .strictObject({
+    kind: z.literal('strokes'),
+    preset: z.enum(['thin', 'medium', 'thick']).default('medium').describe("LaMa's preset; the keys below override it."),
+    maxVertices: positiveInt().optional().describe('Segments per stroke, at most.'),
+    maxAngle: positiveInt().optional().describe('Turning angle per segment: 0.01 + randint(0, maxAngle-1) radians.'),
+    maxLength: positiveInt().optional().describe('Segment length at 512 px: 10 + randint(0, maxLength-1).'),
+    maxWidth: positiveInt().optional().describe('Brush width at 512 px: 5 + randint(0, maxWidth-1).'),
+    boxProbability: z.number().min(0).max(1).optional().describe('Chance that a drawn group is a box.'),
+    boxMinSize: positiveInt().optional().describe('Box side at 512 px, at least.'),
+    boxMaxSize: positiveInt().optional().describe('Box side at 512 px, at most.'),
+    boxMargin: z.int().min(0).optional().describe('Distance of boxes from the edge at 512 px.'),
+  })
+  .describe("LaMa's brush strokes (thin, medium, thick presets), sizes scaled from 512 px to the image size.");
+
+export const MaskGeneratorSchema = z.discriminatedUnion('kind', [PconvKerasGeneratorSchema, StrokesGeneratorSchema]);
+
+const BorderSchema = z.strictObject({
+  margin: positiveInt().default(8).describe('A mask is "no-border" when no hole pixel lies within this many px of the image edge; stated in every report.'),
+  subsets: z
+    .array(z.enum(['no-border', 'border']))
+    .min(1)
+    .default(['no-border', 'border'])
+    .describe('Which border subsets to generate for every bin (the paper reports both).'),
+});
+
+const MasksSchema = z.strictObject({
+  bins: z
+    .array(BinPairSchema)
+    .min(1)
+    .superRefine((pairs, ctx) => {
+      const bins: Bin[] = pairs.map(([lo, hi]) => ({ lo, hi }));
+      for (const problem of binProblems(bins)) ctx.addIssue({ code: 'custom', path: [problem.index], message: problem.message });
+    })
+    .default(binsFromEdges(PAPER_BIN_EDGES).map((b): [number, number] => [b.lo, b.hi]))
+    .describe("Hole-ratio bins, increasing and not overlapping. Default: the paper's six bins from 0.01 to 0.6."),
+  binRule: z.enum(['(lo,hi]', '[lo,hi)']).default('(lo,hi]').describe('Which end of a bin is closed: the paper uses (lo,hi], LaMa [lo,hi).'),
+  border: BorderSchema.prefault({}),
+  perBin: positiveInt().default(100).describe('Test masks per bin and border subset.'),
+  generator: MaskGeneratorSchema.prefault({ kind: 'pconv-keras' }),
+  maxShapes: positiveInt().default(5000).describe('Shape groups drawn per attempt at a mask, at most.'),
+  maxAttempts: positiveInt().default(20).describe('Attempts per mask before its bin is declared unreachable.'),
+});
+
+const DataSchema = z.strictObject({
+  root: z.string().min(1).describe('path: folder that holds the images.'),
+  include: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['**/*.{jpg,jpeg,png,webp,tif,tiff}'])
+    .describe('fast-glob patterns, relative to data.root, of the images to use.'),
+  exclude: z.array(z.string().min(1)).default([]).describe('fast-glob patterns to leave out.'),
+  imageSize: z.int().min(8).max(4096).describe('Side in px of the square crops that models see; masks are generated at this size.'),
+  testFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of the images held out as the test split.'),
+  validationFraction: z.number().min(0).lt(1).default(0.05).describe('Share of the images held out for validation during training.'),
+});
+
+const ModelSchema = z.strictObject({
+  levels: z.int().min(2).max(8).default(8).describe('Encoder depth: 8 at 512 px, 7 at 256 (the paper, mmagic).'),
+  baseChannels: positiveInt().default(64).describe('Channels of the first encoder layer (paper: 64); doubles per level up to maxChannels.'),
+  maxChannels: positiveInt().default(512).describe('Channel cap of the deeper layers (paper: 512).'),
+  head: z.enum(['none', 'sigmoid']).default('none').describe('Output head: none (paper) or a 1x1 convolution + sigmoid (PConv-Keras).'),
+  baselineFill: z.enum(['mean-pixel', 'grey']).default('mean-pixel').describe('What the ordinary-convolution baseline sees in holes.'),
+});
+
+const VggSchema = z.strictObject({
+  weights: z.string().min(1).describe('path: VGG16 weights file (Keras notop .h5 or a TensorFlow.js model.json).'),
+  preprocessing: z
+    .enum(['caffe', 'torch'])
+    .default('caffe')
+    .describe('caffe: Keras imagenet weights (BGR, 0..255 minus the mean pixel); torch: PyTorch-ported weights (normalised RGB).'),
+});
+
+const LossSchema = z
+  .strictObject({
+    valid: nonNegative().default(1).describe('Weight of the L1 loss on known pixels (eq. 7: 1).'),
+    hole: nonNegative().default(6).describe('Weight of the L1 loss in holes (eq. 7: 6).'),
+    perceptual: nonNegative().default(0.05).describe('Weight of the VGG16 perceptual loss (eq. 7: 0.05).'),
+    style: nonNegative().default(120).describe('Weight of the style losses on output and composite (eq. 7: 120).'),
+    tv: nonNegative().default(0.1).describe('Weight of the total variation loss (eq. 7: 0.1).'),
+    vgg: VggSchema.optional().describe('VGG16 weights for the perceptual and style terms; required when either weight is above 0.'),
+  })
+  .superRefine((loss, ctx) => {
+    if ((loss.perceptual > 0 || loss.style > 0) && !loss.vgg) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vgg'],
+        message: 'loss.perceptual and loss.style need VGG16 weights: set loss.vgg.weights to a file, or set both weights to 0',
+      });
+    }
+  });
+
+const PhaseSchema = z.strictObject({
+  learningRate: z.number().gt(0).describe('Adam learning rate.'),
+  steps: z.int().min(0).describe('Training steps of this phase.'),
+  freezeEncoderBatchNorm: z.boolean().describe('Use and keep the moving statistics of encoder batch norm (phase 2 of the paper).'),
+  freezeEncoderBatchNormAffine: z.boolean().default(false).describe('Also freeze encoder gamma/beta (mmagic: yes; Keras and naoto0804: no).'),
+});
+
+const TrainSchema = z.strictObject({
+  batchSize: positiveInt().default(6).describe('Images per step (paper: 6 at 512 px).'),
+  phase1: PhaseSchema.describe('Phase 1: batch norm in training mode everywhere (paper: 2e-4).'),
+  phase2: PhaseSchema.describe('Phase 2 (fine-tuning): encoder batch norm frozen (paper: 5e-5).'),
+  checkpointEvery: positiveInt().default(1000).describe('Steps between checkpoints.'),
+  validateEvery: positiveInt().default(1000).describe('Steps between validation passes.'),
+});
+
+const OutputSchema = z.strictObject({
+  dir: z.string().min(1).default('reports').describe('path: folder that receives run folders (<dir>/<name>/...).'),
+});
+
+export const ExperimentConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" and "-" (it names a folder)')
+      .describe('Experiment name; names its folder under output.dir.'),
+    description: z.string().optional().describe('Free text for the report.'),
+    seed: z.int().min(0).max(0xffffffff).default(0).describe('Master seed: masks, splits and training derive their seeds from it.'),
+    data: DataSchema,
+    masks: MasksSchema.prefault({}),
+    model: ModelSchema.prefault({}),
+    loss: LossSchema.prefault({}),
+    train: TrainSchema.optional().describe('Training of both models in two phases; required by the train and run commands.'),
+    output: OutputSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const stride = 2 ** config.model.levels;
+    if (config.data.imageSize % stride !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'imageSize'],
+        message: `must be a multiple of 2^model.levels = ${stride} (model.levels is ${config.model.levels}); lower model.levels or change the size`,
+      });
+    }
+    if (config.data.testFraction + config.data.validationFraction >= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'validationFraction'],
+        message: 'data.testFraction + data.validationFraction must leave images for training (sum below 1)',
+      });
+    }
+  });
+
+export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>;
+export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>;
+export type MaskGenerator = z.output<typeof MaskGeneratorSchema>;
+export type MasksConfig = ExperimentConfig['masks'];
+
+/** Config keys that hold paths; the loader resolves them against the config file's folder. */
+export const PATH_KEYS: readonly (readonly string[])[] = [
+  ['data', 'root'],
+  ['loss', 'vgg', 'weights'],
+  ['output', 'dir'],
+];
+
+/** Strokes settings with the preset filled in under the user's overrides. */
+export function strokesSettingsOf(generator: Extract<MaskGenerator, { kind: 'strokes' }>) {
+  const { kind: _kind, preset, ...overrides } = generator;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...STROKE_PRESETS[preset], ...defined };
+}
