@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { PconvEventSchema } from '../../src/protocol/events.js';
+import { MaskManifestSchema } from '../../src/protocol/mask-manifest.js';
+import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+
+function events(stdout: string) {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => PconvEventSchema.parse(JSON.parse(line)));
+}
+
+describe('pconv-bench CLI (end to end)', () => {
+  test('--help lists the commands and exits 0', async () => {
+    const run = await runCli(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('pconv-bench masks');
+    expect(run.stdout).toContain('Exit codes: 0 ok, 1 user error, 2 internal error (a bug), 130 interrupted.');
+  });
+
+  test('masks <config> writes the binned set of configs/smoke.yaml, twice identical, the second time skipped', async () => {
+    const out = await tempDir();
+    const first = await runCli(['masks', 'configs/smoke.yaml', '--out', out]);
+    expect(first.stderr).toContain('masks: finished');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/24 masks, 32x32, border margin 2px/);
+    const manifest = MaskManifestSchema.parse(JSON.parse(await readFile(join(out, 'masks', 'manifest.json'), 'utf8')));
+    expect(manifest.masks).toHaveLength(3 * 2 * 4);
+    expect(manifest.counts.every((c) => c.count === 4)).toBe(true);
+    const second = await runCli(['masks', 'configs/smoke.yaml', '--out', out]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('masks: skipped');
+
+    // Worker threads (the built CLI) and the in-process path give the same bytes.
+    const inProcess = await tempDir();
+    expect((await runCli(['masks', 'configs/smoke.yaml', '--out', inProcess, '--workers', '0'])).code).toBe(0);
+    for (const entry of manifest.masks) {
+      expect((await readFile(join(inProcess, 'masks', entry.file))).equals(await readFile(join(out, 'masks', entry.file)))).toBe(true);
+    }
+  });
+
+  test('--json streams schema-valid events on stdout only, ending with the exit code', async () => {
+    const out = await tempDir();
+    const run = await runCli(['masks', 'configs/smoke.yaml', '--out', out, '--json']);
+    expect(run.code).toBe(0);
+    const stream = events(run.stdout);
+    expect(stream[0]?.type).toBe('start');
+    expect(stream.some((e) => e.type === 'progress')).toBe(true);
+    expect(stream.find((e) => e.type === 'result')).toMatchObject({ command: 'masks', data: { upToDate: false } });
+    expect(stream.at(-1)).toMatchObject({ type: 'end', exitCode: 0 });
+  });
+
+  test('a config error exits 1 with every problem as file:line:col path: message, and as a JSON error event', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'bad.yaml');
+    await writeFile(
+      file,
+      'name: bad\ndata:\n  root: .\n  imageSize: 64\nmasks:\n  perBin: 0\n  colour: red\nloss: { perceptual: 0, style: 0 }\nmodel: { levels: 4 }\n',
+    );
+    const human = await runCli(['masks', file], { cwd: dir });
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('error: bad.yaml: 2 problems');
+    expect(human.stderr).toContain('bad.yaml:6:11 masks.perBin: Too small: expected number to be >=1');
+    expect(human.stderr).toContain('bad.yaml:7:3 masks.colour: unknown key');
+    expect(human.stderr).toContain('hint: ');
+    const json = await runCli(['masks', file, '--json'], { cwd: dir });
+    expect(json.code).toBe(1);
+    const error = events(json.stdout).find((e) => e.type === 'error');
+    expect(error).toMatchObject({
+      code: 'CONFIG_INVALID',
+      problems: [
+        { path: 'masks.perBin', line: 6, column: 11 },
+        { path: 'masks.colour', line: 7, column: 3 },
+      ],
+    });
+  });
+
+  test('usage errors and missing files exit 1 with a hint', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/Unknown argument: frobnicate/);
+    const missing = await runCli(['masks', 'configs/nope.yaml']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read config configs/nope.yaml: no such file');
+    const noPolarity = await runCli(['masks', 'import', 'somewhere']);
+    expect(noPolarity.code).toBe(1);
+    expect(noPolarity.stderr).toContain('Missing required argument: polarity');
+  });
+
+  test('masks import reads an external set and reports what it skipped', async () => {
+    const src = await tempDir();
+    const out = await tempDir();
+    // Our own masks, white = valid, are a ready external set for --polarity hole-black.
+    expect((await runCli(['masks', 'configs/smoke.yaml', '--out', src])).code).toBe(0);
+    await writeFile(join(src, 'masks', 'notes.png'), 'not an image');
+    const run = await runCli(['masks', 'import', join(src, 'masks'), '--polarity', 'hole-black', '--config', 'configs/smoke.yaml', '--out', out]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('skipped 1 of 25 files');
+    const manifest = MaskManifestSchema.parse(JSON.parse(await readFile(join(out, 'masks', 'manifest.json'), 'utf8')));
+    expect(manifest.masks).toHaveLength(24);
+    const wrong = await runCli(['masks', 'import', join(src, 'masks'), '--polarity', 'hole-white', '--config', 'configs/smoke.yaml', '--out', await tempDir()]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('the polarity looks inverted');
+    expect(wrong.stderr).toContain('hint: Try --polarity hole-black');
+  });
+
+  test('Ctrl-C (SIGINT) stops with exit code 130 and leaves no partial mask set', async () => {
+    const dir = await tempDir();
+    await cp(join(repoRoot, 'configs/smoke.yaml'), join(dir, 'big.yaml'));
+    const text = (await readFile(join(dir, 'big.yaml'), 'utf8'))
+      .replace('imageSize: 32', 'imageSize: 256')
+      .replace('perBin: 4', 'perBin: 5000')
+      .replace('../data/photos', '.');
+    await writeFile(join(dir, 'big.yaml'), text);
+    let sent = false;
+    const run = await runCli(['masks', 'big.yaml', '--out', 'out'], {
+      cwd: dir,
+      onStderr: (chunk, child) => {
+        if (!sent && chunk.includes('masks [')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain('interrupted');
+    expect(existsSync(join(dir, 'out', 'masks'))).toBe(false);
+    expect(await readdir(join(dir, 'out'))).toEqual([]);
+  });
+});

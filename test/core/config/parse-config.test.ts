@@ -1,0 +1,157 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError } from '../../../src/core/config/config-error.js';
+import { experimentJsonSchemaText } from '../../../src/core/config/json-schema.js';
+import { loadConfig } from '../../../src/core/config/load-config.js';
+import { parseConfig } from '../../../src/core/config/parse-config.js';
+
+const configsDir = resolve(import.meta.dirname, '../../../configs');
+const yamlFiles = readdirSync(configsDir).filter((f) => f.endsWith('.yaml'));
+
+/** The problems of a config text, one `file:line:col path: message` line each. */
+function problemsOf(text: string): string[] {
+  try {
+    parseConfig(text, 'exp.yaml', '/base');
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.details];
+    throw error;
+  }
+  return [];
+}
+
+const minimal = 'name: t\ndata:\n  root: photos\n  imageSize: 256\nloss:\n  perceptual: 0\n  style: 0\n';
+
+describe('shipped configs', () => {
+  test('there are the three documented configs', () => {
+    expect(yamlFiles.sort()).toEqual(['demo.yaml', 'imagenet.yaml', 'smoke.yaml']);
+  });
+
+  test.each(yamlFiles)('%s is valid and starts with the yaml-language-server $schema line', async (file) => {
+    const text = readFileSync(join(configsDir, file), 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=./experiment.schema.json');
+    const { config } = await loadConfig(join(configsDir, file));
+    expect(config.name).toMatch(/^[a-z0-9]/);
+  });
+
+  test("imagenet.yaml is the paper's setup", async () => {
+    const { config } = await loadConfig(join(configsDir, 'imagenet.yaml'));
+    expect(config.data.imageSize).toBe(512);
+    expect(config.model.levels).toBe(8);
+    expect(config.train?.batchSize).toBe(6);
+    expect(config.loss).toMatchObject({ valid: 1, hole: 6, perceptual: 0.05, style: 120, tv: 0.1 });
+    expect(config.train?.phase1).toMatchObject({ learningRate: 2e-4, freezeEncoderBatchNorm: false });
+    expect(config.train?.phase2).toMatchObject({ learningRate: 5e-5, freezeEncoderBatchNorm: true });
+    expect(config.masks.bins).toEqual([
+      [0.01, 0.1],
+      [0.1, 0.2],
+      [0.2, 0.3],
+      [0.3, 0.4],
+      [0.4, 0.5],
+      [0.5, 0.6],
+    ]);
+    expect(config.masks.border.subsets).toEqual(['no-border', 'border']);
+  });
+
+  test('the demo uses the photos the repo ships', async () => {
+    const { config } = await loadConfig(join(configsDir, 'demo.yaml'));
+    expect(config.data.root).toBe(resolve(configsDir, '../data/photos'));
+  });
+
+  test('configs/experiment.schema.json is up to date with the zod schema (regenerate: npm run schema)', () => {
+    expect(readFileSync(join(configsDir, 'experiment.schema.json'), 'utf8')).toBe(experimentJsonSchemaText());
+  });
+});
+
+describe('parseConfig', () => {
+  test('fills defaults and resolves relative paths against the config folder', () => {
+    const config = parseConfig(`${minimal}output:\n  dir: ../out\n`, 'exp.yaml', '/base/configs');
+    expect(config.data.root).toBe('/base/configs/photos');
+    expect(config.output.dir).toBe('/base/out');
+    expect(config.masks.binRule).toBe('(lo,hi]');
+    expect(config.masks.border).toEqual({ margin: 8, subsets: ['no-border', 'border'] });
+    expect(config.masks.generator).toEqual({ kind: 'pconv-keras', sizeFactor: 0.03, minThickness: 3, lines: true, circles: true, ellipses: true });
+  });
+
+  test('absolute paths stay as they are', () => {
+    expect(parseConfig(minimal.replace('root: photos', 'root: /data/x'), 'exp.yaml', '/base').data.root).toBe('/data/x');
+  });
+
+  test('unknown keys are errors, at their line', () => {
+    expect(problemsOf(`${minimal}masks:\n  perbin: 3\n  generator: { kind: strokes, presett: thin }\n`)).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:9:3 masks.perbin: unknown key (check its spelling and section)",
+        "exp.yaml:10:31 masks.generator.presett: unknown key (check its spelling and section)",
+      ]
+    `);
+  });
+
+  test('wrong types, missing keys and bad values are each named with their path', () => {
+    expect(problemsOf('name: Bad Name\nseed: -1\ndata:\n  imageSize: big\nloss: { perceptual: 0, style: 0 }\n')).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:1:7 name: use lower-case letters, digits, ".", "_" and "-" (it names a folder)",
+        "exp.yaml:2:7 seed: Too small: expected number to be >=0",
+        "exp.yaml:3:1 data.root: required key is missing",
+        "exp.yaml:4:14 data.imageSize: Invalid input: expected number, received string",
+      ]
+    `);
+  });
+
+  test('overlapping and out-of-range bins', () => {
+    expect(problemsOf(`${minimal}masks:\n  bins: [[0.1, 0.3], [0.2, 0.4], [0.5, 1.5]]\n`)).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:9:22 masks.bins[1]: bin [0.2, 0.4] overlaps or precedes bin 0 [0.1, 0.3]; list bins in increasing, non-overlapping order",
+        "exp.yaml:9:34 masks.bins[2]: bin [0.5, 1.5] lies outside (0, 1]; hole ratios are fractions",
+      ]
+    `);
+  });
+
+  test('an unknown generator kind', () => {
+    expect(problemsOf(`${minimal}masks:\n  generator:\n    kind: nvidia\n`)).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:10:11 masks.generator.kind: Invalid discriminator value. Expected 'pconv-keras' | 'strokes'",
+      ]
+    `);
+  });
+
+  test('perceptual or style terms without VGG16 weights', () => {
+    expect(problemsOf('name: t\ndata:\n  root: photos\n  imageSize: 256\n')).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:1:1 loss.vgg: loss.perceptual and loss.style need VGG16 weights: set loss.vgg.weights to a file, or set both weights to 0",
+      ]
+    `);
+  });
+
+  test('an image size the UNet depth cannot halve that often', () => {
+    expect(problemsOf(minimal.replace('imageSize: 256', 'imageSize: 100'))).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:4:14 data.imageSize: must be a multiple of 2^model.levels = 256 (model.levels is 8); lower model.levels or change the size",
+      ]
+    `);
+  });
+
+  test('YAML syntax errors name line and column', () => {
+    expect(problemsOf('name: t\ndata:\n  root: [photos\n  imageSize: 3\n')).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:4:3: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+      ]
+    `);
+    expect(problemsOf('name: t\nname: u\n')).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:2:1: YAML syntax error: Map keys must be unique",
+      ]
+    `);
+  });
+
+  test('a file that is not a mapping', () => {
+    expect(problemsOf('- just\n- a list\n')).toMatchInlineSnapshot(`
+      [
+        "exp.yaml:1:1: the file must hold a YAML mapping of keys (name, data, masks, ...)",
+      ]
+    `);
+  });
+
+  test('a missing config file is a user error with a hint', async () => {
+    await expect(loadConfig('/nonexistent/exp.yaml')).rejects.toMatchObject({ code: 'CONFIG_UNREADABLE', hint: expect.stringContaining('configs/demo.yaml') });
+  });
+});
