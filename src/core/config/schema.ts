@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { type Bin, binProblems, binsFromEdges, PAPER_BIN_EDGES } from '../masks/bins.js';
-import { STROKE_PRESETS } from '../masks/strokes-source.js';
 
 /**
  * The experiment config: one YAML file per experiment. Every object is strict (an unknown key is an
@@ -183,10 +182,3 @@ export const PATH_KEYS: readonly (readonly string[])[] = [
   ['loss', 'vgg', 'weights'],
   ['output', 'dir'],
 ];
-
-/** Strokes settings with the preset filled in under the user's overrides. */
-export function strokesSettingsOf(generator: Extract<MaskGenerator, { kind: 'strokes' }>) {
-  const { kind: _kind, preset, ...overrides } = generator;
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return { ...STROKE_PRESETS[preset], ...defined };
-}

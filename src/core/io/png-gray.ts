@@ -13,7 +13,7 @@ import { constants, crc32, deflateSync } from 'node:zlib';
 export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Buffer {
   if (pixels.length !== width * height) throw new RangeError(`encodeGreyPng: ${pixels.length} bytes for ${width}x${height}`);
   const stride = width + 1;
-  const raw = Buffer.alloc(stride * height);
+  const raw = scratch(stride * height);
   for (let y = 0; y < height; y++) {
     const out = y * stride;
     raw[out] = 0; // filter type None
@@ -31,6 +31,14 @@ export function encodeGreyPng(pixels: Uint8Array, width: number, height: number)
     chunk('IDAT', deflateSync(raw, { level: 6, strategy: constants.Z_RLE })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+let scratchBuffer = Buffer.alloc(0);
+
+/** One reusable buffer for the filtered rows: encoding is synchronous, and masks come by the thousand. */
+function scratch(size: number): Buffer {
+  if (scratchBuffer.length < size) scratchBuffer = Buffer.alloc(size);
+  return scratchBuffer.subarray(0, size);
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -36,7 +36,7 @@ const SHRINK_STEPS = 4;
  *
  * Steering instead of rejection: a target hole count is drawn uniformly inside the bin, then shape
  * groups from the generator are painted one at a time until the count is reached. A group that
- * would overshoot the bin is taken back and retried at half size, so the rare high bins cost no
+ * would overshoot the bin is not painted but retried at half size, so the rare high bins cost no
  * more than a few extra shapes rather than hundreds of whole rejected masks. No-border masks fit
  * every shape inside the frame; border masks move their first shape onto the frame.
  *
@@ -78,12 +78,10 @@ export function generateBinnedMask(
       }
       for (let step = 0; step <= SHRINK_STEPS; step++) {
         for (const shape of shapes) drawShape(canvas, shape);
-        if (canvas.holeCount <= counts.max) {
+        if (canvas.apply(counts.max)) {
           if (!placedOnFrame && hasHoleNearBorder(canvas, target.margin)) placedOnFrame = true;
-          canvas.commit();
           break;
         }
-        canvas.rollback();
         shapes = scaleGroup(shapes, 0.5);
       }
     }

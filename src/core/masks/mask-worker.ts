@@ -3,13 +3,12 @@
  * generation uses every core. Replies with each file's measurements, or with the user error that
  * stopped it (an unreachable bin).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../errors.js';
 import { HoleCanvas } from './hole-canvas.js';
 import type { MaskJob, MaskSetSpec } from './mask-plan.js';
 import { renderMask } from './render-mask.js';
+import { fileWriter } from './render-pool.js';
 import { shapeSourceFor } from './shape-source-for.js';
 
 export interface WorkerRequest {
@@ -18,7 +17,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { readonly ok: true; readonly results: readonly { index: number; holeRatio: number; pixelHash: string; sha256: string }[] }
+  | { readonly ok: true; readonly results: readonly { index: number; holeRatio: number; sha256: string }[] }
   | { readonly ok: false; readonly userError?: { code: string; message: string; hint?: string; details: readonly string[] }; readonly message: string };
 
 const spec = workerData as MaskSetSpec;
@@ -27,12 +26,11 @@ const canvas = new HoleCanvas(spec.width, spec.height);
 
 parentPort?.on('message', (request: WorkerRequest) => {
   try {
+    const write = fileWriter(request.dir);
     const results = request.items.map(({ index, job, seed }) => {
       const rendered = renderMask(spec, source, job, seed, canvas);
-      const path = join(request.dir, job.file);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, rendered.png);
-      return { index, holeRatio: rendered.holeRatio, pixelHash: rendered.pixelHash, sha256: rendered.sha256 };
+      write(job.file, rendered.png);
+      return { index, holeRatio: rendered.holeRatio, sha256: rendered.sha256 };
     });
     parentPort?.postMessage({ ok: true, results } satisfies WorkerReply);
   } catch (error) {

@@ -48,26 +48,27 @@ export function pconvKerasSource(settings: PconvKerasSettings, width: number, he
       // OpenCV swaps the arc's angles when start > end.
       if (start > end) [start, end] = [end, start];
       const radius = rng.int(minT, size) / 2;
-      return [{ kind: 'polyline', points: ellipseArc(cx, cy, ax, ay, angle, start, end, Math.max(3, radius)), radius }];
+      return [{ kind: 'polyline', points: ellipseArc(cx, cy, ax, ay, angle, start, end), radius }];
     },
   };
 }
 
 /**
- * Points along an ellipse arc (semi-axes ax, ay, rotated by `angle`, from start to end degrees),
- * about `spacing` px apart. Spacing the points by the stroke's radius keeps the round-capped
- * segments from painting the same pixels over and over, with no visible change to the outline.
+ * Points along an ellipse arc (semi-axes ax, ay, rotated by `angle`, from start to end degrees of
+ * the parametric angle), stepped as OpenCV's cv2.ellipse steps it (ellipse2Poly): 5 degrees for
+ * axes of 15 px or more, coarser for small ones. PConv-Keras draws with cv2.ellipse, so its
+ * outlines are these polylines too; finer steps would only cost time.
  */
-export function ellipseArc(cx: number, cy: number, ax: number, ay: number, angle: number, start: number, end: number, spacing = 3): number[] {
+export function ellipseArc(cx: number, cy: number, ax: number, ay: number, angle: number, start: number, end: number): number[] {
   const rad = Math.PI / 180;
   const cosA = Math.cos(angle * rad);
   const sinA = Math.sin(angle * rad);
-  const sweep = (end - start) * rad;
-  const approxLength = sweep * Math.max(ax, ay);
-  const segments = Math.min(720, Math.max(1, Math.ceil(approxLength / spacing)));
+  const axis = Math.max(ax, ay);
+  const delta = axis < 3 ? 90 : axis < 10 ? 30 : axis < 15 ? 18 : 5;
+  const segments = Math.max(1, Math.ceil((end - start) / delta));
   const points: number[] = [];
   for (let i = 0; i <= segments; i++) {
-    const t = start * rad + (sweep * i) / segments;
+    const t = Math.min(end, start + i * delta) * rad;
     const ex = ax * Math.cos(t);
     const ey = ay * Math.sin(t);
     points.push(cx + ex * cosA - ey * sinA, cy + ex * sinA + ey * cosA);

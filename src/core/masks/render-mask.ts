@@ -8,8 +8,7 @@ import type { ShapeSource } from './shape-source.js';
 export interface RenderedMask {
   readonly png: Buffer;
   readonly holeRatio: number;
-  /** Hash of the pixels, to keep the masks of a set distinct. */
-  readonly pixelHash: string;
+  /** Hash of the PNG file; the encoder is deterministic, so equal hashes mean equal pixels. */
   readonly sha256: string;
 }
 
@@ -20,7 +19,6 @@ export function renderMask(spec: MaskSetSpec, source: ShapeSource, job: MaskJob,
   return {
     png,
     holeRatio: result.holeRatio,
-    pixelHash: createHash('sha1').update(result.mask.data).digest('hex'),
     sha256: createHash('sha256').update(png).digest('hex'),
   };
 }

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +19,6 @@ export interface RenderItem {
 export interface RenderOutcome {
   readonly index: number;
   readonly holeRatio: number;
-  readonly pixelHash: string;
   readonly sha256: string;
 }
 
@@ -50,17 +48,35 @@ export async function renderMasks(spec: MaskSetSpec, items: readonly RenderItem[
 async function renderHere(spec: MaskSetSpec, items: readonly RenderItem[], dir: string, options: RenderPoolOptions): Promise<RenderOutcome[]> {
   const source = shapeSourceFor(spec.generator, spec.width, spec.height);
   const canvas = new HoleCanvas(spec.width, spec.height);
+  const write = fileWriter(dir);
   const outcomes: RenderOutcome[] = [];
   for (const { index, job, seed } of items) {
     if (options.signal?.aborted) throw new InterruptedError();
     const rendered = renderMask(spec, source, job, seed, canvas);
-    const path = join(dir, job.file);
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, rendered.png);
-    outcomes.push({ index, holeRatio: rendered.holeRatio, pixelHash: rendered.pixelHash, sha256: rendered.sha256 });
+    write(job.file, rendered.png);
+    outcomes.push({ index, holeRatio: rendered.holeRatio, sha256: rendered.sha256 });
     options.onProgress?.(outcomes.length);
+    // Let Ctrl-C and progress output through now and then.
+    if (outcomes.length % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   return outcomes;
+}
+
+/**
+ * Synchronous writes of small files: drawing is CPU-bound, and awaiting each write would leave the
+ * thread idle for the file system's round trip (measured: half the time of an in-process run).
+ */
+export function fileWriter(dir: string): (file: string, data: Uint8Array) => void {
+  const made = new Set<string>();
+  return (file, data) => {
+    const path = join(dir, file);
+    const parent = dirname(path);
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
+    writeFileSync(path, data);
+  };
 }
 
 function renderInWorkers(spec: MaskSetSpec, items: readonly RenderItem[], dir: string, count: number, options: RenderPoolOptions): Promise<RenderOutcome[]> {

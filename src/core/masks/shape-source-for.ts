@@ -1,7 +1,7 @@
-import { type MaskGenerator, strokesSettingsOf } from '../config/schema.js';
+import type { MaskGenerator } from '../config/schema.js';
 import { pconvKerasSource } from './pconv-keras-source.js';
 import type { ShapeSource } from './shape-source.js';
-import { strokesSource } from './strokes-source.js';
+import { STROKE_PRESETS, type StrokesSettings, strokesSource } from './strokes-source.js';
 
 /** The shape source that a config's masks.generator names. */
 export function shapeSourceFor(generator: MaskGenerator, width: number, height: number): ShapeSource {
@@ -11,4 +11,11 @@ export function shapeSourceFor(generator: MaskGenerator, width: number, height: 
     case 'strokes':
       return strokesSource(strokesSettingsOf(generator), width, height);
   }
+}
+
+/** A strokes generator's settings: its preset, with the keys the config sets on top. */
+export function strokesSettingsOf(generator: Extract<MaskGenerator, { kind: 'strokes' }>): StrokesSettings {
+  const { kind: _kind, preset, ...overrides } = generator;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return { ...STROKE_PRESETS[preset], ...defined };
 }

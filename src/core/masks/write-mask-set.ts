@@ -115,7 +115,7 @@ async function redrawDuplicates(spec: MaskSetSpec, items: RenderItem[], outcomes
   const seen = new Set<string>();
   for (let index = 0; index < final.length; index++) {
     let outcome = final[index] as RenderOutcome;
-    for (let redraw = 1; seen.has(outcome.pixelHash); redraw++) {
+    for (let redraw = 1; seen.has(outcome.sha256); redraw++) {
       const item = items[index] as RenderItem;
       if (redraw > MAX_REDRAWS) {
         throw new UserError(
@@ -131,7 +131,7 @@ async function redrawDuplicates(spec: MaskSetSpec, items: RenderItem[], outcomes
       final[index] = outcome;
       seeds[index] = seed;
     }
-    seen.add(outcome.pixelHash);
+    seen.add(outcome.sha256);
   }
   return { final, seeds };
 }

@@ -33,6 +33,7 @@ describe('rasterisation', () => {
     const [ax, ay, bx, by] = [rng.uniform(-5, 53), rng.uniform(-5, 45), rng.uniform(-5, 53), rng.uniform(-5, 45)];
     const r = rng.uniform(0.3, 9);
     drawShape(canvas, { kind: 'polyline', points: [ax, ay, bx, by], radius: r });
+    canvas.apply(Number.POSITIVE_INFINITY);
     expectMatchesDistance(canvas, (x, y) => distanceToSegment(x, y, ax, ay, bx, by), r);
     expect(canvas.holeCount).toBe(countHoles(canvas));
   });
@@ -45,6 +46,7 @@ describe('rasterisation', () => {
     ]) {
       const canvas = new HoleCanvas(48, 40);
       drawShape(canvas, { kind: 'polyline', points, radius: 3.5 });
+      canvas.apply(Number.POSITIVE_INFINITY);
       const [ax, ay, bx, by] = points as [number, number, number, number];
       expectMatchesDistance(canvas, (x, y) => distanceToSegment(x, y, ax, ay, bx, by), 3.5);
     }
@@ -53,26 +55,50 @@ describe('rasterisation', () => {
   test('a disc is the pixels within its radius', () => {
     const canvas = new HoleCanvas(30, 30);
     drawShape(canvas, { kind: 'disc', cx: 12.3, cy: 17.8, radius: 6.2 });
+    canvas.apply(Number.POSITIVE_INFINITY);
     expectMatchesDistance(canvas, (x, y) => Math.hypot(x - 12.3, y - 17.8), 6.2);
   });
 
   test('a rectangle covers the pixel centres inside it', () => {
     const canvas = new HoleCanvas(10, 10);
     drawShape(canvas, { kind: 'rect', x0: 2, y0: 3, x1: 4, y1: 7 });
+    canvas.apply(Number.POSITIVE_INFINITY);
     expect(canvas.holeCount).toBe(3 * 5);
   });
 
-  test('rollback restores the pixels and the count of the shape in progress only', () => {
+  test('apply paints a shape only if the hole count stays within the limit, counting overlaps once', () => {
     const canvas = new HoleCanvas(20, 20);
     drawShape(canvas, { kind: 'disc', cx: 5, cy: 5, radius: 3 });
-    canvas.commit();
+    expect(canvas.apply(1000)).toBe(true);
+    const disc = countHoles(canvas);
+    expect(canvas.holeCount).toBe(disc);
     const before = canvas.data.slice();
-    const count = canvas.holeCount;
+    // The diagonal overlaps the disc: its new holes are fewer than its pixels.
     drawShape(canvas, { kind: 'polyline', points: [0, 0, 19, 19], radius: 2 });
-    expect(canvas.holeCount).toBeGreaterThan(count);
-    canvas.rollback();
-    expect(canvas.holeCount).toBe(count);
+    expect(canvas.apply(disc + 10)).toBe(false);
     expect(canvas.data).toEqual(before);
+    expect(canvas.holeCount).toBe(disc);
+    const probe = new HoleCanvas(20, 20);
+    probe.data.set(before);
+    drawShape(probe, { kind: 'polyline', points: [0, 0, 19, 19], radius: 2 });
+    probe.apply(Number.POSITIVE_INFINITY);
+    const both = countHoles(probe);
+    // Exactly at the limit is allowed, through the exact (near-limit) path.
+    drawShape(canvas, { kind: 'polyline', points: [0, 0, 19, 19], radius: 2 });
+    expect(canvas.apply(both)).toBe(true);
+    expect(canvas.holeCount).toBe(both);
+    expect(canvas.data).toEqual(probe.data);
+  });
+
+  test('the fast path counts new holes exactly for spans at any alignment', () => {
+    const rng = new Rng(77);
+    const canvas = new HoleCanvas(37, 29);
+    for (let i = 0; i < 300; i++) {
+      const y = rng.int(0, 28);
+      canvas.fillSpan(y, rng.uniform(-3, 37), rng.uniform(-3, 40));
+      canvas.apply(Number.POSITIVE_INFINITY);
+      expect(canvas.holeCount).toBe(countHoles(canvas));
+    }
   });
 });
 
@@ -94,6 +120,7 @@ describe('fitGroupInside', () => {
       expect(b.y1).toBeLessThanOrEqual(inner.y1 + 1e-9);
       const canvas = new HoleCanvas(32, 32);
       for (const shape of fitted as Shape[]) drawShape(canvas, shape);
+      canvas.apply(Number.POSITIVE_INFINITY);
       for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) if (canvas.data[y * 32 + x] === HOLE) expect(x >= 4 && x <= 27 && y >= 4 && y <= 27).toBe(true);
     }
   });
