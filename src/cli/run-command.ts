@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/config/config-error.js';
 import { InterruptedError, isUserError } from '../core/errors.js';
+import { fileSystemUserError } from '../core/io/file-system-error.js';
 import type { CommandContext } from './command-context.js';
 import { ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
@@ -35,7 +36,8 @@ export async function runCommand(command: string, argv: readonly string[], json:
   return exitCode;
 }
 
-export function reportError(output: Output, error: unknown): number {
+export function reportError(output: Output, thrown: unknown): number {
+  const error = fileSystemUserError(thrown) ?? thrown;
   if (error instanceof InterruptedError) {
     output.event({ type: 'error', code: 'INTERRUPTED', message: 'interrupted', details: [], hint: 'Run the same command again to continue.' });
     return ExitCode.interrupted;

@@ -94,6 +94,17 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(noPolarity.stderr).toContain('Missing required argument: polarity');
   });
 
+  test('an output folder that cannot be written is a user error (exit 1) naming the path, with nothing left behind', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'a-file'), 'not a folder');
+    for (const workers of ['0', '2']) {
+      const run = await runCli(['masks', 'configs/smoke.yaml', '--out', join(dir, 'a-file', 'out'), '--workers', workers]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/cannot mkdir .*a-file.*a part of the path is a file, not a folder \(ENOTDIR\)/);
+    }
+    expect(await readdir(dir)).toEqual(['a-file']);
+  });
+
   test('masks import reads an external set and reports what it skipped', async () => {
     const src = await tempDir();
     const out = await tempDir();

@@ -18,7 +18,13 @@ export interface WorkerRequest {
 
 export type WorkerReply =
   | { readonly ok: true; readonly results: readonly { index: number; holeRatio: number; sha256: string }[] }
-  | { readonly ok: false; readonly userError?: { code: string; message: string; hint?: string; details: readonly string[] }; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly message: string;
+      readonly userError?: { code: string; message: string; hint?: string; details: readonly string[] };
+      /** A file-system error's fields, so the main thread can tell "disk full" from a bug. */
+      readonly errno?: { code?: string; syscall?: string; path?: string };
+    };
 
 const spec = workerData as MaskSetSpec;
 const source = shapeSourceFor(spec.generator, spec.width, spec.height);
@@ -36,7 +42,15 @@ parentPort?.on('message', (request: WorkerRequest) => {
   } catch (error) {
     const reply: WorkerReply = isUserError(error)
       ? { ok: false, message: error.message, userError: { code: error.code, message: error.message, hint: error.hint, details: error.details } }
-      : { ok: false, message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+      : {
+          ok: false,
+          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          errno: {
+            code: (error as NodeJS.ErrnoException).code,
+            syscall: (error as NodeJS.ErrnoException).syscall,
+            path: (error as NodeJS.ErrnoException).path,
+          },
+        };
     parentPort?.postMessage(reply);
   }
 });

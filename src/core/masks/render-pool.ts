@@ -111,7 +111,11 @@ function renderInWorkers(spec: MaskSetSpec, items: readonly RenderItem[], dir: s
       worker.on('message', (reply: WorkerReply) => {
         if (!reply.ok) {
           const e = reply.userError;
-          return stop(e ? new UserError(e.code, e.message, { hint: e.hint, details: e.details }) : new Error(`mask worker failed: ${reply.message}`));
+          return stop(
+            e
+              ? new UserError(e.code, e.message, { hint: e.hint, details: e.details })
+              : Object.assign(new Error(`mask worker failed: ${reply.message}`), reply.errno),
+          );
         }
         outcomes.push(...reply.results);
         options.onProgress?.(outcomes.length);
