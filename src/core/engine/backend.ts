@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.js';
+import { registerWasmConv2dBackpropFilter } from './wasm-conv2d-backprop-filter.js';
+
+/**
+ * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
+ * imports '@tensorflow/tfjs' and uses whatever this module set up.
+ */
+export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** The tfjs backend name now active. */
+  readonly name: string;
+  /** Version of the package that provides it. */
+  readonly version: string;
+  /** What it runs on, in words. */
+  readonly device: string;
+  /** Why auto skipped the faster backends, if it did. */
+  readonly notes: readonly string[];
+}
+
+/** Imported by name at run time so that a missing optional package is a message, not a crash. */
+async function tryImport(name: string): Promise<{ ok: true; module: unknown } | { ok: false; reason: string }> {
+  try {
+    return { ok: true, module: await import(name) };
+  } catch (error) {
+    return { ok: false, reason: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'failed to load' };
+  }
+}
+
+async function setupTensorflow(): Promise<BackendInfo | string> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    const loaded = await tryImport(pkg);
+    if (loaded.ok && (await tf.setBackend('tensorflow'))) {
+      await tf.ready();
+      const gpu = pkg.endsWith('-gpu');
+      return {
+        name: 'tensorflow',
+        version: `${pkg} ${tf.version.tfjs}`,
+        device: gpu ? 'CUDA GPU through libtensorflow' : 'CPU through libtensorflow',
+        notes: [],
+      };
+    }
+  }
+  return 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (they download libtensorflow at install time)';
+}
+
+async function setupWebgpu(): Promise<BackendInfo | string> {
+  const dawn = await tryImport('webgpu');
+  if (!dawn.ok) return `the "webgpu" package (Dawn for Node) is not installed: ${dawn.reason}`;
+  const { create, globals } = dawn.module as { create: (options: string[]) => GPU; globals?: Record<string, unknown> };
+  if (globals) Object.assign(globalThis, globals);
+  const gpu = create([]);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return 'the webgpu package found no GPU adapter (Vulkan, Metal or D3D12)';
+  // tfjs-backend-webgpu registers itself only where window and navigator.gpu exist (ENGINE.md).
+  const g = globalThis as Record<string, unknown>;
+  g.window ??= globalThis;
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true });
+  const backend = await tryImport('@tensorflow/tfjs-backend-webgpu');
+  if (!backend.ok) return `@tensorflow/tfjs-backend-webgpu is not installed: ${backend.reason}`;
+  if (!(await tf.setBackend('webgpu'))) return 'tfjs could not start the webgpu backend';
+  await tf.ready();
+  const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string } }).info;
+  return {
+    name: 'webgpu',
+    version: `@tensorflow/tfjs-backend-webgpu ${tf.version.tfjs}`,
+    device: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'GPU',
+    notes: [],
+  };
+}
+
+async function setupWasm(): Promise<BackendInfo> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmConv2dBackpropFilter();
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
+  await tf.ready();
+  return { name: 'wasm', version: `@tensorflow/tfjs-backend-wasm ${tf.version.tfjs}`, device: 'CPU, WebAssembly SIMD (XNNPACK), one thread', notes: [] };
+}
+
+async function setupCpu(): Promise<BackendInfo> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { name: 'cpu', version: `@tensorflow/tfjs-backend-cpu ${tf.version.tfjs}`, device: 'CPU, plain JavaScript', notes: [] };
+}
+
+/**
+ * Starts the requested backend. `auto` takes the fastest that works: tensorflow (libtensorflow,
+ * when the optional package loads), then webgpu (when Dawn finds a GPU), then wasm.
+ */
+export async function setupBackend(request: BackendRequest): Promise<BackendInfo> {
+  const unavailable = (name: string, reason: string) =>
+    new UserError('BACKEND_UNAVAILABLE', `backend ${name} is not available: ${reason}`, {
+      hint: 'Use --backend auto (the fastest that works here) or --backend wasm; README.md, "Backends", lists what each one needs.',
+    });
+  switch (request) {
+    case 'cpu':
+      return setupCpu();
+    case 'wasm':
+      return setupWasm();
+    case 'tensorflow': {
+      const result = await setupTensorflow();
+      if (typeof result === 'string') throw unavailable('tensorflow', result);
+      return result;
+    }
+    case 'webgpu': {
+      const result = await setupWebgpu();
+      if (typeof result === 'string') throw unavailable('webgpu', result);
+      return result;
+    }
+    case 'auto': {
+      const notes: string[] = [];
+      for (const setup of [setupTensorflow, setupWebgpu]) {
+        const result = await setup();
+        if (typeof result !== 'string') return result;
+        notes.push(result);
+      }
+      const wasm = await setupWasm();
+      return { ...wasm, notes };
+    }
+  }
+}
