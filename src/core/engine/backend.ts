@@ -82,6 +82,9 @@ async function setupWasm(): Promise<BackendInfo> {
 async function setupCpu(): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   await tf.ready();
+  // The cpu backend prints a banner about tfjs-node on its first write; README.md says it once.
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
   return { name: 'cpu', version: `@tensorflow/tfjs-backend-cpu ${tf.version.tfjs}`, device: 'CPU, plain JavaScript', notes: [] };
 }
 

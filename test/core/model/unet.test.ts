@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { setupBackend } from '../../../src/core/engine/backend.js';
+import { InpaintingUNet } from '../../../src/core/model/unet.js';
+import { Rng } from '../../../src/core/rng.js';
+
+beforeAll(async () => {
+  await setupBackend('cpu');
+});
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function inputs(kind: 'pconv' | 'conv', size: number, batch = 2): { input: tf.Tensor4D; mask: tf.Tensor4D } {
+  const rng = new Rng(size);
+  const image = tf.tensor4d(
+    Float32Array.from({ length: batch * size * size * 3 }, () => rng.next()),
+    [batch, size, size, 3],
+  );
+  const mask1 = tf.tensor4d(
+    Float32Array.from({ length: batch * size * size }, () => (rng.next() < 0.7 ? 1 : 0)),
+    [batch, size, size, 1],
+  );
+  if (kind === 'pconv') return { input: tf.mul(image, mask1) as tf.Tensor4D, mask: tf.tile(mask1, [1, 1, 1, 3]) as tf.Tensor4D };
+  const filled = tf.add(tf.mul(image, mask1), tf.mul(tf.sub(1, mask1), 0.45));
+  const input = tf.concat([filled, mask1], 3) as tf.Tensor4D;
+  return { input, mask: tf.tile(mask1, [1, 1, 1, 4]) as tf.Tensor4D };
+}
+
+describe('InpaintingUNet', () => {
+  test.each(['pconv', 'conv'] as const)('%s: a 3-level net maps [B, 32, 32, C] to [B, 32, 32, 3] with the paper wiring', (kind) => {
+    const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 8, maxChannels: 16, head: 'none' });
+    const { input, mask } = inputs(kind, 32);
+    const y = net.predict(input, mask, true);
+    expect(y.shape).toEqual([2, 32, 32, 3]);
+    expect(net.layers().map((l) => l.name)).toEqual(['e1', 'e2', 'e2_bn', 'e3', 'e3_bn', 'd4', 'd4_bn', 'd5', 'd5_bn', 'd6']);
+    const kernels = net
+      .layers()
+      .filter((l) => !l.name.endsWith('_bn'))
+      .map((l) => (l.getWeights()[0] as tf.Tensor).shape);
+    const inC = kind === 'pconv' ? 3 : 4;
+    expect(kernels).toEqual([
+      [7, 7, inC, 8],
+      [5, 5, 8, 16],
+      [5, 5, 16, 16],
+      [3, 3, 16 + 16, 16],
+      [3, 3, 8 + 16, 8],
+      [3, 3, inC + 8, 3],
+    ]);
+    expect(net.encoderBatchNorms().map((l) => l.name)).toEqual(['e2_bn', 'e3_bn']);
+  });
+
+  test('the paper network at 8 levels has about 32.9 M parameters with the sigmoid head', async () => {
+    await setupBackend('wasm');
+    const net = new InpaintingUNet({ kind: 'pconv', levels: 8, baseChannels: 64, maxChannels: 512, head: 'sigmoid' });
+    tf.tidy(() => {
+      const { input, mask } = inputs('pconv', 256, 1);
+      net.predict(input, mask, false);
+    });
+    // Convolutions 32,854,368 + batch norm (gamma, beta, moving mean and variance) 21,760.
+    expect(net.countParameters()).toBe(32_876_128);
+    await tf.setBackend('cpu');
+  });
+
+  test('in inference the output does not depend on the batch; in training batch norm uses batch statistics', () => {
+    const net = new InpaintingUNet({ kind: 'pconv', levels: 3, baseChannels: 4, maxChannels: 8, head: 'none' });
+    const { input, mask } = inputs('pconv', 16, 2);
+    const first = (t: tf.Tensor) => tf.slice(t, [0, 0, 0, 0], [1, 16, 16, 3]);
+    const inferBoth = first(net.predict(input, mask, false));
+    const inferOne = net.predict(first(input) as tf.Tensor4D, first(mask) as tf.Tensor4D, false);
+    expect(tf.max(tf.abs(tf.sub(inferBoth, inferOne))).dataSync()[0]).toBeLessThan(1e-5);
+    const trainBoth = first(net.predict(input, mask, true));
+    const trainOne = net.predict(first(input) as tf.Tensor4D, first(mask) as tf.Tensor4D, true);
+    expect(tf.max(tf.abs(tf.sub(trainBoth, trainOne))).dataSync()[0]).toBeGreaterThan(1e-4);
+  });
+
+  test('a frozen encoder batch norm keeps its moving statistics; the decoder one updates', () => {
+    const net = new InpaintingUNet({ kind: 'pconv', levels: 3, baseChannels: 4, maxChannels: 8, head: 'none' });
+    const { input, mask } = inputs('pconv', 16, 2);
+    net.predict(input, mask, false);
+    for (const bn of net.encoderBatchNorms()) bn.frozen = true;
+    const snapshot = (name: string) =>
+      (
+        net
+          .layers()
+          .find((l) => l.name === name)
+          ?.getWeights()[2] as tf.Tensor
+      ).arraySync();
+    const [encBefore, decBefore] = [snapshot('e2_bn'), snapshot('d4_bn')];
+    net.predict(input, mask, true);
+    expect(snapshot('e2_bn')).toEqual(encBefore);
+    expect(snapshot('d4_bn')).not.toEqual(decBefore);
+  });
+
+  test('no tensor leaks per forward pass', () => {
+    const net = new InpaintingUNet({ kind: 'conv', levels: 3, baseChannels: 4, maxChannels: 8, head: 'sigmoid' });
+    const { input, mask } = inputs('conv', 16, 1);
+    tf.dispose(net.predict(input, mask, true));
+    const before = tf.memory().numTensors;
+    tf.dispose(net.predict(input, mask, true));
+    tf.dispose(net.predict(input, mask, false));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
