@@ -79,13 +79,11 @@ describe('InpaintingUNet', () => {
     const { input, mask } = inputs('pconv', 16, 2);
     net.predict(input, mask, false);
     for (const bn of net.encoderBatchNorms()) bn.frozen = true;
-    const snapshot = (name: string) =>
-      (
-        net
-          .layers()
-          .find((l) => l.name === name)
-          ?.getWeights()[2] as tf.Tensor
-      ).arraySync();
+    const snapshot = (name: string) => {
+      const layer = net.layers().find((l) => l.name === name);
+      if (!layer) throw new Error(`no layer ${name}`);
+      return (layer.getWeights()[2] as tf.Tensor).arraySync();
+    };
     const [encBefore, decBefore] = [snapshot('e2_bn'), snapshot('d4_bn')];
     net.predict(input, mask, true);
     expect(snapshot('e2_bn')).toEqual(encBefore);
