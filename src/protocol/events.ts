@@ -20,6 +20,8 @@ export const ProgressEventSchema = z.strictObject({
   done: z.int().min(0),
   total: z.int().min(0),
   unit: z.string(),
+  /** Current figures of long work, e.g. the loss terms of a training step. */
+  metrics: z.record(z.string(), z.number()).optional(),
 });
 
 export const LogEventSchema = z.strictObject({

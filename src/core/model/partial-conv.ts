@@ -9,6 +9,8 @@ export interface PartialConv2DArgs {
   readonly eps?: number;
   /** PConv-Keras' variant, only to import its weights: ratio k*k/S (no Cin) and bias in holes too. */
   readonly kerasCompat?: boolean;
+  /** Seed of the Glorot-uniform kernel initialiser, for reproducible runs. */
+  readonly seed?: number;
   readonly name?: string;
   readonly trainable?: boolean;
 }
@@ -36,6 +38,7 @@ export class PartialConv2D extends tf.layers.Layer {
   readonly useBias: boolean;
   readonly eps: number;
   readonly kerasCompat: boolean;
+  readonly seed: number | undefined;
   private kernel?: tf.LayerVariable;
   private bias?: tf.LayerVariable;
 
@@ -50,6 +53,7 @@ export class PartialConv2D extends tf.layers.Layer {
     this.useBias = args.useBias ?? true;
     this.eps = args.eps ?? 1e-8;
     this.kerasCompat = args.kerasCompat ?? false;
+    this.seed = args.seed;
     if (!(Number.isInteger(this.strides) && this.strides > 0)) throw new RangeError(`PartialConv2D: strides must be a positive integer, not ${this.strides}`);
   }
 
@@ -57,7 +61,12 @@ export class PartialConv2D extends tf.layers.Layer {
     const [xShape] = splitShapes(inputShape);
     const inChannels = xShape[3];
     if (inChannels == null) throw new Error('PartialConv2D: the channel dimension of x must be known');
-    this.kernel = this.addWeight('kernel', [this.kernelSize, this.kernelSize, inChannels, this.filters], 'float32', tf.initializers.glorotUniform({}));
+    this.kernel = this.addWeight(
+      'kernel',
+      [this.kernelSize, this.kernelSize, inChannels, this.filters],
+      'float32',
+      tf.initializers.glorotUniform({ seed: this.seed }),
+    );
     if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
     this.built = true;
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { deriveSeed } from '../rng.js';
 import { FreezableBatchNorm } from './freezable-batch-norm.js';
 import { PartialConv2D } from './partial-conv.js';
 
@@ -13,6 +14,8 @@ export interface UNetArgs {
   readonly maxChannels: number;
   /** none: the paper's linear output; sigmoid: PConv-Keras' 1x1 convolution + sigmoid head. */
   readonly head: 'none' | 'sigmoid';
+  /** Seeds the weight initialisers; each layer derives its own from it and its name. */
+  readonly seed: number;
 }
 
 /** A convolution with the partial-convolution interface: [x, mask] in, [y, mask'] out. */
@@ -37,14 +40,22 @@ export function encoderChannels(args: Pick<UNetArgs, 'baseChannels' | 'maxChanne
   return Math.min(args.baseChannels * 2 ** (level - 1), args.maxChannels);
 }
 
-function maskedConv(kind: ModelKind, name: string, filters: number, kernelSize: number, strides: number): MaskedConv {
+function maskedConv(kind: ModelKind, seed: number, name: string, filters: number, kernelSize: number, strides: number): MaskedConv {
+  const layerSeed = deriveSeed(seed, kind, name);
   if (kind === 'pconv') {
-    const layer = new PartialConv2D({ name, filters, kernelSize, strides });
+    const layer = new PartialConv2D({ name, filters, kernelSize, strides, seed: layerSeed });
     return { layer, apply: (x, mask) => layer.apply([x, mask]) as [tf.Tensor, tf.Tensor] };
   }
   // The baseline sees holes only through its input (mean-pixel fill + mask channel); the mask
   // still travels beside the features so both UNets share one wiring.
-  const layer = tf.layers.conv2d({ name, filters, kernelSize, strides, padding: 'same', kernelInitializer: 'glorotUniform' });
+  const layer = tf.layers.conv2d({
+    name,
+    filters,
+    kernelSize,
+    strides,
+    padding: 'same',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed }),
+  });
   return {
     layer,
     apply: (x, mask) => {
@@ -74,7 +85,7 @@ export class InpaintingUNet {
     this.args = args;
     for (let level = 1; level <= args.levels; level++) {
       this.encoder.push({
-        conv: maskedConv(args.kind, `e${level}`, encoderChannels(args, level), encoderKernel(level), 2),
+        conv: maskedConv(args.kind, args.seed, `e${level}`, encoderChannels(args, level), encoderKernel(level), 2),
         norm: level === 1 ? undefined : new FreezableBatchNorm({ name: `e${level}_bn` }),
         activation: 'relu',
       });
@@ -83,12 +94,20 @@ export class InpaintingUNet {
       const index = 2 * args.levels - level;
       const last = level === 0;
       this.decoder.push({
-        conv: maskedConv(args.kind, `d${index}`, last ? 3 : encoderChannels(args, level), 3, 1),
+        conv: maskedConv(args.kind, args.seed, `d${index}`, last ? 3 : encoderChannels(args, level), 3, 1),
         norm: last ? undefined : new FreezableBatchNorm({ name: `d${index}_bn` }),
         activation: last ? 'none' : 'leaky',
       });
     }
-    if (args.head === 'sigmoid') this.head = tf.layers.conv2d({ name: 'head', filters: 3, kernelSize: 1, activation: 'sigmoid' });
+    if (args.head === 'sigmoid') {
+      this.head = tf.layers.conv2d({
+        name: 'head',
+        filters: 3,
+        kernelSize: 1,
+        activation: 'sigmoid',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(args.seed, args.kind, 'head') }),
+      });
+    }
   }
 
   /**

@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelKind } from './unet.js';
+
+/** ImageNet's mean pixel on [0, 1], the baseline's default hole fill (REFERENCE.md section 4). */
+export const IMAGENET_MEAN_PIXEL = [0.485, 0.456, 0.406] as const;
+
+/**
+ * What each model sees of an image with holes. Ground-truth pixels of the hole never reach a
+ * model: PConv gets the image with holes zeroed and the mask on all three channels; the baseline
+ * gets the image with holes filled by a constant, plus the mask as a fourth channel.
+ * `mask` is [B, H, W, 1], 1 = valid.
+ */
+export function modelInputs(kind: ModelKind, images: tf.Tensor4D, mask: tf.Tensor4D, fill: 'mean-pixel' | 'grey'): { input: tf.Tensor4D; mask: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const known = tf.mul(images, mask);
+    if (kind === 'pconv') return { input: known as tf.Tensor4D, mask: tf.tile(mask, [1, 1, 1, 3]) as tf.Tensor4D };
+    const pixel = fill === 'grey' ? tf.tensor1d([0.5, 0.5, 0.5]) : tf.tensor1d([...IMAGENET_MEAN_PIXEL]);
+    const filled = tf.add(known, tf.mul(tf.sub(1, mask), pixel));
+    return { input: tf.concat([filled, mask], 3) as tf.Tensor4D, mask: tf.tile(mask, [1, 1, 1, 4]) as tf.Tensor4D };
+  });
+}
+
+/** Known pixels from the image, the model's output in the holes. */
+export function composite(images: tf.Tensor4D, output: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.add(tf.mul(images, mask), tf.mul(output, tf.sub(1, mask))) as tf.Tensor4D);
+}

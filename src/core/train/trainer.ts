@@ -1,0 +1,367 @@
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { OnEvent } from '../../protocol/events.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { BatchSource } from '../data/batch-source.js';
+import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
+import type { BackendInfo } from '../engine/backend.js';
+import { InterruptedError, UserError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type FeatureExtractor, inpaintingLoss, LOSS_TERM_NAMES, type LossTerms } from '../model/inpainting-loss.js';
+import { modelInputs } from '../model/model-inputs.js';
+import { InpaintingUNet, type ModelKind } from '../model/unet.js';
+import { deriveSeed } from '../rng.js';
+import { Adam } from './adam.js';
+import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { trainingMaskSampler } from './training-masks.js';
+
+export type Phase = 1 | 2;
+
+/** One value per loss term, as logged. */
+export type LossValues = Record<(typeof LOSS_TERM_NAMES)[number], number>;
+
+export interface TrainOptions {
+  readonly config: ExperimentConfig;
+  /** Hash of the resolved config; a checkpoint of another config is not resumed. */
+  readonly configHash: string;
+  readonly kind: ModelKind;
+  readonly runDir: string;
+  readonly backend: BackendInfo;
+  readonly trainFiles: readonly string[];
+  readonly validationFiles: readonly string[];
+  /** Phases to run now (default both). */
+  readonly phases?: readonly Phase[];
+  /** Continue from the latest checkpoint. */
+  readonly resume?: boolean;
+  /** Delete this model's checkpoints and log and start over. */
+  readonly restart?: boolean;
+  readonly features?: FeatureExtractor;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: OnEvent;
+}
+
+export interface TrainResult {
+  readonly kind: ModelKind;
+  /** Global steps done (phase 1 and phase 2 together). */
+  readonly step: number;
+  readonly lastLosses: LossValues | undefined;
+  readonly checkpoint: string;
+  readonly seconds: number;
+}
+
+export function checkpointDir(runDir: string, kind: ModelKind, which: 'latest' | 'phase1' | 'phase2'): string {
+  return join(runDir, 'checkpoints', kind, which);
+}
+
+export function trainingLogPath(runDir: string, kind: ModelKind): string {
+  return join(runDir, 'logs', `train-${kind}.jsonl`);
+}
+
+/** Builds the config's UNet of one kind and creates its weights (one tiny forward pass). */
+export function buildNetwork(config: ExperimentConfig, kind: ModelKind): InpaintingUNet {
+  const net = new InpaintingUNet({
+    kind,
+    levels: config.model.levels,
+    baseChannels: config.model.baseChannels,
+    maxChannels: config.model.maxChannels,
+    head: config.model.head,
+    seed: deriveSeed(config.seed, 'init'),
+  });
+  const side = 2 ** config.model.levels;
+  tf.tidy(() => {
+    const { input, mask } = modelInputs(kind, tf.zeros([1, side, side, 3]), tf.ones([1, side, side, 1]), config.model.baselineFill);
+    net.predict(input, mask, false);
+  });
+  return net;
+}
+
+/** Every weight of the network under a stable key ("e2_bn#2"), trainable or not. */
+export function weightMap(net: InpaintingUNet): Map<string, tf.LayerVariable> {
+  const map = new Map<string, tf.LayerVariable>();
+  for (const layer of net.layers()) layer.weights.forEach((w, i) => map.set(`${layer.name}#${i}`, w));
+  return map;
+}
+
+/** Loads a checkpoint's weights into a network built from the same config. */
+export function restoreWeights(net: InpaintingUNet, checkpoint: LoadedCheckpoint): void {
+  for (const layer of net.layers()) {
+    const values = layer.weights.map((w, i) => {
+      const key = `${layer.name}#${i}`;
+      const saved = checkpoint.tensors.get(key);
+      if (!saved || saved.shape.join('x') !== w.shape.join('x')) {
+        throw new UserError(
+          'CHECKPOINT_MISMATCH',
+          `checkpoint weight ${key} ${saved ? `has shape ${saved.shape.join('x')}, the model ${w.shape.join('x')}` : 'is missing'}`,
+          {
+            hint: 'The checkpoint was made with other model settings (model.levels, baseChannels, maxChannels, head); use the config it was trained with.',
+          },
+        );
+      }
+      return tf.tensor(saved.values, saved.shape);
+    });
+    layer.setWeights(values);
+    tf.dispose(values);
+  }
+}
+
+/**
+ * Trains one model through the paper's two phases with a custom loop (not model.fit): Adam,
+ * phase 1 with batch norm in training mode everywhere, phase 2 with the encoder's batch norm frozen
+ * (statistics neither used from the batch nor updated; gamma/beta frozen too if configured) at
+ * its own learning rate. Checkpoints (weights, optimizer state, step, phase, config hash) are
+ * written atomically every train.checkpointEvery steps and at each phase end; batches are a pure
+ * function of (seed, step), so a resumed run continues exactly. Ctrl-C saves a checkpoint and
+ * throws InterruptedError; a NaN or infinite loss stops with the last good checkpoint kept.
+ */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const { config, kind, runDir } = options;
+  const train = config.train;
+  if (!train)
+    throw new UserError('TRAIN_NOT_CONFIGURED', 'the config has no train section', {
+      hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
+    });
+  const emit = options.onEvent ?? (() => {});
+  const started = performance.now();
+  const latestDir = checkpointDir(runDir, kind, 'latest');
+  const logPath = trainingLogPath(runDir, kind);
+  const phaseEnds: Record<Phase, number> = { 1: train.phase1.steps, 2: train.phase1.steps + train.phase2.steps };
+
+  if (options.restart) {
+    await rm(join(runDir, 'checkpoints', kind), { recursive: true, force: true });
+    await rm(logPath, { force: true });
+  }
+  const net = buildNetwork(config, kind);
+  const adam = new Adam(train.phase1.learningRate);
+  const weights = weightMap(net);
+  let step = 0;
+  const existing = await loadCheckpoint(latestDir).catch((error: unknown) => {
+    if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
+    throw error;
+  });
+  if (existing) {
+    if (!options.resume) {
+      throw new UserError('TRAIN_EXISTS', `${kind} already has a checkpoint at step ${existing.meta.step} in ${latestDir}`, {
+        hint: 'Pass --resume to continue it, or --restart to start over.',
+      });
+    }
+    if (existing.meta.configHash !== options.configHash) {
+      throw new UserError('CHECKPOINT_CONFIG_CHANGED', `the checkpoint in ${latestDir} was made with another config`, {
+        hint: 'Resume with the config it was trained with, or pass --restart to start over.',
+      });
+    }
+    restoreWeights(net, existing);
+    const restored = (prefix: string) =>
+      new Map([...existing.tensors].filter(([key]) => key.startsWith(prefix)).map(([key, t]) => [key.slice(prefix.length), tf.tensor(t.values, t.shape)]));
+    adam.restore({ t: existing.meta.optimizer.t, m: restored('adam.m/'), v: restored('adam.v/') });
+    step = existing.meta.step;
+    await truncateLog(logPath, step);
+    emit({ type: 'log', level: 'info', message: `${kind}: resuming at step ${step} (phase ${existing.meta.phase})` });
+  }
+
+  const source = new BatchSource({
+    files: options.trainFiles,
+    size: config.data.imageSize,
+    batchSize: train.batchSize,
+    seed: deriveSeed(config.seed, 'train', kind),
+    masks: trainingMaskSampler(config),
+  });
+  const validation = await validationSet(config, options.validationFiles);
+  let lastLosses: LossValues | undefined;
+  await mkdir(join(runDir, 'logs'), { recursive: true });
+
+  const save = async (phase: Phase, phaseFinished: boolean, dirs: string[]) => {
+    const tensors = new Map<string, tf.Tensor>();
+    for (const [key, w] of weights) tensors.set(key, w.read());
+    const state = adam.state();
+    for (const [key, t] of state.m) tensors.set(`adam.m/${key}`, t);
+    for (const [key, t] of state.v) tensors.set(`adam.v/${key}`, t);
+    const meta = {
+      model: kind,
+      phase,
+      step,
+      phaseFinished,
+      seed: config.seed,
+      optimizer: { kind: 'adam' as const, t: state.t, learningRate: adam.learningRate },
+      configHash: options.configHash,
+      backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device },
+      createdAt: new Date().toISOString(),
+      config: config as unknown as Record<string, unknown>,
+    };
+    for (const dir of dirs) await saveCheckpoint(dir, meta, tensors);
+  };
+
+  try {
+    for (const phase of [1, 2] as const) {
+      if (options.phases && !options.phases.includes(phase)) continue;
+      const end = phaseEnds[phase];
+      if (step >= end) continue;
+      if (phase === 2 && step < phaseEnds[1]) {
+        throw new UserError('TRAIN_PHASE1_UNFINISHED', `${kind} is at step ${step} of phase 1 (${phaseEnds[1]} steps)`, {
+          hint: 'Finish phase 1 first: run train without --phase, or with --phase 1.',
+        });
+      }
+      const settings = phase === 1 ? train.phase1 : train.phase2;
+      adam.learningRate = settings.learningRate;
+      for (const bn of net.encoderBatchNorms()) bn.frozen = settings.freezeEncoderBatchNorm;
+      const frozenAffine = new Set(
+        settings.freezeEncoderBatchNorm && settings.freezeEncoderBatchNormAffine ? net.encoderBatchNorms().flatMap((bn) => bn.trainableWeights) : [],
+      );
+      const trainable = new Map<string, tf.Variable>();
+      for (const [key, w] of weights) if (w.trainable && !frozenAffine.has(w)) trainable.set(key, w.read() as tf.Variable);
+      emit({
+        type: 'stage',
+        stage: `train-${kind}-phase${phase}`,
+        status: 'started',
+        message: `steps ${step}..${end}, learning rate ${settings.learningRate}, encoder batch norm ${settings.freezeEncoderBatchNorm ? 'frozen' : 'training'}`,
+      });
+      const phaseStart = { time: performance.now(), step };
+      for (; step < end; ) {
+        if (options.signal?.aborted) {
+          await save(phase, false, [latestDir]);
+          throw new InterruptedError(`${kind}: interrupted at step ${step}; checkpoint saved`);
+        }
+        const batch = await source.next(step);
+        const losses = await trainStep(net, kind, config, batch, trainable, adam, options.features);
+        if (!Number.isFinite(losses.total)) {
+          throw new UserError('TRAIN_NOT_FINITE', `${kind}: the loss became ${losses.total} at step ${step} (phase ${phase})`, {
+            hint: `Lower train.phase${phase}.learningRate or check the data; the last good checkpoint (${latestDir}) is kept, resume with --resume.`,
+          });
+        }
+        step++;
+        lastLosses = losses;
+        await appendFile(logPath, `${JSON.stringify({ type: 'train', model: kind, phase, step, learningRate: settings.learningRate, ...losses })}\n`);
+        const elapsed = (performance.now() - phaseStart.time) / 1000;
+        emit({
+          type: 'progress',
+          stage: `train-${kind}-phase${phase}`,
+          done: step - (phase === 1 ? 0 : phaseEnds[1]),
+          total: end - (phase === 1 ? 0 : phaseEnds[1]),
+          unit: 'steps',
+          metrics: {
+            loss: losses.total,
+            valid: losses.valid,
+            hole: losses.hole,
+            tv: losses.tv,
+            stepsPerSecond: (step - phaseStart.step) / Math.max(elapsed, 1e-9),
+          },
+        });
+        if (step % train.validateEvery === 0 && validation) {
+          const v = validate(net, kind, config, validation, options.features);
+          await appendFile(logPath, `${JSON.stringify({ type: 'validation', model: kind, phase, step, ...v })}\n`);
+          emit({
+            type: 'log',
+            level: 'info',
+            message: `${kind} step ${step}: validation loss ${v.total.toFixed(4)} (hole ${v.hole.toFixed(4)}, valid ${v.valid.toFixed(4)})`,
+          });
+        }
+        if (step % train.checkpointEvery === 0 && step < end) await save(phase, false, [latestDir]);
+      }
+      await save(phase, true, [checkpointDir(runDir, kind, phase === 1 ? 'phase1' : 'phase2'), latestDir]);
+      emit({ type: 'stage', stage: `train-${kind}-phase${phase}`, status: 'finished', message: `loss ${lastLosses?.total.toFixed(4) ?? '-'} at step ${step}` });
+    }
+  } finally {
+    adam.dispose();
+    for (const layer of net.layers()) layer.dispose();
+    validation?.dispose();
+  }
+  return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000 };
+}
+
+async function trainStep(
+  net: InpaintingUNet,
+  kind: ModelKind,
+  config: ExperimentConfig,
+  batch: { size: number; count: number; images: Float32Array; masks: Float32Array },
+  trainable: Map<string, tf.Variable>,
+  adam: Adam,
+  features?: FeatureExtractor,
+): Promise<LossValues> {
+  const names = new Map([...trainable].map(([key, v]) => [v.name, key]));
+  let kept: LossTerms | undefined;
+  const { grads, values } = tf.tidy(() => {
+    const images = tf.tensor4d(batch.images, [batch.count, batch.size, batch.size, 3]);
+    const mask = tf.tensor4d(batch.masks, [batch.count, batch.size, batch.size, 1]);
+    const { input, mask: modelMask } = modelInputs(kind, images, mask, config.model.baselineFill);
+    const result = tf.variableGrads(() => {
+      const output = net.predict(input, modelMask, true);
+      kept = inpaintingLoss(images, output, mask, config.loss, features);
+      // variableGrads disposes what its function made except the returned value: keep the terms.
+      for (const name of LOSS_TERM_NAMES) tf.keep(kept[name]);
+      return kept.total;
+    }, [...trainable.values()]);
+    const terms = kept as LossTerms;
+    const values = tf.keep(tf.stack(LOSS_TERM_NAMES.map((name) => terms[name])));
+    tf.dispose(LOSS_TERM_NAMES.map((name) => terms[name]));
+    return { grads: result.grads, values };
+  });
+  const keyed = new Map(Object.entries(grads).map(([name, g]) => [names.get(name) ?? name, g]));
+  adam.apply(trainable, keyed);
+  tf.dispose(grads);
+  const data = await values.data();
+  values.dispose();
+  return lossValues(data);
+}
+
+function lossValues(data: ArrayLike<number>): LossValues {
+  return Object.fromEntries(LOSS_TERM_NAMES.map((name, i) => [name, data[i] as number])) as LossValues;
+}
+
+interface ValidationSet {
+  readonly images: tf.Tensor4D;
+  readonly masks: tf.Tensor4D;
+  dispose(): void;
+}
+
+/** Up to 8 validation images, centre-cropped, with fixed masks: the same pairs at every validation. */
+async function validationSet(config: ExperimentConfig, files: readonly string[]): Promise<ValidationSet | undefined> {
+  const chosen = files.slice(0, 8);
+  if (chosen.length === 0) return undefined;
+  const size = config.data.imageSize;
+  const sampler = trainingMaskSampler(config);
+  const images = await Promise.all(chosen.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
+  const masks = chosen.map((_, i) => Float32Array.from(sampler(deriveSeed(config.seed, 'validation-mask', i)), (v) => (v === 0 ? 0 : 1)));
+  const imageTensor = tf.tensor4d(concat(images), [chosen.length, size, size, 3]);
+  const maskTensor = tf.tensor4d(concat(masks), [chosen.length, size, size, 1]);
+  return { images: imageTensor, masks: maskTensor, dispose: () => tf.dispose([imageTensor, maskTensor]) };
+}
+
+function validate(net: InpaintingUNet, kind: ModelKind, config: ExperimentConfig, set: ValidationSet, features?: FeatureExtractor): LossValues {
+  const values = tf.tidy(() => {
+    const { input, mask } = modelInputs(kind, set.images, set.masks, config.model.baselineFill);
+    const terms = inpaintingLoss(set.images, net.predict(input, mask, false), set.masks, config.loss, features);
+    return tf.stack(LOSS_TERM_NAMES.map((name) => terms[name]));
+  });
+  const data = values.dataSync();
+  values.dispose();
+  return lossValues(data);
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Drops log lines past the checkpoint's step, so a resumed log reads as one uninterrupted run. */
+async function truncateLog(path: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return;
+  }
+  const kept = text.split('\n').filter((line) => {
+    if (!line) return false;
+    try {
+      return (JSON.parse(line) as { step?: number }).step !== undefined && (JSON.parse(line) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  await writeFileAtomic(path, kept.length ? `${kept.join('\n')}\n` : '');
+}

@@ -1,0 +1,135 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig } from '../../../src/core/config/parse-config.js';
+import type { ExperimentConfig } from '../../../src/core/config/schema.js';
+import { listImages, splitImages } from '../../../src/core/data/image-list.js';
+import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
+import { InterruptedError } from '../../../src/core/errors.js';
+import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
+import { loadCheckpoint } from '../../../src/core/train/checkpoint.js';
+import { checkpointDir, type TrainOptions, trainingLogPath, trainModel } from '../../../src/core/train/trainer.js';
+import { repoRoot } from '../../helpers/run-cli.js';
+import { useTempDirs } from '../../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+let backend: BackendInfo;
+
+function tinyConfig(extra = ''): ExperimentConfig {
+  const text = `name: tiny
+seed: 3
+data: { root: ${resolve(repoRoot, 'data/photos')}, imageSize: 16, testFraction: 0.2, validationFraction: 0.1 }
+masks: { bins: [[0.05, 0.3], [0.3, 0.5]], border: { margin: 1 } }
+model: { levels: 2, baseChannels: 4, maxChannels: 8 }
+loss: { perceptual: 0, style: 0 }
+train:
+  batchSize: 2
+  phase1: { learningRate: 0.002, steps: 6, freezeEncoderBatchNorm: false }
+  phase2: { learningRate: 0.001, steps: 4, freezeEncoderBatchNorm: true${extra} }
+  checkpointEvery: 3
+  validateEvery: 5
+`;
+  return parseConfig(text, 'tiny.yaml', repoRoot);
+}
+
+async function options(config: ExperimentConfig, runDir: string, extra: Partial<TrainOptions> = {}): Promise<TrainOptions> {
+  const splits = splitImages(await listImages(config.data), config.data, config.seed);
+  return {
+    config,
+    configHash: sha256Of(stableStringify(config)),
+    kind: 'pconv',
+    runDir,
+    backend,
+    trainFiles: splits.train,
+    validationFiles: splits.validation,
+    ...extra,
+  };
+}
+
+async function trainLines(runDir: string, kind: 'pconv' | 'conv' = 'pconv') {
+  return (await readFile(trainingLogPath(runDir, kind), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; step: number; total: number });
+}
+
+beforeAll(async () => {
+  backend = await setupBackend('wasm');
+});
+
+describe('trainModel', () => {
+  test.each(['pconv', 'conv'] as const)('%s: an interrupted and resumed run has exactly the losses of an uninterrupted one', async (kind) => {
+    const config = tinyConfig();
+    const straight = await tempDir();
+    await trainModel(await options(config, straight, { kind }));
+    const interrupted = await tempDir();
+    const controller = new AbortController();
+    const first = trainModel(
+      await options(config, interrupted, {
+        kind,
+        signal: controller.signal,
+        onEvent: (event) => {
+          if (event.type === 'progress' && event.stage.endsWith('phase1') && event.done === 4) controller.abort();
+        },
+      }),
+    );
+    await expect(first).rejects.toBeInstanceOf(InterruptedError);
+    expect((await loadCheckpoint(checkpointDir(interrupted, kind, 'latest'))).meta.step).toBe(4);
+    await expect(trainModel(await options(config, interrupted, { kind }))).rejects.toThrow(/already has a checkpoint at step 4/);
+    const resumed = await trainModel(await options(config, interrupted, { kind, resume: true }));
+    expect(resumed.step).toBe(10);
+    expect(await trainLines(interrupted, kind)).toEqual(await trainLines(straight, kind));
+  });
+
+  test('phase 2 keeps the encoder batch-norm statistics and changes the decoder; gamma/beta follow the config', async () => {
+    for (const affineFrozen of [false, true]) {
+      const config = tinyConfig(affineFrozen ? ', freezeEncoderBatchNormAffine: true' : '');
+      const run = await tempDir();
+      await trainModel(await options(config, run));
+      const p1 = await loadCheckpoint(checkpointDir(run, 'pconv', 'phase1'));
+      const p2 = await loadCheckpoint(checkpointDir(run, 'pconv', 'phase2'));
+      const same = (key: string) => [...(p1.tensors.get(key)?.values ?? [])].join() === [...(p2.tensors.get(key)?.values ?? [])].join();
+      // #0 gamma, #1 beta, #2 moving mean, #3 moving variance.
+      expect(same('e2_bn#2')).toBe(true);
+      expect(same('e2_bn#3')).toBe(true);
+      expect(same('d3_bn#2')).toBe(false);
+      expect(same('e2_bn#0')).toBe(affineFrozen);
+      expect(same('e1#0')).toBe(false);
+      expect(p2.meta).toMatchObject({ phase: 2, step: 10, phaseFinished: true, optimizer: { learningRate: 0.001 } });
+    }
+  });
+
+  test('an exploding loss stops with a clear error and keeps the last good checkpoint', async () => {
+    const config = tinyConfig();
+    const train = config.train as NonNullable<ExperimentConfig['train']>;
+    // Phase 1 trains normally; phase 2's learning rate blows the weights up.
+    const broken = { ...config, train: { ...train, phase2: { ...train.phase2, learningRate: 1e30 } } };
+    const run = await tempDir();
+    await expect(trainModel(await options(broken, run))).rejects.toThrow(/pconv: the loss became (NaN|Infinity|-Infinity) at step \d+ \(phase 2\)/);
+    const kept = await loadCheckpoint(checkpointDir(run, 'pconv', 'latest'));
+    expect(kept.meta).toMatchObject({ step: 6, phase: 1, phaseFinished: true });
+  });
+
+  test('a damaged or foreign checkpoint is a clear error on resume', async () => {
+    const config = tinyConfig();
+    const run = await tempDir();
+    await trainModel(await options(config, run));
+    const latest = checkpointDir(run, 'pconv', 'latest');
+    const other = { ...config, seed: 4 };
+    await expect(trainModel(await options(other, run, { resume: true }))).rejects.toThrow(/made with another config/);
+    const bin = join(latest, 'tensors.bin');
+    const bytes = await readFile(bin);
+    await writeFile(bin, bytes.subarray(0, bytes.length - 8));
+    await expect(trainModel(await options(config, run, { resume: true }))).rejects.toThrow(/is damaged: tensors.bin does not match its recorded hash/);
+    await rm(join(latest, 'checkpoint.json'));
+    await expect(trainModel(await options(config, run, { resume: true }))).rejects.toThrow(/is damaged: checkpoint.json is missing/);
+  });
+
+  test('training leaks no tensors', async () => {
+    const config = tinyConfig();
+    const before = tf.memory().numTensors;
+    await trainModel(await options(config, await tempDir()));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
