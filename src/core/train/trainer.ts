@@ -79,7 +79,9 @@ export function buildNetwork(config: ExperimentConfig, kind: ModelKind): Inpaint
 /** Every weight of the network under a stable key ("e2_bn#2"), trainable or not. */
 export function weightMap(net: InpaintingUNet): Map<string, tf.LayerVariable> {
   const map = new Map<string, tf.LayerVariable>();
-  for (const layer of net.layers()) layer.weights.forEach((w, i) => map.set(`${layer.name}#${i}`, w));
+  for (const layer of net.layers()) {
+    for (const [i, w] of layer.weights.entries()) map.set(`${layer.name}#${i}`, w);
+  }
   return map;
 }
 
