@@ -1,7 +1,9 @@
 import yargs from 'yargs';
 import { configCommand } from './commands/config.js';
+import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
 import { schemaCommand } from './commands/schema.js';
+import { trainCommand } from './commands/train.js';
 import type { CommandEnv } from './define-command.js';
 import { ExitCode } from './exit-codes.js';
 import { Output } from './output.js';
@@ -22,6 +24,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(masksCommand(env))
     .command(configCommand(env))
     .command(schemaCommand(env))
+    .command(trainCommand(env))
+    .command(inpaintCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

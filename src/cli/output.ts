@@ -69,7 +69,13 @@ export class Output {
     const width = 24;
     const filled = event.total > 0 ? Math.round((width * event.done) / event.total) : width;
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-    const line = `${event.stage} ${bar} ${event.done}/${event.total} ${event.unit}${rate ? `  ${formatRate(rate)} ${event.unit}/s` : ''}${eta !== undefined && !final ? `  ETA ${formatDuration(eta)}` : ''}`;
+    const metrics = event.metrics
+      ? `  ${Object.entries(event.metrics)
+          .filter(([name]) => name !== 'stepsPerSecond')
+          .map(([name, value]) => `${name} ${formatMetric(value)}`)
+          .join(' ')}`
+      : '';
+    const line = `${event.stage} ${bar} ${event.done}/${event.total} ${event.unit}${rate ? `  ${formatRate(rate)} ${event.unit}/s` : ''}${eta !== undefined && !final ? `  ETA ${formatDuration(eta)}` : ''}${metrics}`;
     if (this.stderr.isTTY) {
       this.stderr.write(`\r${line}${' '.repeat(Math.max(0, this.progressLine.length - line.length))}`);
       this.progressLine = line;
@@ -109,6 +115,10 @@ function humanLine(event: Stamped<PconvEvent>): string | undefined {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+function formatMetric(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(4);
 }
 
 function formatRate(rate: number): string {

@@ -162,6 +162,13 @@ export const ExperimentConfigSchema = z
         message: `must be a multiple of 2^model.levels = ${stride} (model.levels is ${config.model.levels}); lower model.levels or change the size`,
       });
     }
+    if (2 * config.masks.border.margin >= config.data.imageSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['masks', 'border', 'margin'],
+        message: `a ${config.masks.border.margin}px frame leaves nothing inside a ${config.data.imageSize}px image; use a margin below ${Math.ceil(config.data.imageSize / 2)}`,
+      });
+    }
     if (config.data.testFraction + config.data.validationFraction >= 1) {
       ctx.addIssue({
         code: 'custom',

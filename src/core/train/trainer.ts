@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { OnEvent } from '../../protocol/events.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { BatchSource } from '../data/batch-source.js';
+import { concatFloat32 } from '../data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
 import type { BackendInfo } from '../engine/backend.js';
 import { InterruptedError, UserError } from '../errors.js';
@@ -323,8 +324,8 @@ async function validationSet(config: ExperimentConfig, files: readonly string[])
   const sampler = trainingMaskSampler(config);
   const images = await Promise.all(chosen.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
   const masks = chosen.map((_, i) => Float32Array.from(sampler(deriveSeed(config.seed, 'validation-mask', i)), (v) => (v === 0 ? 0 : 1)));
-  const imageTensor = tf.tensor4d(concat(images), [chosen.length, size, size, 3]);
-  const maskTensor = tf.tensor4d(concat(masks), [chosen.length, size, size, 1]);
+  const imageTensor = tf.tensor4d(concatFloat32(images), [chosen.length, size, size, 3]);
+  const maskTensor = tf.tensor4d(concatFloat32(masks), [chosen.length, size, size, 1]);
   return { images: imageTensor, masks: maskTensor, dispose: () => tf.dispose([imageTensor, maskTensor]) };
 }
 
@@ -337,16 +338,6 @@ function validate(net: InpaintingUNet, kind: ModelKind, config: ExperimentConfig
   const data = values.dataSync();
   values.dispose();
   return lossValues(data);
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** Drops log lines past the checkpoint's step, so a resumed log reads as one uninterrupted run. */

@@ -1,0 +1,42 @@
+import type { CommandModule } from 'yargs';
+import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
+
+export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
+  return defineCommand({
+    ...env,
+    name: 'inpaint',
+    command: 'inpaint',
+    describe: 'Fill the holes of an image of any size with a trained model',
+    builder: (y) =>
+      y
+        .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint folder, e.g. reports/demo/checkpoints/pconv/latest' })
+        .option('image', { type: 'string', demandOption: true, describe: 'image file (PNG, JPEG, ...)' })
+        .option('mask', { type: 'string', demandOption: true, describe: 'mask file of the same size' })
+        .option('out', { type: 'string', demandOption: true, describe: 'output file (.png or .jpg)' })
+        .option('polarity', {
+          choices: ['hole-black', 'hole-white'] as const,
+          default: 'hole-black' as const,
+          describe: 'which colour is the hole in the mask (ours: hole-black)',
+        })
+        .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'auto' as const, describe: 'TensorFlow.js backend' }),
+    run: async (args, ctx) => {
+      const { resolve } = await import('node:path');
+      const { setupBackend } = await import('../../core/engine/backend.js');
+      const { inpaintImage } = await import('../../core/infer/inpaint-image.js');
+      const backend = await setupBackend(args.backend);
+      const started = performance.now();
+      const result = await inpaintImage({
+        checkpoint: resolve(ctx.cwd, args.checkpoint),
+        image: resolve(ctx.cwd, args.image),
+        mask: resolve(ctx.cwd, args.mask),
+        out: resolve(ctx.cwd, args.out),
+        polarity: args.polarity,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      ctx.output.print(
+        `${args.out}: ${result.width}x${result.height}, ${(result.holeRatio * 100).toFixed(1)}% hole, ${result.model} model, ${result.tiles} tiles, ${seconds.toFixed(2)} s on ${backend.name}`,
+      );
+      ctx.output.event({ type: 'result', command: 'inpaint', data: { out: resolve(ctx.cwd, args.out), ...result, seconds, backend: backend.name } });
+    },
+  }) as CommandModule<GlobalArgs, object>;
+}

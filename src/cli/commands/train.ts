@@ -1,0 +1,91 @@
+import type { CommandModule } from 'yargs';
+import type { CommandContext } from '../command-context.js';
+import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
+
+const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+interface TrainArgs {
+  config: string;
+  model: 'pconv' | 'baseline' | 'all';
+  phase?: number;
+  resume: boolean;
+  restart: boolean;
+  backend: (typeof BACKENDS)[number];
+  run?: string;
+}
+
+export function trainCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
+  return defineCommand({
+    ...env,
+    name: 'train',
+    command: 'train <config>',
+    describe: 'Train the PConv UNet and the ordinary-convolution baseline through both phases',
+    builder: (y) =>
+      y
+        .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
+        .option('model', { choices: ['pconv', 'baseline', 'all'] as const, default: 'all' as const, describe: 'which model to train' })
+        .option('phase', { type: 'number', choices: [1, 2], describe: 'run only this phase (default: both)' })
+        .option('resume', { type: 'boolean', default: false, describe: 'continue from the latest checkpoint' })
+        .option('restart', { type: 'boolean', default: false, describe: "delete the model's checkpoints and start over" })
+        .option('backend', { choices: BACKENDS, default: 'auto' as const, describe: 'TensorFlow.js backend (README: "Backends")' })
+        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' }),
+    run: (args, ctx) => train(args as TrainArgs, ctx),
+  }) as CommandModule<GlobalArgs, object>;
+}
+
+async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
+  const { join, resolve } = await import('node:path');
+  const { UserError } = await import('../../core/errors.js');
+  const { loadConfig } = await import('../../core/config/load-config.js');
+  const { trainingConfigHash } = await import('../../core/config/config-hash.js');
+  const { listImages, splitImages } = await import('../../core/data/image-list.js');
+  const { setupBackend } = await import('../../core/engine/backend.js');
+  const { trainModel } = await import('../../core/train/trainer.js');
+  const { writeFileAtomic } = await import('../../core/io/atomic.js');
+  const { packageVersion } = await import('../version.js');
+  if (args.resume && args.restart) throw new UserError('BAD_ARGUMENT', '--resume and --restart contradict each other', { hint: 'Pass one of them.' });
+  const { file, config } = await loadConfig(args.config, ctx.cwd);
+  if (!config.train)
+    throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
+      hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
+    });
+  if (config.loss.perceptual > 0 || config.loss.style > 0) {
+    throw new UserError('VGG_NOT_AVAILABLE', 'the perceptual and style terms need VGG16 features, which this version cannot load yet', {
+      hint: 'Set loss.perceptual and loss.style to 0 for now (configs/demo.yaml does); VGG16 loading from a Keras .h5 or TensorFlow.js file is the next step of the training issue.',
+    });
+  }
+  const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+  const backend = await setupBackend(args.backend);
+  ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${backend.notes.length ? `; skipped: ${backend.notes.join('; ')}` : ''}`);
+  const splits = splitImages(await listImages(config.data), config.data, config.seed);
+  ctx.output.info(`images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`);
+  const kinds = args.model === 'all' ? (['pconv', 'conv'] as const) : args.model === 'baseline' ? (['conv'] as const) : (['pconv'] as const);
+  const results = [];
+  for (const kind of kinds) {
+    const result = await trainModel({
+      config,
+      configHash: trainingConfigHash(config),
+      kind,
+      runDir,
+      backend,
+      trainFiles: splits.train,
+      validationFiles: splits.validation,
+      phases: args.phase === undefined ? undefined : [args.phase as 1 | 2],
+      resume: args.resume,
+      restart: args.restart,
+      signal: ctx.signal,
+      onEvent: ctx.output.onCoreEvent,
+    });
+    results.push(result);
+    ctx.output.print(
+      `${kind === 'conv' ? 'baseline' : kind}: ${result.step} steps in ${result.seconds.toFixed(1)} s; last loss ${result.lastLosses?.total.toFixed(4) ?? '-'} (valid ${result.lastLosses?.valid.toFixed(4) ?? '-'}, hole ${result.lastLosses?.hole.toFixed(4) ?? '-'}); checkpoint ${result.checkpoint}`,
+    );
+  }
+  const summary = { version: packageVersion(), config: file, backend, finishedAt: new Date().toISOString(), models: results };
+  await writeFileAtomic(join(runDir, 'training.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  ctx.output.event({
+    type: 'result',
+    command: 'train',
+    data: { runDir, backend: { name: backend.name, version: backend.version, device: backend.device }, models: results },
+  });
+}

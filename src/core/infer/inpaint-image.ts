@@ -1,0 +1,107 @@
+import { extname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp, { type Sharp } from 'sharp';
+import { ExperimentConfigSchema } from '../config/schema.js';
+import { concatFloat32 } from '../data/concat-float32.js';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { Polarity } from '../masks/import-masks.js';
+import { modelInputs } from '../model/model-inputs.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { buildNetwork, restoreWeights } from '../train/trainer.js';
+import { inpaintTiled } from './tiling.js';
+
+export interface InpaintImageOptions {
+  readonly checkpoint: string;
+  readonly image: string;
+  readonly mask: string;
+  readonly out: string;
+  /** Which colour is the hole in the mask file (ours: hole-black). */
+  readonly polarity: Polarity;
+  readonly threshold?: number;
+}
+
+export interface InpaintImageResult {
+  readonly width: number;
+  readonly height: number;
+  readonly holeRatio: number;
+  readonly model: string;
+  readonly tiles: number;
+}
+
+async function decode(path: string, what: string, pipeline: (s: Sharp) => Sharp) {
+  try {
+    return await pipeline(sharp(path).rotate()).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new UserError('IMAGE_UNREADABLE', `cannot read ${what} ${path}: ${(error as Error).message.split('\n')[0]}`, {
+      hint: `Pass a PNG or JPEG file as --${what}.`,
+    });
+  }
+}
+
+/**
+ * Fills the holes of one image of any size and aspect with a trained model: overlapping tiles of
+ * the training size, blended without seams, then composited so that every known pixel keeps its
+ * exact value. Writes PNG or JPEG by the output's extension, atomically.
+ */
+export async function inpaintImage(options: InpaintImageOptions): Promise<InpaintImageResult> {
+  const checkpoint = await loadCheckpoint(options.checkpoint);
+  const config = ExperimentConfigSchema.parse(checkpoint.meta.config);
+  const kind = checkpoint.meta.model;
+  const image = await decode(options.image, 'image', (s) => s.flatten({ background: '#ffffff' }).toColourspace('srgb'));
+  const mask = await decode(options.mask, 'mask', (s) => s.flatten({ background: '#000000' }).greyscale());
+  const { width, height } = image.info;
+  if (mask.info.width !== width || mask.info.height !== height) {
+    throw new UserError('MASK_SIZE', `mask ${options.mask} is ${mask.info.width}x${mask.info.height} but image ${options.image} is ${width}x${height}`, {
+      hint: 'Draw the mask at the size of the image.',
+    });
+  }
+  const channels = image.info.channels;
+  const pixels = new Float32Array(width * height * 3);
+  const valid = new Float32Array(width * height);
+  const cut = (options.threshold ?? 0.5) * 255;
+  let holes = 0;
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) pixels[p * 3 + c] = (image.data[p * channels + Math.min(c, channels - 1)] as number) / 255;
+    const white = (mask.data[p * mask.info.channels] as number) >= cut;
+    const isHole = options.polarity === 'hole-white' ? white : !white;
+    valid[p] = isHole ? 0 : 1;
+    if (isHole) holes++;
+  }
+  if (holes === 0)
+    throw new UserError('MASK_EMPTY', `mask ${options.mask} has no hole with --polarity ${options.polarity}`, {
+      hint: 'Check --polarity: our masks are black = hole (hole-black); NVIDIA and LaMa masks are hole-white.',
+    });
+
+  const net = buildNetwork(config, kind);
+  restoreWeights(net, checkpoint);
+  const tile = config.data.imageSize;
+  let tiles = 0;
+  const predicted = await inpaintTiled(pixels, valid, width, height, tile, async (requests) => {
+    tiles += requests.length;
+    const batch = requests.length;
+    const out = tf.tidy(() => {
+      const images = tf.tensor4d(concatFloat32(requests.map((r) => r.image)), [batch, tile, tile, 3]);
+      const masks = tf.tensor4d(concatFloat32(requests.map((r) => r.mask)), [batch, tile, tile, 1]);
+      const { input, mask: modelMask } = modelInputs(kind, images, masks, config.model.baselineFill);
+      return tf.clipByValue(net.predict(input, modelMask, false), 0, 1);
+    });
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return requests.map((_, i) => data.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
+  });
+  for (const layer of net.layers()) layer.dispose();
+
+  const result = Buffer.alloc(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) {
+      result[p * 3 + c] =
+        valid[p] === 1 ? (image.data[p * channels + Math.min(c, channels - 1)] as number) : Math.round((predicted[p * 3 + c] as number) * 255);
+    }
+  }
+  const encoder = sharp(result, { raw: { width, height, channels: 3 } });
+  const ext = extname(options.out).toLowerCase();
+  const bytes = ext === '.jpg' || ext === '.jpeg' ? await encoder.jpeg({ quality: 95 }).toBuffer() : await encoder.png().toBuffer();
+  await writeFileAtomic(options.out, bytes);
+  return { width, height, holeRatio: holes / (width * height), model: kind, tiles };
+}
