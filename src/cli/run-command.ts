@@ -39,7 +39,13 @@ export async function runCommand(command: string, argv: readonly string[], json:
 export function reportError(output: Output, thrown: unknown): number {
   const error = fileSystemUserError(thrown) ?? thrown;
   if (error instanceof InterruptedError) {
-    output.event({ type: 'error', code: 'INTERRUPTED', message: 'interrupted', details: [], hint: 'Run the same command again to continue.' });
+    output.event({
+      type: 'error',
+      code: 'INTERRUPTED',
+      message: error.message,
+      details: [],
+      hint: 'Run the same command again to continue (train: with --resume).',
+    });
     return ExitCode.interrupted;
   }
   if (isUserError(error)) {

@@ -146,4 +146,81 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(existsSync(join(dir, 'out', 'masks'))).toBe(false);
     expect(await readdir(join(dir, 'out'))).toEqual([]);
   });
+
+  test('train runs both phases of both models on wasm, records the backend, refuses to overwrite, and inpaint uses the result', async () => {
+    const run = await tempDir();
+    const trained = await runCli(['train', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--json']);
+    expect(trained.code).toBe(0);
+    const stream = events(trained.stdout);
+    const stages = stream.filter((e) => e.type === 'stage' && e.status === 'finished').map((e) => (e as { stage: string }).stage);
+    expect(stages).toEqual(['train-pconv-phase1', 'train-pconv-phase2', 'train-conv-phase1', 'train-conv-phase2']);
+    expect(stream.find((e) => e.type === 'progress')).toMatchObject({ metrics: { loss: expect.any(Number), hole: expect.any(Number) } });
+    const summary = JSON.parse(await readFile(join(run, 'training.json'), 'utf8'));
+    expect(summary.backend).toMatchObject({ name: 'wasm', version: expect.stringContaining('4.22.0'), device: expect.stringContaining('WebAssembly') });
+    expect(summary.models.map((m: { kind: string; step: number }) => [m.kind, m.step])).toEqual([
+      ['pconv', 30],
+      ['conv', 30],
+    ]);
+    const log = (await readFile(join(run, 'logs', 'train-pconv.jsonl'), 'utf8')).trim().split('\n');
+    expect(log.filter((line) => line.includes('"type":"train"'))).toHaveLength(30);
+
+    const again = await runCli(['train', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--model', 'pconv']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('pconv already has a checkpoint at step 30');
+    expect(again.stderr).toContain('hint: Pass --resume to continue it, or --restart to start over.');
+    const resumed = await runCli(['train', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--model', 'pconv', '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('pconv: 30 steps');
+
+    const out = join(run, 'filled.png');
+    const mask = join(run, 'mask.png');
+    const sharp = (await import('sharp')).default;
+    const hole = Buffer.alloc(80 * 60, 255);
+    for (let y = 20; y < 40; y++) for (let x = 30; x < 50; x++) hole[y * 80 + x] = 0;
+    await sharp(hole, { raw: { width: 80, height: 60, channels: 1 } })
+      .png()
+      .toFile(mask);
+    const image = join(run, 'photo.png');
+    await sharp(join(repoRoot, 'data/photos/000_astronaut.png')).resize(80, 60).png().toFile(image);
+    const inpainted = await runCli([
+      'inpaint',
+      '--checkpoint',
+      join(run, 'checkpoints/pconv/latest'),
+      '--image',
+      image,
+      '--mask',
+      mask,
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+    ]);
+    expect(inpainted.code).toBe(0);
+    expect(inpainted.stdout).toMatch(/80x60, 8\.3% hole, pconv model/);
+    expect((await sharp(out).metadata()).width).toBe(80);
+  });
+
+  test('Ctrl-C during training saves a checkpoint and exits 130', async () => {
+    const dir = await tempDir();
+    const text = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8'))
+      .replace('steps: 20', 'steps: 5000')
+      .replace('../data/photos', join(repoRoot, 'data/photos'));
+    await writeFile(join(dir, 'long.yaml'), text);
+    let sent = false;
+    const run = await runCli(['train', 'long.yaml', '--run', 'run', '--backend', 'wasm', '--model', 'pconv'], {
+      cwd: dir,
+      onStderr: (chunk, child) => {
+        if (!sent && chunk.includes('train-pconv-phase1 [')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/interrupted at step \d+; checkpoint saved/);
+    const meta = JSON.parse(await readFile(join(dir, 'run/checkpoints/pconv/latest/checkpoint.json'), 'utf8'));
+    expect(meta.step).toBeGreaterThan(0);
+    expect(meta.phaseFinished).toBe(false);
+  });
 });
