@@ -156,6 +156,7 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(stages).toEqual(['train-pconv-phase1', 'train-pconv-phase2', 'train-conv-phase1', 'train-conv-phase2']);
     expect(stream.find((e) => e.type === 'progress')).toMatchObject({ metrics: { loss: expect.any(Number), hole: expect.any(Number) } });
     const summary = JSON.parse(await readFile(join(run, 'training.json'), 'utf8'));
+    expect(summary.loss).toEqual({ valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0.1, vgg: null });
     expect(summary.backend).toMatchObject({ name: 'wasm', version: expect.stringContaining('4.22.0'), device: expect.stringContaining('WebAssembly') });
     expect(summary.models.map((m: { kind: string; step: number }) => [m.kind, m.step])).toEqual([
       ['pconv', 30],

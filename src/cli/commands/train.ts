@@ -49,16 +49,14 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
     throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
       hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
     });
-  if (config.loss.perceptual > 0 || config.loss.style > 0) {
-    throw new UserError('VGG_NOT_AVAILABLE', 'the perceptual and style terms need VGG16 features, which this version cannot load yet', {
-      hint: 'Set loss.perceptual and loss.style to 0 for now (configs/demo.yaml does); VGG16 loading from a Keras .h5 or TensorFlow.js file is the next step of the training issue.',
-    });
-  }
   const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
   const backend = await setupBackend(args.backend);
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${backend.notes.length ? `; skipped: ${backend.notes.join('; ')}` : ''}`);
   const splits = splitImages(await listImages(config.data), config.data, config.seed);
   ctx.output.info(`images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`);
+  const features = await featuresFor(config);
+  if (features) ctx.output.info(`VGG16 features from ${config.loss.vgg?.weights} (${config.loss.vgg?.preprocessing} preprocessing)`);
+  else ctx.output.info('perceptual and style terms off (weights 0): no VGG16 needed');
   const kinds = args.model === 'all' ? (['pconv', 'conv'] as const) : args.model === 'baseline' ? (['conv'] as const) : (['pconv'] as const);
   const results = [];
   for (const kind of kinds) {
@@ -73,6 +71,7 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
       phases: args.phase === undefined ? undefined : [args.phase as 1 | 2],
       resume: args.resume,
       restart: args.restart,
+      features,
       signal: ctx.signal,
       onEvent: ctx.output.onCoreEvent,
     });
@@ -81,11 +80,29 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
       `${kind === 'conv' ? 'baseline' : kind}: ${result.step} steps in ${result.seconds.toFixed(1)} s; last loss ${result.lastLosses?.total.toFixed(4) ?? '-'} (valid ${result.lastLosses?.valid.toFixed(4) ?? '-'}, hole ${result.lastLosses?.hole.toFixed(4) ?? '-'}); checkpoint ${result.checkpoint}`,
     );
   }
-  const summary = { version: packageVersion(), config: file, backend, finishedAt: new Date().toISOString(), models: results };
+  features?.dispose();
+  const { vgg, ...lossWeights } = config.loss;
+  const summary = {
+    version: packageVersion(),
+    config: file,
+    backend,
+    // Recorded so a report can say when the perceptual and style terms were off (no VGG16 weights).
+    loss: { ...lossWeights, vgg: vgg ? { weights: vgg.weights, preprocessing: vgg.preprocessing } : null },
+    finishedAt: new Date().toISOString(),
+    models: results,
+  };
   await writeFileAtomic(join(runDir, 'training.json'), `${JSON.stringify(summary, null, 1)}\n`);
   ctx.output.event({
     type: 'result',
     command: 'train',
     data: { runDir, backend: { name: backend.name, version: backend.version, device: backend.device }, models: results },
   });
+}
+
+/** The frozen VGG16 feature extractor when the loss needs it (perceptual or style weight above 0). */
+async function featuresFor(config: import('../../core/config/schema.js').ExperimentConfig) {
+  if (!(config.loss.perceptual > 0 || config.loss.style > 0) || !config.loss.vgg) return undefined;
+  const { loadVgg16Weights } = await import('../../core/model/load-vgg16-weights.js');
+  const { vgg16FeatureExtractor } = await import('../../core/model/vgg16-features.js');
+  return vgg16FeatureExtractor(await loadVgg16Weights(config.loss.vgg.weights), config.loss.vgg.preprocessing);
 }

@@ -8,8 +8,11 @@ import { listImages, splitImages } from '../../../src/core/data/image-list.js';
 import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
 import { InterruptedError } from '../../../src/core/errors.js';
 import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
+import { loadVgg16Weights } from '../../../src/core/model/load-vgg16-weights.js';
+import { vgg16FeatureExtractor } from '../../../src/core/model/vgg16-features.js';
 import { loadCheckpoint } from '../../../src/core/train/checkpoint.js';
 import { checkpointDir, type TrainOptions, trainingLogPath, trainModel } from '../../../src/core/train/trainer.js';
+import { fakeVgg16, writeKerasH5 } from '../../helpers/fake-vgg16.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
 
@@ -124,6 +127,26 @@ describe('trainModel', () => {
     await expect(trainModel(await options(config, run, { resume: true }))).rejects.toThrow(/is damaged: tensors.bin does not match its recorded hash/);
     await rm(join(latest, 'checkpoint.json'));
     await expect(trainModel(await options(config, run, { resume: true }))).rejects.toThrow(/is damaged: checkpoint.json is missing/);
+  });
+
+  test('with VGG16 features the perceptual and style terms take part, from a Keras .h5 file', async () => {
+    const dir = await tempDir();
+    await writeKerasH5(join(dir, 'vgg16.h5'), fakeVgg16(5));
+    const config = tinyConfig();
+    const withVgg = {
+      ...config,
+      loss: { ...config.loss, perceptual: 0.05, style: 120, vgg: { weights: join(dir, 'vgg16.h5'), preprocessing: 'caffe' as const } },
+    };
+    const features = vgg16FeatureExtractor(await loadVgg16Weights(join(dir, 'vgg16.h5')), 'caffe');
+    const run = await tempDir();
+    await trainModel(await options(withVgg, run, { features }));
+    features.dispose();
+    const lines = (await trainLines(run)) as unknown as { type: string; perceptual: number; styleOut: number; styleComp: number; total: number }[];
+    const first = lines.find((l) => l.type === 'train');
+    expect(first?.perceptual).toBeGreaterThan(0);
+    expect(first?.styleOut).toBeGreaterThan(0);
+    expect(first?.styleComp).toBeGreaterThan(0);
+    expect(lines.every((l) => Number.isFinite(l.total))).toBe(true);
   });
 
   test('training leaks no tensors', async () => {

@@ -1,0 +1,136 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import { UserError } from '../errors.js';
+import { type ConvWeights, VGG16_LAYERS, type Vgg16Weights, type VggLayerName } from './vgg16-features.js';
+
+/**
+ * Reads VGG16 weights (block1 to block3) from a file the user already has:
+ * - Keras' HDF5 weights, e.g. vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 (read with h5wasm);
+ * - a TensorFlow.js layers model (model.json and its .bin shards).
+ * Every problem names the file and what is missing or wrong.
+ */
+export async function loadVgg16Weights(path: string): Promise<Vgg16Weights> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) {
+    throw new UserError('VGG_WEIGHTS_MISSING', `VGG16 weights file ${path} ${info ? 'is not a file' : 'does not exist'}`, {
+      hint: "Point loss.vgg.weights at Keras' vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 or a TensorFlow.js model.json, or set loss.perceptual and loss.style to 0.",
+    });
+  }
+  const raw = extname(path).toLowerCase() === '.json' ? await fromTfjs(path) : await fromHdf5(path);
+  const weights = new Map<VggLayerName, ConvWeights>();
+  for (const [name, cin, cout] of VGG16_LAYERS) {
+    const layer = raw.get(name);
+    if (!layer) throw invalid(path, `it has no layer ${name} (found: ${[...raw.keys()].slice(0, 8).join(', ') || 'none'})`);
+    if (layer.kernel.length !== 9 * cin * cout || layer.bias.length !== cout) {
+      throw invalid(path, `${name} holds ${layer.kernel.length} kernel and ${layer.bias.length} bias values, not 3x3x${cin}x${cout} and ${cout}`);
+    }
+    weights.set(name, layer);
+  }
+  return weights;
+}
+
+function invalid(path: string, why: string): UserError {
+  return new UserError('VGG_WEIGHTS_INVALID', `${path} is not usable VGG16 weights: ${why}`, {
+    hint: "Use Keras' VGG16 notop weights (TensorFlow dim ordering) or a TensorFlow.js VGG16 layers model.",
+  });
+}
+
+interface H5Group {
+  keys(): string[];
+  get(path: string): H5Group | H5Dataset | null;
+  attrs: Record<string, { value: unknown }>;
+}
+interface H5Dataset {
+  shape: number[];
+  value: unknown;
+}
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** HDF5's signature sits at byte 0 or after a user block of 512, 1024, 2048... bytes. */
+async function isHdf5(path: string): Promise<boolean> {
+  const bytes = await readFile(path);
+  for (let at = 0; at + 8 <= bytes.length; at = at === 0 ? 512 : at * 2) {
+    if (bytes.subarray(at, at + 8).equals(HDF5_SIGNATURE)) return true;
+  }
+  return false;
+}
+
+async function fromHdf5(path: string): Promise<Map<string, ConvWeights>> {
+  // h5wasm does not fail on opening a foreign file, only later and with HDF5's own diagnostics.
+  if (!(await isHdf5(path))) throw invalid(path, 'it is not an HDF5 file (no HDF5 signature)');
+  const h5wasm = (await import('h5wasm/node')).default;
+  await h5wasm.ready;
+  let file: InstanceType<typeof h5wasm.File>;
+  try {
+    file = new h5wasm.File(path, 'r');
+  } catch (error) {
+    throw invalid(path, `HDF5 cannot open it (${(error as Error).message})`);
+  }
+  try {
+    let root = file as unknown as H5Group;
+    // A whole saved model keeps its weights under model_weights/.
+    if (root.keys().includes('model_weights')) root = root.get('model_weights') as H5Group;
+    const out = new Map<string, ConvWeights>();
+    for (const [name] of VGG16_LAYERS) {
+      const group = root.keys().includes(name) ? (root.get(name) as H5Group) : undefined;
+      if (!group) continue;
+      const datasets = collectDatasets(group);
+      const kernel = datasets.find((d) => d.shape.length === 4);
+      const bias = datasets.find((d) => d.shape.length === 1);
+      if (kernel && bias)
+        out.set(name, { kernel: Float32Array.from(kernel.value as ArrayLike<number>), bias: Float32Array.from(bias.value as ArrayLike<number>) });
+    }
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+/** Datasets under a layer group, following its weight_names attribute when present. */
+function collectDatasets(group: H5Group): H5Dataset[] {
+  const names = group.attrs.weight_names?.value;
+  if (Array.isArray(names)) return names.map((n) => group.get(String(n))).filter((d): d is H5Dataset => d !== null && 'shape' in d);
+  const found: H5Dataset[] = [];
+  for (const key of group.keys()) {
+    const child = group.get(key);
+    if (!child) continue;
+    if ('shape' in child && Array.isArray(child.shape)) found.push(child as H5Dataset);
+    else found.push(...collectDatasets(child as H5Group));
+  }
+  return found;
+}
+
+interface TfjsManifest {
+  weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
+}
+
+async function fromTfjs(path: string): Promise<Map<string, ConvWeights>> {
+  let manifest: TfjsManifest;
+  try {
+    manifest = JSON.parse(await readFile(path, 'utf8')) as TfjsManifest;
+  } catch (error) {
+    throw invalid(path, `model.json cannot be read (${(error as Error).message})`);
+  }
+  if (!Array.isArray(manifest.weightsManifest)) throw invalid(path, 'model.json has no weightsManifest');
+  const values = new Map<string, Float32Array>();
+  for (const group of manifest.weightsManifest) {
+    const shards = await Promise.all(group.paths.map((p) => readFile(join(dirname(path), p)).catch(() => undefined)));
+    if (shards.some((s) => !s)) throw invalid(path, `a weight shard of ${group.paths.join(', ')} is missing beside model.json`);
+    const bytes = Buffer.concat(shards as Buffer[]);
+    let offset = 0;
+    for (const w of group.weights) {
+      const count = w.shape.reduce((a, b) => a * b, 1);
+      if (w.dtype !== 'float32') throw invalid(path, `weight ${w.name} is ${w.dtype}; only float32 is supported`);
+      values.set(w.name, new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + count * 4)));
+      offset += count * 4;
+    }
+  }
+  const out = new Map<string, ConvWeights>();
+  for (const [name] of VGG16_LAYERS) {
+    const kernel = [...values].find(([key]) => key.startsWith(`${name}/`) && key.includes('kernel'))?.[1];
+    const bias = [...values].find(([key]) => key.startsWith(`${name}/`) && key.includes('bias'))?.[1];
+    if (kernel && bias) out.set(name, { kernel, bias });
+  }
+  return out;
+}
