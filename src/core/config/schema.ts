@@ -125,12 +125,34 @@ const PhaseSchema = z.strictObject({
   freezeEncoderBatchNormAffine: z.boolean().default(false).describe('Also freeze encoder gamma/beta (mmagic: yes; Keras and naoto0804: no).'),
 });
 
+const TrainingMasksSchema = z
+  .discriminatedUnion('source', [
+    z
+      .strictObject({ source: z.literal('generated') })
+      .describe('Draw masks on the fly with masks.generator, a bin and border subset picked at random per sample.'),
+    z
+      .strictObject({
+        source: z.literal('import'),
+        dir: z.string().min(1).describe('path: a mask set written by `pconv-bench masks import` (the folder that holds manifest.json).'),
+        dilation: z
+          .tuple([z.int().min(0), z.int().min(0)])
+          .default([9, 49])
+          .describe('Side of the square dilation kernel, drawn from [min, max] px; [0, 0] for none.'),
+        maxRotation: z.number().min(0).max(180).default(180).describe('Rotation drawn from [-maxRotation, maxRotation] degrees.'),
+        maxShift: z.number().min(0).max(1).default(0.1).describe('Shift drawn from [-maxShift, maxShift] times the side.'),
+        minCrop: z.number().gt(0).max(1).default(0.5).describe('Square crop side as a fraction of the shorter side, drawn from [minCrop, 1].'),
+      })
+      .describe('Pick masks from an imported set and augment them as the PConv authors did (dilation, rotation, shift, crop).'),
+  ])
+  .describe("Where training masks come from: generated, or an imported set with the authors' augmentation.");
+
 const TrainSchema = z.strictObject({
   batchSize: positiveInt().default(6).describe('Images per step (paper: 6 at 512 px).'),
   phase1: PhaseSchema.describe('Phase 1: batch norm in training mode everywhere (paper: 2e-4).'),
   phase2: PhaseSchema.describe('Phase 2 (fine-tuning): encoder batch norm frozen (paper: 5e-5).'),
   checkpointEvery: positiveInt().default(1000).describe('Steps between checkpoints.'),
-  validateEvery: positiveInt().default(1000).describe('Steps between validation passes.'),
+  validateEvery: positiveInt().default(1000).describe('Steps between validation passes (loss and a grid of sample images).'),
+  masks: TrainingMasksSchema.prefault({ source: 'generated' }),
 });
 
 const OutputSchema = z.strictObject({

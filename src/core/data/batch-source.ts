@@ -12,8 +12,8 @@ export interface Batch {
   readonly masks: Float32Array;
 }
 
-/** Draws the mask of one sample (255 = valid, 0 = hole) from its own seed. */
-export type MaskSampler = (seed: number) => Uint8Array;
+/** Draws the mask of one sample (255 = valid, 0 = hole, size x size) from its own seed. */
+export type MaskSampler = (seed: number) => Uint8Array | Promise<Uint8Array>;
 
 export interface BatchSourceOptions {
   readonly files: readonly string[];
@@ -87,7 +87,7 @@ export class BatchSource {
       samples.map(({ j, file, crop, maskSeed }) =>
         this.limit(async () => {
           images.set(await loadImageCrop(file, size, crop), j * size * size * 3);
-          const mask = this.options.masks(maskSeed);
+          const mask = await this.options.masks(maskSeed);
           for (let i = 0; i < size * size; i++) masks[j * size * size + i] = mask[i] === 0 ? 0 : 1;
         }),
       ),

@@ -1,5 +1,5 @@
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { OnEvent } from '../../protocol/events.js';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -15,6 +15,7 @@ import { InpaintingUNet, type ModelKind } from '../model/unet.js';
 import { deriveSeed } from '../rng.js';
 import { Adam } from './adam.js';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { writeSampleGrid } from './sample-grid.js';
 import { trainingMaskSampler } from './training-masks.js';
 
 export type Phase = 1 | 2;
@@ -167,7 +168,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     size: config.data.imageSize,
     batchSize: train.batchSize,
     seed: deriveSeed(config.seed, 'train', kind),
-    masks: trainingMaskSampler(config),
+    masks: await trainingMaskSampler(config),
   });
   const validation = await validationSet(config, options.validationFiles);
   let lastLosses: LossValues | undefined;
@@ -250,12 +251,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           },
         });
         if (step % train.validateEvery === 0 && validation) {
-          const v = validate(net, kind, config, validation, options.features);
-          await appendFile(logPath, `${JSON.stringify({ type: 'validation', model: kind, phase, step, ...v })}\n`);
+          const samples = join(runDir, 'samples', `${kind}-step-${String(step).padStart(7, '0')}.png`);
+          const v = await validate(net, kind, config, validation, samples, options.features);
+          // Relative to the run folder, so the log stays true when the folder moves.
+          await appendFile(logPath, `${JSON.stringify({ type: 'validation', model: kind, phase, step, samples: relative(runDir, samples), ...v })}\n`);
           emit({
             type: 'log',
             level: 'info',
-            message: `${kind} step ${step}: validation loss ${v.total.toFixed(4)} (hole ${v.hole.toFixed(4)}, valid ${v.valid.toFixed(4)})`,
+            message: `${kind} step ${step}: validation loss ${v.total.toFixed(4)} (hole ${v.hole.toFixed(4)}, valid ${v.valid.toFixed(4)}); samples ${samples}`,
           });
         }
         if (step % train.checkpointEvery === 0 && step < end) await save(phase, false, [latestDir]);
@@ -321,22 +324,35 @@ async function validationSet(config: ExperimentConfig, files: readonly string[])
   const chosen = files.slice(0, 8);
   if (chosen.length === 0) return undefined;
   const size = config.data.imageSize;
-  const sampler = trainingMaskSampler(config);
+  const sampler = await trainingMaskSampler(config);
   const images = await Promise.all(chosen.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
-  const masks = chosen.map((_, i) => Float32Array.from(sampler(deriveSeed(config.seed, 'validation-mask', i)), (v) => (v === 0 ? 0 : 1)));
+  const masks = await Promise.all(
+    chosen.map(async (_, i) => Float32Array.from(await sampler(deriveSeed(config.seed, 'validation-mask', i)), (v) => (v === 0 ? 0 : 1))),
+  );
   const imageTensor = tf.tensor4d(concatFloat32(images), [chosen.length, size, size, 3]);
   const maskTensor = tf.tensor4d(concatFloat32(masks), [chosen.length, size, size, 1]);
   return { images: imageTensor, masks: maskTensor, dispose: () => tf.dispose([imageTensor, maskTensor]) };
 }
 
-function validate(net: InpaintingUNet, kind: ModelKind, config: ExperimentConfig, set: ValidationSet, features?: FeatureExtractor): LossValues {
-  const values = tf.tidy(() => {
+/** Validation loss on the fixed pairs, and a grid of the first four as a PNG under samples/. */
+async function validate(
+  net: InpaintingUNet,
+  kind: ModelKind,
+  config: ExperimentConfig,
+  set: ValidationSet,
+  samplePath: string,
+  features?: FeatureExtractor,
+): Promise<LossValues> {
+  const [values, output] = tf.tidy(() => {
     const { input, mask } = modelInputs(kind, set.images, set.masks, config.model.baselineFill);
-    const terms = inpaintingLoss(set.images, net.predict(input, mask, false), set.masks, config.loss, features);
-    return tf.stack(LOSS_TERM_NAMES.map((name) => terms[name]));
+    const prediction = net.predict(input, mask, false);
+    const terms = inpaintingLoss(set.images, prediction, set.masks, config.loss, features);
+    return [tf.stack(LOSS_TERM_NAMES.map((name) => terms[name])), tf.clipByValue(prediction, 0, 1)];
   });
-  const data = values.dataSync();
-  values.dispose();
+  const [data, outputs, images, masks] = await Promise.all([values.data(), output.data(), set.images.data(), set.masks.data()]);
+  tf.dispose([values, output]);
+  const size = config.data.imageSize;
+  await writeSampleGrid(samplePath, images as Float32Array, masks as Float32Array, outputs as Float32Array, Math.min(4, set.images.shape[0]), size);
   return lossValues(data);
 }
 

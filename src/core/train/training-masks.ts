@@ -1,18 +1,42 @@
+import { join } from 'node:path';
+import sharp from 'sharp';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { MaskSampler } from '../data/batch-source.js';
+import { UserError } from '../errors.js';
+import { augmentMask } from '../masks/augment-mask.js';
 import { generateBinnedMask } from '../masks/binned-mask.js';
 import { HoleCanvas } from '../masks/hole-canvas.js';
 import { shapeSourceFor } from '../masks/shape-source-for.js';
+import { readExistingManifest } from '../masks/write-mask-set.js';
 import { Rng } from '../rng.js';
 
 /**
- * Masks for training, drawn on the fly from the config's generator: each sample picks a bin and a
- * border subset uniformly, so training sees every hole ratio the test set measures. Seeds come
- * from the sample's place in training, never from the test set's seeds.
+ * Masks for training, one per sample seed (never the test set's seeds):
+ * - generated: drawn on the fly from the config's generator, a bin and border subset picked
+ *   uniformly, so training sees every hole ratio the test set measures;
+ * - import: a mask picked from an imported set (`pconv-bench masks import`) and augmented as the
+ *   PConv authors did (random dilation, rotation, shift, crop), resized to the training size.
  */
-export function trainingMaskSampler(config: ExperimentConfig): MaskSampler {
+export async function trainingMaskSampler(config: ExperimentConfig): Promise<MaskSampler> {
   const size = config.data.imageSize;
-  const source = shapeSourceFor(config.masks.generator, size, size);
+  const source = config.train?.masks ?? { source: 'generated' as const };
+  if (source.source === 'import') {
+    const manifest = await readExistingManifest(source.dir);
+    if (!manifest || manifest.masks.length === 0) {
+      throw new UserError('TRAIN_MASKS_MISSING', `train.masks.dir ${source.dir} holds no mask set (no valid manifest.json)`, {
+        hint: 'Import one first: pconv-bench masks import <folder> --polarity hole-white --out <dir>, and point train.masks.dir at <dir>/masks.',
+      });
+    }
+    const entries = manifest.masks;
+    return async (seed) => {
+      const rng = new Rng(seed);
+      const entry = entries[rng.int(0, entries.length - 1)] as (typeof entries)[number];
+      const { data, info } = await sharp(join(source.dir, entry.file)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      const mask = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, info.width * info.height) };
+      return augmentMask(mask, rng, { ...source, outWidth: size, outHeight: size }).data;
+    };
+  }
+  const shapes = shapeSourceFor(config.masks.generator, size, size);
   const canvas = new HoleCanvas(size, size);
   const bins = config.masks.bins.map(([lo, hi]) => ({ lo, hi }));
   const subsets = config.masks.border.subsets;
@@ -22,7 +46,7 @@ export function trainingMaskSampler(config: ExperimentConfig): MaskSampler {
     const bin = bins[rng.int(0, bins.length - 1)] as { lo: number; hi: number };
     const subset = subsets[rng.int(0, subsets.length - 1)] as 'border' | 'no-border';
     return generateBinnedMask(
-      source,
+      shapes,
       size,
       size,
       { bin, rule: config.masks.binRule, subset, margin: config.masks.border.margin },

@@ -1,6 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../../src/core/config/parse-config.js';
 import type { ExperimentConfig } from '../../../src/core/config/schema.js';
@@ -8,10 +9,12 @@ import { listImages, splitImages } from '../../../src/core/data/image-list.js';
 import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
 import { InterruptedError } from '../../../src/core/errors.js';
 import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
+import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
 import { loadVgg16Weights } from '../../../src/core/model/load-vgg16-weights.js';
 import { vgg16FeatureExtractor } from '../../../src/core/model/vgg16-features.js';
 import { loadCheckpoint } from '../../../src/core/train/checkpoint.js';
 import { checkpointDir, type TrainOptions, trainingLogPath, trainModel } from '../../../src/core/train/trainer.js';
+import { trainingMaskSampler } from '../../../src/core/train/training-masks.js';
 import { fakeVgg16, writeKerasH5 } from '../../helpers/fake-vgg16.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
@@ -147,6 +150,48 @@ describe('trainModel', () => {
     expect(first?.styleOut).toBeGreaterThan(0);
     expect(first?.styleComp).toBeGreaterThan(0);
     expect(lines.every((l) => Number.isFinite(l.total))).toBe(true);
+  });
+
+  test('training masks can come from an imported set, augmented; every validation writes a sample grid', async () => {
+    const masksDir = await tempDir();
+    await writeMaskSet(
+      {
+        width: 48,
+        height: 48,
+        seed: 1,
+        bins: [{ lo: 0.05, hi: 0.3 }],
+        binRule: '(lo,hi]',
+        margin: 2,
+        subsets: ['border'],
+        perBin: 5,
+        generator: { kind: 'pconv-keras', sizeFactor: 0.03, minThickness: 3, lines: true, circles: true, ellipses: true },
+        limits: { maxShapes: 5000, maxAttempts: 20 },
+      },
+      { outDir: masksDir, workers: 0 },
+    );
+    const config = tinyConfig();
+    const train = config.train as NonNullable<ExperimentConfig['train']>;
+    const imported = {
+      ...config,
+      train: {
+        ...train,
+        masks: { source: 'import' as const, dir: join(masksDir, 'masks'), dilation: [3, 5] as [number, number], maxRotation: 30, maxShift: 0.1, minCrop: 0.5 },
+      },
+    };
+    const sampler = await trainingMaskSampler(imported);
+    const a = await sampler(7);
+    expect(a.length).toBe(16 * 16);
+    expect(a.every((v) => v === 0 || v === 255)).toBe(true);
+    expect(await sampler(7)).toEqual(a);
+    const run = await tempDir();
+    const result = await trainModel(await options(imported, run));
+    expect(result.step).toBe(10);
+    const grid = await sharp(join(run, 'samples', 'pconv-step-0000005.png')).metadata();
+    // 4 columns of 16 px with 2 px gaps; one row per validation image, at most 4.
+    expect(grid.width).toBe(4 * 16 + 3 * 2);
+    expect([16, 34, 52, 70]).toContain(grid.height);
+    const missing = { ...config, train: { ...train, masks: { ...imported.train.masks, dir: join(masksDir, 'nothing') } } };
+    await expect(trainModel(await options(missing, await tempDir()))).rejects.toThrow(/holds no mask set/);
   });
 
   test('training leaks no tensors', async () => {
