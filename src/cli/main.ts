@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { configCommand } from './commands/config.js';
 import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
+import { metricsCommand } from './commands/metrics.js';
 import { schemaCommand } from './commands/schema.js';
 import { trainCommand } from './commands/train.js';
 import type { CommandEnv } from './define-command.js';
@@ -26,6 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(schemaCommand(env))
     .command(trainCommand(env))
     .command(inpaintCommand(env))
+    .command(metricsCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

@@ -224,4 +224,21 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(meta.step).toBeGreaterThan(0);
     expect(meta.phaseFinished).toBe(false);
   });
+
+  test('metrics scores any two images, with the mask hole ratio and bin; sizes must match', async () => {
+    const f = (name: string) => join(repoRoot, 'test/fixtures/metrics', name);
+    const run = await runCli(['metrics', f('a.png'), f('b.png'), '--mask', f('mask.png'), '--json']);
+    expect(run.code).toBe(0);
+    const result = events(run.stdout).find((e) => e.type === 'result') as { data: Record<string, unknown> };
+    expect(result.data).toMatchObject({ holeRatio: 0.2, bin: '(0.1, 0.2]' });
+    expect(result.data.ssim as number).toBeCloseTo(0.9126021895128545, 10);
+    const dir = await tempDir();
+    const sharp = (await import('sharp')).default;
+    await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } })
+      .png()
+      .toFile(join(dir, 'small.png'));
+    const mismatch = await runCli(['metrics', f('a.png'), join(dir, 'small.png')]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/a\.png is 40x30 but .*small\.png is 10x10/);
+  });
 });

@@ -1,0 +1,99 @@
+import { ssim } from 'ssim.js';
+
+/**
+ * Image-quality metrics of REFERENCE.md section 8, on RGB images as float32 HWC in [0, 1].
+ * Conventions (recorded in every results file): all metrics on the composite output; L1 both in
+ * holes only and over the whole image, as percentages (x100, mmagic's "l1 error"); PSNR on [0, 1]
+ * over the whole image, capped at PSNR_CAP_DB for identical images; SSIM as skimage's
+ * structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+ * data_range=1.0, channel_axis=-1): ssim.js's 11x11 Gaussian ('fast', no downsampling) per channel,
+ * which crops the same 5-px border, then the mean over channels.
+ */
+export interface ImageMetrics {
+  /** Mean absolute error in the holes, x100 (undefined without a mask or without holes). */
+  readonly l1Hole: number | undefined;
+  /** Mean absolute error over every pixel and channel, x100. */
+  readonly l1: number;
+  readonly psnr: number;
+  readonly ssim: number;
+}
+
+/** Identical images have infinite PSNR; we report this cap instead (an MSE of 1e-10). */
+export const PSNR_CAP_DB = 100;
+
+export const METRIC_CONVENTIONS = {
+  images: 'composite output (known pixels from the ground truth), RGB float on [0, 1]',
+  l1Hole: 'sum |d| * (1 - M) / (sum (1 - M) * C) x 100',
+  l1: 'mean |d| over all pixels and channels x 100',
+  psnr: `10 log10(1 / MSE) on [0, 1], whole image, per image then averaged; identical images count as ${PSNR_CAP_DB} dB`,
+  ssim: 'Wang et al. 2004 as skimage structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1.0, channel_axis=-1): 11x11 Gaussian window, C1 = 0.01^2, C2 = 0.03^2, 5-px border cropped, mean over channels',
+} as const;
+
+export function meanAbsoluteError(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] as number) - (b[i] as number));
+  return sum / a.length;
+}
+
+/** L1 in the holes; `mask` is HxW with 1 = valid. Undefined when there is no hole. */
+export function holeL1(a: Float32Array, b: Float32Array, mask: Float32Array): number | undefined {
+  const channels = a.length / mask.length;
+  let sum = 0;
+  let holes = 0;
+  for (let p = 0; p < mask.length; p++) {
+    if ((mask[p] as number) >= 0.5) continue;
+    holes++;
+    for (let c = 0; c < channels; c++) sum += Math.abs((a[p * channels + c] as number) - (b[p * channels + c] as number));
+  }
+  return holes === 0 ? undefined : sum / (holes * channels);
+}
+
+export function psnr(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    sum += d * d;
+  }
+  const mse = sum / a.length;
+  return Math.min(PSNR_CAP_DB, 10 * Math.log10(1 / Math.max(mse, 1e-300)));
+}
+
+/** SSIM as skimage's Gaussian setting (see above), for HWC images with `channels` channels in [0, 1]. */
+export function ssimGaussian(a: Float32Array, b: Float32Array, width: number, height: number, channels = 3): number {
+  if (width < 11 || height < 11) throw new RangeError(`SSIM needs images of at least 11x11 px (the Gaussian window), not ${width}x${height}`);
+  let total = 0;
+  for (let c = 0; c < channels; c++) {
+    // ssim.js reads RGBA and converts to grey with weights summing to 1: copying one channel to
+    // R, G and B hands it that channel unchanged. Values stay float (0..255), not rounded.
+    const toRgba = (img: Float32Array) => {
+      const rgba = new Float64Array(width * height * 4);
+      for (let p = 0; p < width * height; p++) {
+        const v = (img[p * channels + c] as number) * 255;
+        rgba[p * 4] = v;
+        rgba[p * 4 + 1] = v;
+        rgba[p * 4 + 2] = v;
+        rgba[p * 4 + 3] = 255;
+      }
+      return { data: rgba as unknown as Uint8ClampedArray, width, height };
+    };
+    total += ssim(toRgba(a), toRgba(b), { ssim: 'fast', downsample: false, k1: 0.01, k2: 0.03, windowSize: 11, bitDepth: 8 }).mssim;
+  }
+  return total / channels;
+}
+
+/** Every metric for one (output, ground truth) pair; `mask` (HxW, 1 = valid) enables the hole L1. */
+export function imageMetrics(output: Float32Array, target: Float32Array, width: number, height: number, mask?: Float32Array): ImageMetrics {
+  if (output.length !== target.length || output.length !== width * height * 3) {
+    throw new RangeError(`imageMetrics: ${output.length} and ${target.length} values for ${width}x${height}x3`);
+  }
+  return {
+    l1Hole: mask ? scale(holeL1(output, target, mask)) : undefined,
+    l1: meanAbsoluteError(output, target) * 100,
+    psnr: psnr(output, target),
+    ssim: ssimGaussian(output, target, width, height),
+  };
+}
+
+function scale(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : value * 100;
+}
