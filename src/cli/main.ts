@@ -1,5 +1,6 @@
 import yargs from 'yargs';
 import { configCommand } from './commands/config.js';
+import { evalCommand } from './commands/eval.js';
 import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
 import { metricsCommand } from './commands/metrics.js';
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(trainCommand(env))
     .command(inpaintCommand(env))
     .command(metricsCommand(env))
+    .command(evalCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

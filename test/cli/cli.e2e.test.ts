@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PconvEventSchema } from '../../src/protocol/events.js';
 import { MaskManifestSchema } from '../../src/protocol/mask-manifest.js';
+import { ResultsSchema } from '../../src/protocol/results.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -172,6 +173,15 @@ describe('pconv-bench CLI (end to end)', () => {
     const resumed = await runCli(['train', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--model', 'pconv', '--resume']);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('pconv: 30 steps');
+
+    expect((await runCli(['masks', 'configs/smoke.yaml', '--out', run])).code).toBe(0);
+    const evaluated = await runCli(['eval', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.stdout).toMatch(/PConv +\(0\.01, 0\.1\] +no-border +4 /);
+    expect(evaluated.stdout).toMatch(/Conv \(baseline\) +\(0\.3, 0\.6\] +border +4 /);
+    const results = ResultsSchema.parse(JSON.parse(await readFile(join(run, 'results.json'), 'utf8')));
+    expect(results.rows).toHaveLength(2 * 3 * 2);
+    expect(results.backend.name).toBe('wasm');
 
     const out = join(run, 'filled.png');
     const mask = join(run, 'mask.png');

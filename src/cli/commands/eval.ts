@@ -1,0 +1,53 @@
+import type { CommandModule } from 'yargs';
+import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
+
+export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
+  return defineCommand({
+    ...env,
+    name: 'eval',
+    command: 'eval <config>',
+    describe: 'Score every trained model of a run on the test images x the test masks, per bin and border subset',
+    builder: (y) =>
+      y
+        .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
+        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' })
+        .option('backend', {
+          choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const,
+          default: 'auto' as const,
+          describe: 'TensorFlow.js backend for inference',
+        }),
+    run: async (args, ctx) => {
+      const { join, resolve } = await import('node:path');
+      const tf = await import('@tensorflow/tfjs');
+      const { loadConfig } = await import('../../core/config/load-config.js');
+      const { trainingConfigHash } = await import('../../core/config/config-hash.js');
+      const { listImages, splitImages } = await import('../../core/data/image-list.js');
+      const { setupBackend } = await import('../../core/engine/backend.js');
+      const { writeFileAtomic } = await import('../../core/io/atomic.js');
+      const { evaluateRun } = await import('../../eval/evaluate.js');
+      const { ResultsSchema } = await import('../../protocol/results.js');
+      const { formatResultsTable } = await import('../results-table.js');
+      const { packageVersion } = await import('../version.js');
+      const { config } = await loadConfig(args.config, ctx.cwd);
+      const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+      const backend = await setupBackend(args.backend);
+      const splits = splitImages(await listImages(config.data), config.data, config.seed);
+      const results = ResultsSchema.parse(
+        await evaluateRun({
+          config,
+          configHash: trainingConfigHash(config),
+          runDir,
+          backend,
+          testFiles: splits.test,
+          versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
+          signal: ctx.signal,
+          onEvent: ctx.output.onCoreEvent,
+        }),
+      );
+      const path = join(runDir, 'results.json');
+      await writeFileAtomic(path, `${JSON.stringify(results, null, 1)}\n`);
+      ctx.output.print(`${formatResultsTable(results)}\nresults: ${path}`);
+      ctx.output.event({ type: 'result', command: 'eval', data: { results: path, models: results.models.map((m) => m.name), pairs: results.images.pairs } });
+    },
+  }) as CommandModule<GlobalArgs, object>;
+}

@@ -1,0 +1,23 @@
+import type { Results } from '../protocol/results.js';
+
+/** The per-bin table for a terminal: one line per model, bin and border subset. */
+export function formatResultsTable(results: Results): string {
+  const header = ['model', 'bin', 'border', 'n', 'L1 hole x100', 'PSNR', 'SSIM'];
+  const fmt = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
+  const rows = results.rows.map((r) => [
+    r.model,
+    r.bin,
+    r.border,
+    String(r.metrics.psnr.n),
+    fmt(r.metrics.l1Hole.mean, 3),
+    fmt(r.metrics.psnr.mean, 2),
+    fmt(r.metrics.ssim.mean, 4),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

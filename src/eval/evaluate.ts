@@ -1,0 +1,221 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import type { ExperimentConfig } from '../core/config/schema.js';
+import { concatFloat32 } from '../core/data/concat-float32.js';
+import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
+import type { BackendInfo } from '../core/engine/backend.js';
+import { InterruptedError, UserError } from '../core/errors.js';
+import { sha256Of } from '../core/io/stable-json.js';
+import { readExistingManifest } from '../core/masks/write-mask-set.js';
+import { composite, modelInputs } from '../core/model/model-inputs.js';
+import type { ModelKind } from '../core/model/unet.js';
+import { loadCheckpoint } from '../core/train/checkpoint.js';
+import { buildNetwork, checkpointDir, restoreWeights } from '../core/train/trainer.js';
+import type { OnEvent } from '../protocol/events.js';
+import type { MaskEntry } from '../protocol/mask-manifest.js';
+import { METRIC_NAMES, type MetricName, type Results } from '../protocol/results.js';
+import { type ImageMetrics, imageMetrics, METRIC_CONVENTIONS } from './metrics.js';
+import { pairedDifference, type Summary, summarize } from './statistics.js';
+
+export interface EvaluateOptions {
+  readonly config: ExperimentConfig;
+  readonly configHash: string;
+  readonly runDir: string;
+  readonly backend: BackendInfo;
+  readonly testFiles: readonly string[];
+  readonly versions: Record<string, string>;
+  readonly batchSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: OnEvent;
+}
+
+const MODEL_NAMES: Record<ModelKind, string> = { pconv: 'PConv', conv: 'Conv (baseline)' };
+
+/**
+ * Scores every trained model of a run on the test split x the run's test mask set: the same
+ * (image, mask) pairs for all models (mask k with test image k mod n, centre-cropped), metrics on
+ * the composite output, summarised per bin and border subset, with paired differences against
+ * PConv. Inference runs on the chosen backend; metrics are computed in JavaScript beside it.
+ */
+export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
+  const { config, runDir } = options;
+  const emit = options.onEvent ?? (() => {});
+  const size = config.data.imageSize;
+  const masksDir = join(runDir, 'masks');
+  const manifest = await readExistingManifest(masksDir);
+  if (!manifest) {
+    throw new UserError('EVAL_NO_MASKS', `no test mask set in ${masksDir}`, { hint: `Make it first: pconv-bench masks <config> --out ${runDir}` });
+  }
+  if (manifest.width !== size || manifest.height !== size) {
+    throw new UserError('EVAL_MASK_SIZE', `the masks in ${masksDir} are ${manifest.width}x${manifest.height} but data.imageSize is ${size}`, {
+      hint: 'Regenerate the masks for this config (pconv-bench masks <config> --force) or import a set of the right size.',
+    });
+  }
+  const models: { kind: ModelKind; dir: string; step: number }[] = [];
+  for (const kind of ['pconv', 'conv'] as const) {
+    for (const which of ['phase2', 'latest'] as const) {
+      const dir = checkpointDir(runDir, kind, which);
+      const found = await loadCheckpoint(dir).catch((error: unknown) => {
+        if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
+        throw error;
+      });
+      if (found) {
+        models.push({ kind, dir, step: found.meta.step });
+        break;
+      }
+    }
+  }
+  if (models.length === 0) {
+    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${join(runDir, 'checkpoints')}`, {
+      hint: `Train first: pconv-bench train <config> --run ${runDir}`,
+    });
+  }
+  await assertLargeEnough(options.testFiles, size);
+
+  emit({ type: 'stage', stage: 'eval', status: 'started', message: `${models.length} models x ${manifest.masks.length} pairs at ${size}x${size}` });
+  const images = await Promise.all(options.testFiles.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
+  const masks = await Promise.all(manifest.masks.map((entry) => loadValidMask(join(masksDir, entry.file), size)));
+  const pairs = manifest.masks.map((entry, k) => ({ entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
+  const perModel = new Map<ModelKind, ImageMetrics[]>();
+  const batchSize = options.batchSize ?? 16;
+  for (const model of models) {
+    const checkpoint = await loadCheckpoint(model.dir);
+    const net = buildNetwork(config, model.kind);
+    restoreWeights(net, checkpoint);
+    const scores: ImageMetrics[] = [];
+    try {
+      for (let start = 0; start < pairs.length; start += batchSize) {
+        if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
+        const chunk = pairs.slice(start, start + batchSize);
+        const result = tf.tidy(() => {
+          const x = tf.tensor4d(concatFloat32(chunk.map((p) => p.image)), [chunk.length, size, size, 3]);
+          const m = tf.tensor4d(concatFloat32(chunk.map((p) => p.mask)), [chunk.length, size, size, 1]);
+          const { input, mask } = modelInputs(model.kind, x, m, config.model.baselineFill);
+          return composite(x, tf.clipByValue(net.predict(input, mask, false), 0, 1) as tf.Tensor4D, m);
+        });
+        const data = (await result.data()) as Float32Array;
+        result.dispose();
+        for (const [i, pair] of chunk.entries())
+          scores.push(imageMetrics(data.subarray(i * size * size * 3, (i + 1) * size * size * 3), pair.image, size, size, pair.mask));
+        emit({ type: 'progress', stage: `eval-${model.kind}`, done: scores.length, total: pairs.length, unit: 'pairs' });
+      }
+    } finally {
+      for (const layer of net.layers()) layer.dispose();
+    }
+    perModel.set(model.kind, scores);
+  }
+
+  const groups = groupPairs(manifest.masks);
+  const rows: Results['rows'] = [];
+  const paired: Results['paired'] = [];
+  for (const model of models) {
+    const scores = perModel.get(model.kind) as ImageMetrics[];
+    for (const group of groups) {
+      const pick = (metric: MetricName) => group.indices.map((i) => scores[i]?.[metric]).filter((v): v is number => v !== undefined);
+      rows.push({
+        model: MODEL_NAMES[model.kind],
+        bin: group.bin,
+        binIndex: group.binIndex,
+        border: group.border,
+        metrics: Object.fromEntries(METRIC_NAMES.map((metric) => [metric, jsonSummary(summarize(pick(metric)))])) as Results['rows'][number]['metrics'],
+      });
+    }
+  }
+  const reference = perModel.get('pconv');
+  if (reference) {
+    for (const model of models.filter((m) => m.kind !== 'pconv')) {
+      const scores = perModel.get(model.kind) as ImageMetrics[];
+      for (const group of groups) {
+        for (const metric of METRIC_NAMES) {
+          const a = group.indices.map((i) => reference[i]?.[metric]);
+          const b = group.indices.map((i) => scores[i]?.[metric]);
+          const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
+          paired.push({
+            model: MODEL_NAMES.pconv,
+            against: MODEL_NAMES[model.kind],
+            bin: group.bin,
+            binIndex: group.binIndex,
+            border: group.border,
+            metric,
+            difference: jsonSummary(
+              pairedDifference(
+                both.map((p) => p[0]),
+                both.map((p) => p[1]),
+              ),
+            ),
+          });
+        }
+      }
+    }
+  }
+  emit({ type: 'stage', stage: 'eval', status: 'finished', message: `${pairs.length} pairs per model` });
+  return {
+    format: 'pconv-bench/results@1',
+    createdAt: new Date().toISOString(),
+    experiment: { name: config.name, configHash: options.configHash },
+    conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
+    masks: {
+      manifestSha256: sha256Of(await readFile(join(masksDir, 'manifest.json'))),
+      count: manifest.masks.length,
+      width: manifest.width,
+      height: manifest.height,
+      binRule: manifest.binRule,
+      borderMargin: manifest.borderMargin,
+    },
+    images: { split: 'test', count: images.length, pairs: pairs.length },
+    backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device },
+    versions: options.versions,
+    models: models.map((m) => ({ name: MODEL_NAMES[m.kind], kind: m.kind, checkpoint: m.dir, step: m.step })),
+    rows,
+    paired,
+  };
+}
+
+function groupPairs(entries: readonly MaskEntry[]) {
+  const groups = new Map<string, { bin: string; binIndex: number; border: 'no-border' | 'border'; indices: number[] }>();
+  entries.forEach((entry, i) => {
+    const key = `${entry.binIndex}|${entry.border}`;
+    const group = groups.get(key) ?? { bin: entry.bin, binIndex: entry.binIndex, border: entry.border, indices: [] };
+    group.indices.push(i);
+    groups.set(key, group);
+  });
+  return [...groups.values()].sort((a, b) => a.binIndex - b.binIndex || (a.border === b.border ? 0 : a.border === 'no-border' ? -1 : 1));
+}
+
+/** JSON has no NaN: empty summaries carry nulls. */
+function jsonSummary(s: Summary) {
+  const num = (v: number) => (Number.isFinite(v) ? v : null);
+  return { n: s.n, mean: num(s.mean), std: num(s.std), ci95: [num(s.ci95[0]), num(s.ci95[1])] as [number | null, number | null] };
+}
+
+async function loadValidMask(path: string, size: number): Promise<Float32Array> {
+  const { data, info } = await sharp(path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  if (info.width !== size || info.height !== size)
+    throw new UserError('EVAL_MASK_SIZE', `mask ${path} is ${info.width}x${info.height}, not ${size}x${size}`, {
+      hint: 'Regenerate the mask set for this config.',
+    });
+  return Float32Array.from(data, (v) => (v >= 128 ? 1 : 0));
+}
+
+/** Test images must cover the model input: scores on upscaled images would flatter every model. */
+async function assertLargeEnough(files: readonly string[], size: number): Promise<void> {
+  const small: string[] = [];
+  await Promise.all(
+    files.map(async (file) => {
+      const meta = await sharp(file)
+        .metadata()
+        .catch(() => undefined);
+      if (!meta?.width || !meta.height)
+        throw new UserError('IMAGE_UNREADABLE', `cannot decode test image ${file}`, { hint: 'Remove it or exclude it with data.exclude.' });
+      if (Math.min(meta.width, meta.height) < size) small.push(`${file} (${meta.width}x${meta.height})`);
+    }),
+  );
+  if (small.length > 0) {
+    throw new UserError('EVAL_IMAGES_TOO_SMALL', `${small.length} test images are smaller than data.imageSize ${size}`, {
+      details: small.slice(0, 10),
+      hint: 'Exclude them with data.exclude, or lower data.imageSize.',
+    });
+  }
+}

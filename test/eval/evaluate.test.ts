@@ -1,0 +1,89 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig } from '../../src/core/config/parse-config.js';
+import type { ExperimentConfig } from '../../src/core/config/schema.js';
+import { listImages, splitImages } from '../../src/core/data/image-list.js';
+import { type BackendInfo, setupBackend } from '../../src/core/engine/backend.js';
+import { maskSetSpecOf } from '../../src/core/masks/mask-plan.js';
+import { writeMaskSet } from '../../src/core/masks/write-mask-set.js';
+import { trainModel } from '../../src/core/train/trainer.js';
+import { evaluateRun } from '../../src/eval/evaluate.js';
+import { ResultsSchema } from '../../src/protocol/results.js';
+import { repoRoot } from '../helpers/run-cli.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+let backend: BackendInfo;
+
+const config: ExperimentConfig = parseConfig(
+  `name: e\nseed: 5\ndata: { root: ${resolve(repoRoot, 'data/photos')}, imageSize: 16, testFraction: 0.2 }\nmasks: { bins: [[0.05, 0.25], [0.25, 0.5]], border: { margin: 1 }, perBin: 3 }\nmodel: { levels: 2, baseChannels: 4, maxChannels: 8 }\nloss: { perceptual: 0, style: 0 }\ntrain: { batchSize: 2, phase1: { learningRate: 0.002, steps: 3, freezeEncoderBatchNorm: false }, phase2: { learningRate: 0.001, steps: 1, freezeEncoderBatchNorm: true } }\n`,
+  'e.yaml',
+  repoRoot,
+);
+
+async function splits() {
+  return splitImages(await listImages(config.data), config.data, config.seed);
+}
+
+beforeAll(async () => {
+  backend = await setupBackend('wasm');
+});
+
+async function trainedRun(kinds: ('pconv' | 'conv')[]): Promise<string> {
+  const run = await tempDir();
+  const s = await splits();
+  await writeMaskSet(maskSetSpecOf(config.masks, 16, config.seed), { outDir: run, workers: 0 });
+  for (const kind of kinds) await trainModel({ config, configHash: 'h', kind, runDir: run, backend, trainFiles: s.train, validationFiles: s.validation });
+  return run;
+}
+
+describe('evaluateRun', () => {
+  test('scores both models on the same pairs, per bin and border subset, with paired differences', async () => {
+    const run = await trainedRun(['pconv', 'conv']);
+    const s = await splits();
+    const results = ResultsSchema.parse(await evaluateRun({ config, configHash: 'h', runDir: run, backend, testFiles: s.test, versions: { test: '1' } }));
+    expect(results.models.map((m) => [m.name, m.step])).toEqual([
+      ['PConv', 4],
+      ['Conv (baseline)', 4],
+    ]);
+    expect(results.images).toEqual({ split: 'test', count: s.test.length, pairs: 2 * 2 * 3 });
+    expect(results.rows).toHaveLength(2 * 2 * 2);
+    expect(results.rows.every((r) => r.metrics.psnr.n === 3 && r.metrics.l1Hole.n === 3)).toBe(true);
+    expect(results.paired).toHaveLength(2 * 2 * 4);
+    // The paired difference is the difference of the two rows' means.
+    const pc = results.rows.find((r) => r.model === 'PConv' && r.binIndex === 1 && r.border === 'border');
+    const cv = results.rows.find((r) => r.model === 'Conv (baseline)' && r.binIndex === 1 && r.border === 'border');
+    const d = results.paired.find((p) => p.binIndex === 1 && p.border === 'border' && p.metric === 'psnr');
+    expect(d?.difference.mean).toBeCloseTo((pc?.metrics.psnr.mean ?? 0) - (cv?.metrics.psnr.mean ?? 0), 9);
+    expect(results.conventions.ssim).toContain('gaussian_weights=True');
+    expect(results.masks.count).toBe(12);
+  });
+
+  test('a run without masks, without checkpoints, or with masks of another size is a clear error', async () => {
+    const s = await splits();
+    const base = { config, configHash: 'h', backend, testFiles: s.test, versions: {} };
+    const empty = await tempDir();
+    await expect(evaluateRun({ ...base, runDir: empty })).rejects.toThrow(/no test mask set in/);
+    await writeMaskSet(maskSetSpecOf(config.masks, 16, 1), { outDir: empty, workers: 0 });
+    await expect(evaluateRun({ ...base, runDir: empty })).rejects.toThrow(/no trained model in/);
+    const other = await tempDir();
+    await writeMaskSet(maskSetSpecOf(config.masks, 24, 1), { outDir: other, workers: 0 });
+    await expect(evaluateRun({ ...base, runDir: other })).rejects.toThrow(/masks in .* are 24x24 but data.imageSize is 16/);
+    expect((await readdir(empty)).sort()).toEqual(['masks']);
+  });
+
+  test('test images smaller than the model input are refused, listed', async () => {
+    const run = await trainedRun(['pconv']);
+    const dir = await tempDir();
+    await mkdir(dir, { recursive: true });
+    await sharp({ create: { width: 8, height: 40, channels: 3, background: '#808080' } })
+      .png()
+      .toFile(join(dir, 'thin.png'));
+    const s = await splits();
+    await expect(evaluateRun({ config, configHash: 'h', runDir: run, backend, testFiles: [...s.test, join(dir, 'thin.png')], versions: {} })).rejects.toThrow(
+      /1 test images are smaller than data.imageSize 16/,
+    );
+  });
+});
