@@ -18,6 +18,7 @@ import type { MaskEntry } from '../protocol/mask-manifest.js';
 import { METRIC_NAMES, type MetricName, type Results } from '../protocol/results.js';
 import { type ImageMetrics, imageMetrics, METRIC_CONVENTIONS } from './metrics.js';
 import { pairedDifference, type Summary, summarize } from './statistics.js';
+import { TELEA_RADIUS, teleaInpainter } from './telea.js';
 
 export interface EvaluateOptions {
   readonly config: ExperimentConfig;
@@ -27,11 +28,24 @@ export interface EvaluateOptions {
   readonly testFiles: readonly string[];
   readonly versions: Record<string, string>;
   readonly batchSize?: number;
+  /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
+  readonly classical?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: OnEvent;
 }
 
 const MODEL_NAMES: Record<ModelKind, string> = { pconv: 'PConv', conv: 'Conv (baseline)' };
+const TELEA_NAME = `Telea (OpenCV, radius ${TELEA_RADIUS})`;
+
+/** Known pixels from the image, the prediction elsewhere (HWC arrays, valid HxW). */
+function compositeArrays(image: Float32Array, output: Float32Array, valid: Float32Array): Float32Array {
+  const out = new Float32Array(image.length);
+  for (let p = 0; p < valid.length; p++) {
+    const known = (valid[p] as number) >= 0.5;
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = known ? (image[p * 3 + c] as number) : (output[p * 3 + c] as number);
+  }
+  return out;
+}
 
 /**
  * Scores every trained model of a run on the test split x the run's test mask set: the same
@@ -74,12 +88,21 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
   }
   await assertLargeEnough(options.testFiles, size);
 
-  emit({ type: 'stage', stage: 'eval', status: 'started', message: `${models.length} models x ${manifest.masks.length} pairs at ${size}x${size}` });
+  emit({
+    type: 'stage',
+    stage: 'eval',
+    status: 'started',
+    message: `${models.length} trained models${options.classical === false ? '' : ' and Telea'} x ${manifest.masks.length} pairs at ${size}x${size}`,
+  });
   const images = await Promise.all(options.testFiles.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
   const masks = await Promise.all(manifest.masks.map((entry) => loadValidMask(join(masksDir, entry.file), size)));
   const pairs = manifest.masks.map((entry, k) => ({ entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
-  const perModel = new Map<ModelKind, ImageMetrics[]>();
+  const perModel = new Map<string, ImageMetrics[]>();
   const batchSize = options.batchSize ?? 16;
+  const score = (name: string, outputs: Float32Array[], chunk: typeof pairs, scores: ImageMetrics[]) => {
+    for (const [i, pair] of chunk.entries()) scores.push(imageMetrics(outputs[i] as Float32Array, pair.image, size, size, pair.mask));
+    emit({ type: 'progress', stage: `eval-${name}`, done: scores.length, total: pairs.length, unit: 'pairs' });
+  };
   for (const model of models) {
     const checkpoint = await loadCheckpoint(model.dir);
     const net = buildNetwork(config, model.kind);
@@ -97,25 +120,49 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
         });
         const data = (await result.data()) as Float32Array;
         result.dispose();
-        for (const [i, pair] of chunk.entries())
-          scores.push(imageMetrics(data.subarray(i * size * size * 3, (i + 1) * size * size * 3), pair.image, size, size, pair.mask));
-        emit({ type: 'progress', stage: `eval-${model.kind}`, done: scores.length, total: pairs.length, unit: 'pairs' });
+        score(
+          model.kind,
+          chunk.map((_, i) => data.subarray(i * size * size * 3, (i + 1) * size * size * 3)),
+          chunk,
+          scores,
+        );
       }
     } finally {
       for (const layer of net.layers()) layer.dispose();
     }
-    perModel.set(model.kind, scores);
+    perModel.set(MODEL_NAMES[model.kind], scores);
   }
+  if (options.classical !== false) {
+    const telea = await teleaInpainter();
+    const scores: ImageMetrics[] = [];
+    for (let start = 0; start < pairs.length; start += batchSize) {
+      if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
+      const chunk = pairs.slice(start, start + batchSize);
+      // Telea's output keeps known pixels already; compositing makes that exact.
+      const outputs = chunk.map((pair) => compositeArrays(pair.image, telea(pair.image, pair.mask, size, size), pair.mask));
+      score('telea', outputs, chunk, scores);
+    }
+    perModel.set(TELEA_NAME, scores);
+  }
+  const entries = [
+    ...models.map((m) => ({
+      name: MODEL_NAMES[m.kind],
+      kind: m.kind as 'pconv' | 'conv' | 'classical',
+      checkpoint: m.dir as string | null,
+      step: m.step as number | null,
+    })),
+    ...(perModel.has(TELEA_NAME) ? [{ name: TELEA_NAME, kind: 'classical' as const, checkpoint: null, step: null }] : []),
+  ];
 
   const groups = groupPairs(manifest.masks);
   const rows: Results['rows'] = [];
   const paired: Results['paired'] = [];
-  for (const model of models) {
-    const scores = perModel.get(model.kind) as ImageMetrics[];
+  for (const model of entries) {
+    const scores = perModel.get(model.name) as ImageMetrics[];
     for (const group of groups) {
       const pick = (metric: MetricName) => group.indices.map((i) => scores[i]?.[metric]).filter((v): v is number => v !== undefined);
       rows.push({
-        model: MODEL_NAMES[model.kind],
+        model: model.name,
         bin: group.bin,
         binIndex: group.binIndex,
         border: group.border,
@@ -123,10 +170,10 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
       });
     }
   }
-  const reference = perModel.get('pconv');
+  const reference = perModel.get(MODEL_NAMES.pconv);
   if (reference) {
-    for (const model of models.filter((m) => m.kind !== 'pconv')) {
-      const scores = perModel.get(model.kind) as ImageMetrics[];
+    for (const model of entries.filter((m) => m.kind !== 'pconv')) {
+      const scores = perModel.get(model.name) as ImageMetrics[];
       for (const group of groups) {
         for (const metric of METRIC_NAMES) {
           const a = group.indices.map((i) => reference[i]?.[metric]);
@@ -134,7 +181,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
           const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
           paired.push({
             model: MODEL_NAMES.pconv,
-            against: MODEL_NAMES[model.kind],
+            against: model.name,
             bin: group.bin,
             binIndex: group.binIndex,
             border: group.border,
@@ -167,7 +214,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     images: { split: 'test', count: images.length, pairs: pairs.length },
     backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device },
     versions: options.versions,
-    models: models.map((m) => ({ name: MODEL_NAMES[m.kind], kind: m.kind, checkpoint: m.dir, step: m.step })),
+    models: entries,
     rows,
     paired,
   };

@@ -28,7 +28,7 @@ export const ResultsSchema = z.strictObject({
   backend: z.strictObject({ name: z.string(), version: z.string(), device: z.string() }),
   versions: z.record(z.string(), z.string()),
   models: z.array(
-    z.strictObject({ name: z.string(), kind: z.enum(['pconv', 'conv', 'external']), checkpoint: z.string().nullable(), step: z.int().nullable() }),
+    z.strictObject({ name: z.string(), kind: z.enum(['pconv', 'conv', 'classical', 'external']), checkpoint: z.string().nullable(), step: z.int().nullable() }),
   ),
   rows: z.array(
     z.strictObject({

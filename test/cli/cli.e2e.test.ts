@@ -180,7 +180,8 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(evaluated.stdout).toMatch(/PConv +\(0\.01, 0\.1\] +no-border +4 /);
     expect(evaluated.stdout).toMatch(/Conv \(baseline\) +\(0\.3, 0\.6\] +border +4 /);
     const results = ResultsSchema.parse(JSON.parse(await readFile(join(run, 'results.json'), 'utf8')));
-    expect(results.rows).toHaveLength(2 * 3 * 2);
+    expect(results.rows).toHaveLength(3 * 3 * 2);
+    expect(results.models.map((m) => m.kind)).toEqual(['pconv', 'conv', 'classical']);
     expect(results.backend.name).toBe('wasm');
 
     const out = join(run, 'filled.png');

@@ -44,21 +44,40 @@ describe('evaluateRun', () => {
     const run = await trainedRun(['pconv', 'conv']);
     const s = await splits();
     const results = ResultsSchema.parse(await evaluateRun({ config, configHash: 'h', runDir: run, backend, testFiles: s.test, versions: { test: '1' } }));
-    expect(results.models.map((m) => [m.name, m.step])).toEqual([
-      ['PConv', 4],
-      ['Conv (baseline)', 4],
+    expect(results.models.map((m) => [m.name, m.kind, m.step])).toEqual([
+      ['PConv', 'pconv', 4],
+      ['Conv (baseline)', 'conv', 4],
+      ['Telea (OpenCV, radius 3)', 'classical', null],
     ]);
     expect(results.images).toEqual({ split: 'test', count: s.test.length, pairs: 2 * 2 * 3 });
-    expect(results.rows).toHaveLength(2 * 2 * 2);
+    expect(results.rows).toHaveLength(3 * 2 * 2);
     expect(results.rows.every((r) => r.metrics.psnr.n === 3 && r.metrics.l1Hole.n === 3)).toBe(true);
-    expect(results.paired).toHaveLength(2 * 2 * 4);
+    // PConv against the baseline and against Telea, for 2 bins x 2 subsets x 4 metrics.
+    expect(results.paired).toHaveLength(2 * 2 * 2 * 4);
     // The paired difference is the difference of the two rows' means.
     const pc = results.rows.find((r) => r.model === 'PConv' && r.binIndex === 1 && r.border === 'border');
     const cv = results.rows.find((r) => r.model === 'Conv (baseline)' && r.binIndex === 1 && r.border === 'border');
-    const d = results.paired.find((p) => p.binIndex === 1 && p.border === 'border' && p.metric === 'psnr');
+    const d = results.paired.find((p) => p.against === 'Conv (baseline)' && p.binIndex === 1 && p.border === 'border' && p.metric === 'psnr');
     expect(d?.difference.mean).toBeCloseTo((pc?.metrics.psnr.mean ?? 0) - (cv?.metrics.psnr.mean ?? 0), 9);
     expect(results.conventions.ssim).toContain('gaussian_weights=True');
     expect(results.masks.count).toBe(12);
+  });
+
+  test("Telea fills a flat image's holes with nearly its colour, and known pixels stay exact", async () => {
+    const { teleaInpainter } = await import('../../src/eval/telea.js');
+    const telea = await teleaInpainter();
+    const image = new Float32Array(32 * 32 * 3).fill(100 / 255);
+    const valid = new Float32Array(32 * 32).fill(1);
+    for (let y = 10; y < 20; y++) for (let x = 10; x < 20; x++) valid[y * 32 + x] = 0;
+    const out = telea(image, valid, 32, 32);
+    for (let p = 0; p < 32 * 32; p++) {
+      for (let c = 0; c < 3; c++) {
+        const v = out[p * 3 + c] as number;
+        // OpenCV's Telea lands within two grey levels of a flat colour (measured: 99 to 102 for 100).
+        if (valid[p] === 1) expect(v).toBe(Math.fround(100 / 255));
+        else expect(Math.round(Math.abs(v * 255 - 100))).toBeLessThanOrEqual(2);
+      }
+    }
   });
 
   test('a run without masks, without checkpoints, or with masks of another size is a clear error', async () => {
