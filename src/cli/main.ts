@@ -4,6 +4,7 @@ import { evalCommand } from './commands/eval.js';
 import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
 import { metricsCommand } from './commands/metrics.js';
+import { reportCommand } from './commands/report.js';
 import { schemaCommand } from './commands/schema.js';
 import { trainCommand } from './commands/train.js';
 import type { CommandEnv } from './define-command.js';
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(inpaintCommand(env))
     .command(metricsCommand(env))
     .command(evalCommand(env))
+    .command(reportCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

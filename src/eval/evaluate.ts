@@ -7,6 +7,7 @@ import { concatFloat32 } from '../core/data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import { composite, modelInputs } from '../core/model/model-inputs.js';
@@ -99,9 +100,17 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
   const pairs = manifest.masks.map((entry, k) => ({ entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
   const perModel = new Map<string, ImageMetrics[]>();
   const batchSize = options.batchSize ?? 16;
+  const groups = groupPairs(manifest.masks);
+  // The first pair of every bin and subset is kept as a picture for the report.
+  const sampleOf = new Map(groups.map((g) => [g.indices[0] as number, g]));
+  const sampleOutputs = new Map<number, Map<string, Float32Array>>();
   const score = (name: string, outputs: Float32Array[], chunk: typeof pairs, scores: ImageMetrics[]) => {
-    for (const [i, pair] of chunk.entries()) scores.push(imageMetrics(outputs[i] as Float32Array, pair.image, size, size, pair.mask));
-    emit({ type: 'progress', stage: `eval-${name}`, done: scores.length, total: pairs.length, unit: 'pairs' });
+    for (const [i, pair] of chunk.entries()) {
+      const index = scores.length;
+      if (sampleOf.has(index)) sampleOutputs.set(index, (sampleOutputs.get(index) ?? new Map()).set(name, Float32Array.from(outputs[i] as Float32Array)));
+      scores.push(imageMetrics(outputs[i] as Float32Array, pair.image, size, size, pair.mask));
+    }
+    emit({ type: 'progress', stage: `eval ${name}`, done: scores.length, total: pairs.length, unit: 'pairs' });
   };
   for (const model of models) {
     const checkpoint = await loadCheckpoint(model.dir);
@@ -121,7 +130,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
         const data = (await result.data()) as Float32Array;
         result.dispose();
         score(
-          model.kind,
+          MODEL_NAMES[model.kind],
           chunk.map((_, i) => data.subarray(i * size * size * 3, (i + 1) * size * size * 3)),
           chunk,
           scores,
@@ -140,7 +149,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
       const chunk = pairs.slice(start, start + batchSize);
       // Telea's output keeps known pixels already; compositing makes that exact.
       const outputs = chunk.map((pair) => compositeArrays(pair.image, telea(pair.image, pair.mask, size, size), pair.mask));
-      score('telea', outputs, chunk, scores);
+      score(TELEA_NAME, outputs, chunk, scores);
     }
     perModel.set(TELEA_NAME, scores);
   }
@@ -154,7 +163,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     ...(perModel.has(TELEA_NAME) ? [{ name: TELEA_NAME, kind: 'classical' as const, checkpoint: null, step: null }] : []),
   ];
 
-  const groups = groupPairs(manifest.masks);
+  const samples = await writeSamples(runDir, size, pairs, sampleOf, sampleOutputs);
   const rows: Results['rows'] = [];
   const paired: Results['paired'] = [];
   for (const model of entries) {
@@ -216,8 +225,50 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     versions: options.versions,
     models: entries,
     rows,
+    samples,
+    config: config as unknown as Record<string, unknown>,
     paired,
   };
+}
+
+/** PNGs of each sample pair (masked input, ground truth, every model's composite) under eval-samples/. */
+async function writeSamples(
+  runDir: string,
+  size: number,
+  pairs: readonly { entry: MaskEntry; image: Float32Array; mask: Float32Array }[],
+  sampleOf: ReadonlyMap<number, { bin: string; binIndex: number; border: 'no-border' | 'border' }>,
+  outputs: ReadonlyMap<number, ReadonlyMap<string, Float32Array>>,
+): Promise<Results['samples']> {
+  const png = (data: Float32Array) =>
+    sharp(Buffer.from(Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))), { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer();
+  const samples: Results['samples'] = [];
+  for (const [index, group] of sampleOf) {
+    const pair = pairs[index];
+    if (!pair) continue;
+    const folder = `eval-samples/${group.binIndex}-${group.border}`;
+    const save = async (name: string, data: Float32Array) => {
+      const file = `${folder}/${name
+        .replace(/[^A-Za-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '')
+        .toLowerCase()}.png`;
+      await writeFileAtomic(join(runDir, file), await png(data));
+      return file;
+    };
+    const masked = Float32Array.from(pair.image, (v, i) => ((pair.mask[Math.floor(i / 3)] as number) >= 0.5 ? v : 1));
+    const modelOutputs: Record<string, string> = {};
+    for (const [name, data] of outputs.get(index) ?? []) modelOutputs[name] = await save(name, data);
+    samples.push({
+      bin: group.bin,
+      binIndex: group.binIndex,
+      border: group.border,
+      input: await save('input', masked),
+      target: await save('target', pair.image),
+      outputs: modelOutputs,
+    });
+  }
+  return samples.sort((a, b) => a.binIndex - b.binIndex || a.border.localeCompare(b.border) * -1);
 }
 
 function groupPairs(entries: readonly MaskEntry[]) {

@@ -39,6 +39,19 @@ export const ResultsSchema = z.strictObject({
       metrics: z.strictObject({ l1Hole: SummarySchema, l1: SummarySchema, psnr: SummarySchema, ssim: SummarySchema }),
     }),
   ),
+  /** One example pair per bin and subset, as PNG paths relative to the run folder. */
+  samples: z.array(
+    z.strictObject({
+      bin: z.string(),
+      binIndex: z.int().min(0),
+      border: z.enum(['no-border', 'border']),
+      input: z.string(),
+      target: z.string(),
+      outputs: z.record(z.string(), z.string()),
+    }),
+  ),
+  /** The resolved config that ran. */
+  config: z.record(z.string(), z.unknown()),
   paired: z.array(
     z.strictObject({
       model: z.string(),

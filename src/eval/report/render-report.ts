@@ -1,0 +1,222 @@
+import { METRIC_DIRECTION, METRIC_NAMES, type MetricName, type Results } from '../../protocol/results.js';
+
+/**
+ * The HTML report of one run, as a string: no I/O and no node:* imports, so the VS Code extension
+ * can render it too. Everything it shows comes in `ReportInput`; images arrive as data: URIs so
+ * the page is self-contained (no network, nothing beside it needed).
+ */
+export interface LossPoint {
+  readonly step: number;
+  readonly phase: number;
+  readonly total: number;
+}
+
+export interface ReportInput {
+  readonly results: Results;
+  /** Training curves per model name: per-step training loss and validation points. */
+  readonly training: Readonly<Record<string, { readonly train: readonly LossPoint[]; readonly validation: readonly LossPoint[] }>>;
+  /** Relative image path -> data: URI. */
+  readonly images: Readonly<Record<string, string>>;
+  /** Chart name -> data: URI of the PNG rendering, shown where scripts do not run. */
+  readonly chartPngs: Readonly<Record<string, string>>;
+  /** The Chart.js UMD build, inlined. */
+  readonly chartJs: string;
+  readonly configYaml: string;
+  readonly generatedAt: string;
+}
+
+export const METRIC_LABELS: Record<MetricName, string> = { l1Hole: 'L1 in holes (x100)', l1: 'L1, whole image (x100)', psnr: 'PSNR (dB)', ssim: 'SSIM' };
+const DIGITS: Record<MetricName, number> = { l1Hole: 3, l1: 3, psnr: 2, ssim: 4 };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+function columns(results: Results) {
+  const seen = new Map<string, { binIndex: number; bin: string; border: 'no-border' | 'border' }>();
+  for (const row of results.rows) seen.set(`${row.binIndex}|${row.border}`, { binIndex: row.binIndex, bin: row.bin, border: row.border });
+  return [...seen.values()].sort((a, b) => a.binIndex - b.binIndex || (a.border === b.border ? 0 : a.border === 'no-border' ? -1 : 1));
+}
+
+function metricTable(results: Results, metric: MetricName): string {
+  const cols = columns(results);
+  const models = [...new Set(results.rows.map((r) => r.model))];
+  const bins = [...new Map(cols.map((c) => [c.binIndex, c.bin])).entries()];
+  const best = new Map<string, number>();
+  for (const col of cols) {
+    const values = results.rows
+      .filter((r) => r.binIndex === col.binIndex && r.border === col.border)
+      .map((r) => r.metrics[metric].mean)
+      .filter((v): v is number => v !== null);
+    if (values.length) best.set(`${col.binIndex}|${col.border}`, METRIC_DIRECTION[metric] === 'lower' ? Math.min(...values) : Math.max(...values));
+  }
+  const head1 = bins.map(([, bin]) => `<th colspan="${cols.filter((c) => c.bin === bin).length}">${escapeHtml(bin)}</th>`).join('');
+  const head2 = cols.map((c) => `<th>${c.border === 'border' ? 'border' : 'no border'}</th>`).join('');
+  const body = models
+    .map((model) => {
+      const cells = cols.map((col) => {
+        const row = results.rows.find((r) => r.model === model && r.binIndex === col.binIndex && r.border === col.border);
+        const s = row?.metrics[metric];
+        if (!s || s.mean === null) return '<td>-</td>';
+        const isBest = best.get(`${col.binIndex}|${col.border}`) === s.mean;
+        const interval =
+          s.ci95[0] === null
+            ? ''
+            : `95% CI [${s.ci95[0].toFixed(DIGITS[metric])}, ${(s.ci95[1] as number).toFixed(DIGITS[metric])}], sd ${(s.std ?? 0).toFixed(DIGITS[metric])}, n ${s.n}`;
+        const half = s.ci95[1] === null ? '' : `<span class="ci">&plusmn;${((s.ci95[1] as number) - s.mean).toFixed(DIGITS[metric])}</span>`;
+        return `<td class="${isBest ? 'best' : ''}" title="${escapeHtml(interval)}">${s.mean.toFixed(DIGITS[metric])}${half}</td>`;
+      });
+      return `<tr><th scope="row">${escapeHtml(model)}</th>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  const better = METRIC_DIRECTION[metric] === 'lower' ? 'lower is better' : 'higher is better';
+  return `<h3>${METRIC_LABELS[metric]} <small>(${better}; best per column in bold; &plusmn; is the 95% interval's half-width)</small></h3>
+<table class="metric" data-metric="${metric}"><thead><tr><th rowspan="2">model</th>${head1}</tr><tr>${head2}</tr></thead><tbody>
+${body}
+</tbody></table>`;
+}
+
+function pairedTable(results: Results, metric: MetricName): string {
+  const cols = columns(results);
+  const others = [...new Set(results.paired.map((p) => p.against))];
+  if (others.length === 0) return '';
+  const rows = others.map((against) => {
+    const cells = cols.map((col) => {
+      const p = results.paired.find((x) => x.against === against && x.metric === metric && x.binIndex === col.binIndex && x.border === col.border);
+      const d = p?.difference;
+      if (!d || d.mean === null) return '<td>-</td>';
+      const [lo, hi] = d.ci95;
+      const excludesZero = lo !== null && hi !== null && (lo > 0 || hi < 0);
+      const good = METRIC_DIRECTION[metric] === 'lower' ? d.mean < 0 : d.mean > 0;
+      const cls = excludesZero ? (good ? 'better' : 'worse') : '';
+      const title = lo === null ? `n ${d.n}` : `95% CI [${lo.toFixed(DIGITS[metric])}, ${(hi as number).toFixed(DIGITS[metric])}], n ${d.n}`;
+      return `<td class="${cls}" title="${escapeHtml(title)}">${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(DIGITS[metric])}</td>`;
+    });
+    return `<tr><th scope="row">PConv &minus; ${escapeHtml(against)}</th>${cells.join('')}</tr>`;
+  });
+  const head = cols.map((c) => `<th>${escapeHtml(c.bin)}<br>${c.border === 'border' ? 'border' : 'no border'}</th>`).join('');
+  return `<h3>${METRIC_LABELS[metric]}: paired differences</h3>
+<table class="paired" data-metric="${metric}"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function samplesSection(input: ReportInput): string {
+  const { results, images } = input;
+  const models = results.models.map((m) => m.name);
+  const rows = results.samples.map((s) => {
+    const cell = (path: string | undefined, label: string) => {
+      if (!path || !images[path]) return '<td>-</td>';
+      const id = `img-${escapeHtml(path.replace(/[^A-Za-z0-9]+/g, '-'))}`;
+      return `<td><a href="#${id}"><img src="${images[path]}" alt="${escapeHtml(label)}" width="128" height="128"></a><a class="lightbox" id="${id}" href="#samples"><img src="${images[path]}" alt="${escapeHtml(label)}"></a></td>`;
+    };
+    return `<tr data-bin="${escapeHtml(s.bin)}" data-border="${s.border}"><th scope="row">${escapeHtml(s.bin)}<br>${s.border === 'border' ? 'border' : 'no border'}</th>${cell(s.input, 'masked input')}${models.map((m) => cell(s.outputs[m], m)).join('')}${cell(s.target, 'ground truth')}</tr>`;
+  });
+  return `<table class="samples"><thead><tr><th>bin</th><th>masked input</th>${models.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}<th>ground truth</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
+function chartBlock(name: string, title: string, png: string | undefined): string {
+  return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><canvas id="chart-${name}" width="640" height="320" role="img" aria-label="${escapeHtml(title)}"></canvas>${png ? `<noscript><img src="${png}" alt="${escapeHtml(title)}" width="640" height="320"></noscript>` : ''}</figure>`;
+}
+
+/** The data the page's script draws its charts from (also used for the PNG versions). */
+export function chartData(input: Pick<ReportInput, 'results' | 'training'>) {
+  const { results } = input;
+  const models = results.models.map((m) => m.name);
+  const bins = [...new Map(results.rows.map((r) => [r.binIndex, r.bin])).entries()].sort((a, b) => a[0] - b[0]);
+  const metrics = Object.fromEntries(
+    METRIC_NAMES.map((metric) => [
+      metric,
+      models.flatMap((model) =>
+        (['no-border', 'border'] as const).map((border) => ({
+          label: `${model}, ${border === 'border' ? 'border' : 'no border'}`,
+          border,
+          model,
+          values: bins.map(
+            ([binIndex]) => results.rows.find((r) => r.model === model && r.binIndex === binIndex && r.border === border)?.metrics[metric].mean ?? null,
+          ),
+        })),
+      ),
+    ]),
+  );
+  return { labels: bins.map(([, bin]) => bin), metrics, training: input.training };
+}
+
+export function renderReport(input: ReportInput): string {
+  const { results } = input;
+  const title = `pconv-bench: ${results.experiment.name}`;
+  const data = chartData(input);
+  const env = [
+    ['backend', `${results.backend.name} (${results.backend.version}) on ${results.backend.device}`],
+    ...Object.entries(results.versions),
+    ['test images', `${results.images.count} (split ${results.images.split}); ${results.images.pairs} (image, mask) pairs per model`],
+    [
+      'masks',
+      `${results.masks.count} of ${results.masks.width}x${results.masks.height}, bins ${results.masks.binRule}, border margin ${results.masks.borderMargin} px, manifest sha256 ${results.masks.manifestSha256.slice(0, 16)}...`,
+    ],
+    ...results.models.map((m) => [m.name, m.checkpoint ? `checkpoint ${m.checkpoint} (step ${m.step})` : 'not trained']),
+    ['generated', input.generatedAt],
+  ];
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1b1b1b;background:#fff}
+h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem;margin-top:1.4rem}h3 small{font-weight:normal;color:#555}
+table{border-collapse:collapse;margin:.4rem 0 1rem;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:right}thead th{background:#f3f3f3;text-align:center}tbody th{text-align:left;white-space:nowrap}
+td.best{font-weight:700}td.better{background:#e3f4e3}td.worse{background:#f8e1e1}.ci{display:block;font-size:.75em;color:#666}
+.samples td{padding:2px}.samples img{image-rendering:pixelated;display:block}.lightbox{display:none}.lightbox:target{display:flex;position:fixed;inset:0;background:rgba(0,0,0,.85);align-items:center;justify-content:center;z-index:10}.lightbox:target img{width:min(90vw,90vh);height:auto;image-rendering:pixelated}
+figure.chart{display:inline-block;margin:.5rem 1rem .5rem 0}figcaption{font-weight:600}canvas{max-width:100%}
+footer{margin-top:3rem;font-size:.85rem;color:#333}footer pre{background:#f6f6f6;padding:.6rem;overflow:auto;max-height:28rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
+.table-wrap{overflow-x:auto}
+@media print{.lightbox{display:none!important}body{max-width:none}h2{break-before:auto}table,figure{break-inside:avoid}}
+</style></head><body>
+<h1>${escapeHtml(title)}</h1>
+<p>${results.models.map((m) => escapeHtml(m.name)).join(', ')} on ${results.images.pairs} identical (image, mask) pairs, ${results.masks.width}x${results.masks.height}: metrics of the composite output per hole-ratio bin ${escapeHtml(results.masks.binRule)}, with and without holes within ${results.masks.borderMargin} px of the border.</p>
+<h2 id="tables">Results per bin</h2>
+<div class="table-wrap">${METRIC_NAMES.map((m) => metricTable(results, m)).join('\n')}</div>
+<h2 id="paired">Paired differences</h2>
+<p>PConv minus each other model on the same pairs; green: the 95% interval excludes 0 in PConv's favour, red: against it. Hover for the interval.</p>
+<div class="table-wrap">${METRIC_NAMES.map((m) => pairedTable(results, m)).join('\n')}</div>
+<h2 id="charts">Charts</h2>
+${METRIC_NAMES.map((m) => chartBlock(`metric-${m}`, `${METRIC_LABELS[m]} against hole ratio`, input.chartPngs[`metric-${m}`])).join('\n')}
+${Object.keys(input.training)
+  .map((model) => chartBlock(`loss-${model.replace(/[^A-Za-z0-9]+/g, '-')}`, `Training loss: ${model}`, input.chartPngs[`loss-${model}`]))
+  .join('\n')}
+<h2 id="samples">Samples</h2>
+<p>The first pair of every bin and subset. Click an image to enlarge it.</p>
+<div class="table-wrap">${samplesSection(input)}</div>
+<footer>
+<h2 id="environment">Environment</h2>
+<dl>${env.map(([k, v]) => `<dt>${escapeHtml(String(k))}</dt><dd>${escapeHtml(String(v))}</dd>`).join('')}</dl>
+<h2 id="conventions">Metric conventions</h2>
+<dl>${Object.entries(results.conventions)
+    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
+    .join('')}</dl>
+<h2 id="config">Config</h2>
+<pre>${escapeHtml(input.configYaml)}</pre>
+</footer>
+<script id="report-data" type="application/json">${json}</script>
+<script>${input.chartJs.replace(/<\/script/gi, '<\\/script')}</script>
+<script>${CHART_SCRIPT}</script>
+</body></html>
+`;
+}
+
+/** Draws the charts from #report-data; kept small and dependency-free besides Chart.js. */
+const CHART_SCRIPT = `(function(){
+var data=JSON.parse(document.getElementById('report-data').textContent);
+var colours=['#1f77b4','#d62728','#2ca02c','#9467bd','#ff7f0e','#8c564b'];
+var models=[];Object.keys(data.metrics).forEach(function(k){data.metrics[k].forEach(function(s){if(models.indexOf(s.model)<0)models.push(s.model);});});
+function colour(m){return colours[models.indexOf(m)%colours.length];}
+Object.keys(data.metrics).forEach(function(metric){
+  var el=document.getElementById('chart-metric-'+metric);if(!el)return;
+  new Chart(el,{type:'line',data:{labels:data.labels,datasets:data.metrics[metric].map(function(s){return{label:s.label,data:s.values,borderColor:colour(s.model),backgroundColor:colour(s.model),borderDash:s.border==='border'?[6,4]:[],spanGaps:true};})},
+    options:{animation:false,responsive:false,scales:{x:{title:{display:true,text:'hole-ratio bin'}}}}});
+});
+Object.keys(data.training).forEach(function(model){
+  var el=document.getElementById('chart-loss-'+model.replace(/[^A-Za-z0-9]+/g,'-'));if(!el)return;
+  var t=data.training[model];
+  new Chart(el,{type:'scatter',data:{datasets:[{label:'training loss',data:t.train.map(function(p){return{x:p.step,y:p.total};}),showLine:true,pointRadius:0,borderWidth:1,borderColor:'#1f77b4'},{label:'validation loss',data:t.validation.map(function(p){return{x:p.step,y:p.total};}),showLine:true,borderColor:'#d62728',backgroundColor:'#d62728'}]},
+    options:{animation:false,responsive:false,scales:{x:{title:{display:true,text:'step'}},y:{title:{display:true,text:'loss'}}}}});
+});
+})();`;

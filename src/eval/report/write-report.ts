@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { ChartConfiguration } from 'chart.js';
+import { stringify } from 'yaml';
+import { UserError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/io/atomic.js';
+import { METRIC_NAMES, type Results, ResultsSchema } from '../../protocol/results.js';
+import { renderChartPng } from './chart-png.js';
+import { chartData, type LossPoint, METRIC_LABELS, renderReport } from './render-report.js';
+
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+/** Reads and checks results.json; an older or foreign file is a clear error, never half-read. */
+export async function readResults(runDir: string): Promise<Results> {
+  const path = join(runDir, 'results.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UserError('REPORT_NO_RESULTS', `no results.json in ${runDir}`, { hint: 'Evaluate the run first: pconv-bench eval <config> --run <dir>.' });
+  }
+  let json: { format?: unknown };
+  try {
+    json = JSON.parse(text) as { format?: unknown };
+  } catch (error) {
+    throw new UserError('RESULTS_INVALID', `${path} is not valid JSON (${(error as Error).message})`, { hint: 'Re-run pconv-bench eval to write it again.' });
+  }
+  if (json.format !== 'pconv-bench/results@1') {
+    throw new UserError('RESULTS_SCHEMA', `${path} has format ${JSON.stringify(json.format ?? 'none')}; this version reads pconv-bench/results@1`, {
+      hint: 'Re-run pconv-bench eval with this version to write the results in the current format.',
+    });
+  }
+  const parsed = ResultsSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new UserError('RESULTS_INVALID', `${path} does not match the results schema (${first?.path.join('.')}: ${first?.message})`, {
+      hint: 'Re-run pconv-bench eval to write it again.',
+    });
+  }
+  return parsed.data;
+}
+
+async function trainingCurves(runDir: string, results: Results) {
+  const curves: Record<string, { train: LossPoint[]; validation: LossPoint[] }> = {};
+  for (const model of results.models) {
+    if (model.kind !== 'pconv' && model.kind !== 'conv') continue;
+    let text: string;
+    try {
+      text = await readFile(join(runDir, 'logs', `train-${model.kind}.jsonl`), 'utf8');
+    } catch {
+      continue;
+    }
+    const curve = { train: [] as LossPoint[], validation: [] as LossPoint[] };
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const entry = JSON.parse(line) as { type?: string; step?: number; phase?: number; total?: number };
+        if (typeof entry.step !== 'number' || typeof entry.total !== 'number') continue;
+        const point = { step: entry.step, phase: entry.phase ?? 1, total: entry.total };
+        (entry.type === 'validation' ? curve.validation : curve.train).push(point);
+      } catch {
+        // A torn last line of an interrupted run: skip it.
+      }
+    }
+    curves[model.name] = curve;
+  }
+  return curves;
+}
+
+function chartJsSource(): Promise<string> {
+  const require = createRequire(import.meta.url);
+  return readFile(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+}
+
+const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
+
+/**
+ * Writes <runDir>/index.html: self-contained (Chart.js, images and PNG charts inlined) and the
+ * chart PNGs under <runDir>/assets/ for places without script.
+ */
+export async function writeReport(runDir: string): Promise<{ path: string; charts: string[] }> {
+  const results = await readResults(runDir);
+  const training = await trainingCurves(runDir, results);
+  const images: Record<string, string> = {};
+  for (const sample of results.samples) {
+    for (const path of [sample.input, sample.target, ...Object.values(sample.outputs)]) {
+      try {
+        images[path] = dataUri('image/png', await readFile(join(runDir, path)));
+      } catch {
+        throw new UserError('REPORT_SAMPLE_MISSING', `sample image ${join(runDir, path)} is missing`, {
+          hint: 'Re-run pconv-bench eval to write the samples again.',
+        });
+      }
+    }
+  }
+  const data = chartData({ results, training });
+  const charts: Record<string, ChartConfiguration> = {};
+  const models = results.models.map((m) => m.name);
+  for (const metric of METRIC_NAMES) {
+    charts[`metric-${metric}`] = {
+      type: 'line',
+      data: {
+        labels: data.labels,
+        datasets: (data.metrics[metric] ?? []).map((s) => ({
+          label: s.label,
+          data: s.values,
+          borderColor: COLOURS[models.indexOf(s.model) % COLOURS.length],
+          backgroundColor: COLOURS[models.indexOf(s.model) % COLOURS.length],
+          borderDash: s.border === 'border' ? [6, 4] : [],
+          spanGaps: true,
+        })),
+      },
+      options: { plugins: { title: { display: true, text: `${METRIC_LABELS[metric]} against hole ratio` } } },
+    };
+  }
+  for (const [model, curve] of Object.entries(training)) {
+    charts[`loss-${model}`] = {
+      type: 'scatter',
+      data: {
+        datasets: [
+          {
+            label: 'training loss',
+            data: curve.train.map((p) => ({ x: p.step, y: p.total })),
+            showLine: true,
+            pointRadius: 0,
+            borderWidth: 1,
+            borderColor: COLOURS[0],
+          },
+          {
+            label: 'validation loss',
+            data: curve.validation.map((p) => ({ x: p.step, y: p.total })),
+            showLine: true,
+            borderColor: COLOURS[1],
+            backgroundColor: COLOURS[1],
+          },
+        ],
+      },
+      options: { plugins: { title: { display: true, text: `Training loss: ${model}` } } },
+    };
+  }
+  const chartPngs: Record<string, string> = {};
+  const written: string[] = [];
+  for (const [name, config] of Object.entries(charts)) {
+    const png = await renderChartPng(config);
+    const file = join('assets', `${name.replace(/[^A-Za-z0-9-]+/g, '-')}.png`);
+    await writeFileAtomic(join(runDir, file), png);
+    chartPngs[name] = dataUri('image/png', png);
+    written.push(file);
+  }
+  const html = renderReport({
+    results,
+    training,
+    images,
+    chartPngs,
+    chartJs: await chartJsSource(),
+    configYaml: stringify(results.config),
+    generatedAt: new Date().toISOString(),
+  });
+  const path = join(runDir, 'index.html');
+  await writeFileAtomic(path, html);
+  return { path, charts: written };
+}

@@ -1,0 +1,110 @@
+import { mkdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig } from '../../../src/core/config/parse-config.js';
+import { listImages, splitImages } from '../../../src/core/data/image-list.js';
+import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
+import { maskSetSpecOf } from '../../../src/core/masks/mask-plan.js';
+import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
+import { trainModel } from '../../../src/core/train/trainer.js';
+import { evaluateRun } from '../../../src/eval/evaluate.js';
+import { escapeHtml } from '../../../src/eval/report/render-report.js';
+import { writeReport } from '../../../src/eval/report/write-report.js';
+import { launchChromium } from '../../helpers/browser.js';
+import { repoRoot } from '../../helpers/run-cli.js';
+import { useTempDirs } from '../../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+let backend: BackendInfo;
+let browser: Browser;
+
+const config = parseConfig(
+  `name: report-test\nseed: 9\ndata: { root: ${resolve(repoRoot, 'data/photos')}, imageSize: 16, testFraction: 0.2 }\nmasks: { bins: [[0.05, 0.25], [0.25, 0.5]], border: { margin: 1 }, perBin: 2 }\nmodel: { levels: 2, baseChannels: 4, maxChannels: 8 }\nloss: { perceptual: 0, style: 0 }\ntrain: { batchSize: 2, phase1: { learningRate: 0.002, steps: 3, freezeEncoderBatchNorm: false }, phase2: { learningRate: 0.001, steps: 2, freezeEncoderBatchNorm: true }, validateEvery: 2 }\n`,
+  'r.yaml',
+  repoRoot,
+);
+
+async function evaluatedRun(): Promise<string> {
+  const run = await tempDir();
+  const splits = splitImages(await listImages(config.data), config.data, config.seed);
+  await writeMaskSet(maskSetSpecOf(config.masks, 16, config.seed), { outDir: run, workers: 0 });
+  for (const kind of ['pconv', 'conv'] as const)
+    await trainModel({ config, configHash: 'h', kind, runDir: run, backend, trainFiles: splits.train, validationFiles: splits.validation });
+  const results = await evaluateRun({ config, configHash: 'h', runDir: run, backend, testFiles: splits.test, versions: { test: '1' } });
+  await writeFile(join(run, 'results.json'), JSON.stringify(results));
+  return run;
+}
+
+beforeAll(async () => {
+  backend = await setupBackend('wasm');
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('HTML report', () => {
+  test('opens in a real Chromium without console errors, every image loaded, every bin present, charts drawn', async () => {
+    const run = await evaluatedRun();
+    const report = await writeReport(run);
+    expect(report.charts).toHaveLength(4 + 2);
+    const html = await readFile(report.path, 'utf8');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) errors.push(`network request: ${r.url()}`);
+    });
+    await page.goto(`file://${report.path}`);
+    await page.waitForLoadState('load');
+    expect(errors).toEqual([]);
+    const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ complete: img.complete, width: img.naturalWidth })));
+    expect(images.length).toBeGreaterThan(0);
+    expect(images.every((i) => i.complete && i.width > 0)).toBe(true);
+    for (const metric of ['l1Hole', 'l1', 'psnr', 'ssim']) {
+      const headers = await page.$$eval(`table.metric[data-metric="${metric}"] thead th`, (ths) => ths.map((th) => th.textContent));
+      expect(headers).toEqual(expect.arrayContaining(['(0.05, 0.25]', '(0.25, 0.5]']));
+      const rows = await page.$$eval(`table.metric[data-metric="${metric}"] tbody tr`, (trs) => trs.length);
+      expect(rows).toBe(3);
+    }
+    const samples = await page.$$eval('table.samples tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-bin')} ${tr.getAttribute('data-border')}`));
+    expect(samples).toEqual(['(0.05, 0.25] no-border', '(0.05, 0.25] border', '(0.25, 0.5] no-border', '(0.25, 0.5] border']);
+    // Chart.js drew into every canvas (a blank canvas has only transparent pixels).
+    type Canvas2d = {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+    };
+    const drawn = await page.$$eval('canvas', (canvases) =>
+      canvases.map((element) => {
+        const c = element as unknown as Canvas2d;
+        const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? [];
+        return Array.prototype.some.call(data, (v: number) => v !== 0);
+      }),
+    );
+    expect(drawn).toHaveLength(6);
+    expect(drawn.every(Boolean)).toBe(true);
+    mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-artifacts', 'report.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('results.json of an older format, or none, is a clear error and nothing is overwritten', async () => {
+    const run = await tempDir();
+    await expect(writeReport(run)).rejects.toThrow(/no results.json in/);
+    await writeFile(join(run, 'index.html'), 'previous report');
+    await writeFile(join(run, 'results.json'), JSON.stringify({ format: 'pconv-bench/results@0', rows: [] }));
+    await expect(writeReport(run)).rejects.toThrow(/has format "pconv-bench\/results@0"; this version reads pconv-bench\/results@1/);
+    expect(await readFile(join(run, 'index.html'), 'utf8')).toBe('previous report');
+  });
+
+  test('escapes text it shows', () => {
+    expect(escapeHtml('<b>"x" & \'y\'</b>')).toBe('&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;');
+  });
+});
