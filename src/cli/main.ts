@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { configCommand } from './commands/config.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
 import { metricsCommand } from './commands/metrics.js';
@@ -32,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(metricsCommand(env))
     .command(evalCommand(env))
     .command(reportCommand(env))
+    .command(exportCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

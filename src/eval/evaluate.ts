@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   readonly testFiles: readonly string[];
   readonly versions: Record<string, string>;
   readonly batchSize?: number;
+  /** Outputs of other tools for the exported pairs (pconv-bench export), scored as more rows. */
+  readonly external?: readonly { readonly name: string; readonly dir: string }[];
   /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
   readonly classical?: boolean;
   readonly signal?: AbortSignal;
@@ -153,14 +155,27 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     }
     perModel.set(TELEA_NAME, scores);
   }
+  for (const tool of options.external ?? []) {
+    const scores: ImageMetrics[] = [];
+    for (let start = 0; start < pairs.length; start += batchSize) {
+      if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
+      const chunk = pairs.slice(start, start + batchSize);
+      const outputs = await Promise.all(
+        chunk.map(async (pair, i) => compositeArrays(pair.image, await loadPrediction(tool.dir, pairId(start + i), size), pair.mask)),
+      );
+      score(tool.name, outputs, chunk, scores);
+    }
+    perModel.set(tool.name, scores);
+  }
   const entries = [
     ...models.map((m) => ({
       name: MODEL_NAMES[m.kind],
-      kind: m.kind as 'pconv' | 'conv' | 'classical',
+      kind: m.kind as 'pconv' | 'conv' | 'classical' | 'external',
       checkpoint: m.dir as string | null,
       step: m.step as number | null,
     })),
     ...(perModel.has(TELEA_NAME) ? [{ name: TELEA_NAME, kind: 'classical' as const, checkpoint: null, step: null }] : []),
+    ...(options.external ?? []).map((tool) => ({ name: tool.name, kind: 'external' as const, checkpoint: tool.dir, step: null })),
   ];
 
   const samples = await writeSamples(runDir, size, pairs, sampleOf, sampleOutputs);
@@ -269,6 +284,38 @@ async function writeSamples(
     });
   }
   return samples.sort((a, b) => a.binIndex - b.binIndex || a.border.localeCompare(b.border) * -1);
+}
+
+/** The stable name of pair k in exports and in other tools' outputs. */
+export function pairId(k: number): string {
+  return `pair-${String(k).padStart(5, '0')}`;
+}
+
+/**
+ * Another tool's output for a pair: <dir>/<id>.png, or LaMa's <dir>/<id>_mask000.png. Same size
+ * as the pair; JPEG or PNG.
+ */
+async function loadPrediction(dir: string, id: string, size: number): Promise<Float32Array> {
+  for (const name of [`${id}.png`, `${id}_mask000.png`, `${id}.jpg`]) {
+    const path = join(dir, name);
+    const meta = await sharp(path)
+      .metadata()
+      .catch(() => undefined);
+    if (!meta) continue;
+    if (meta.width !== size || meta.height !== size) {
+      throw new UserError('PREDICTION_SIZE', `prediction ${path} is ${meta.width}x${meta.height}, not ${size}x${size}`, {
+        hint: 'Score the outputs at the size of the exported pairs.',
+      });
+    }
+    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const out = new Float32Array(size * size * 3);
+    for (let p = 0; p < size * size; p++)
+      for (let c = 0; c < 3; c++) out[p * 3 + c] = (data[p * info.channels + Math.min(c, info.channels - 1)] as number) / 255;
+    return out;
+  }
+  throw new UserError('PREDICTION_MISSING', `no output for ${id} in ${dir} (looked for ${id}.png, ${id}_mask000.png, ${id}.jpg)`, {
+    hint: 'Run the other tool on the pairs written by pconv-bench export, into one folder.',
+  });
 }
 
 function groupPairs(entries: readonly MaskEntry[]) {

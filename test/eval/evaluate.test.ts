@@ -1,4 +1,4 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -10,6 +10,7 @@ import { maskSetSpecOf } from '../../src/core/masks/mask-plan.js';
 import { writeMaskSet } from '../../src/core/masks/write-mask-set.js';
 import { trainModel } from '../../src/core/train/trainer.js';
 import { evaluateRun } from '../../src/eval/evaluate.js';
+import { exportPairs } from '../../src/eval/export-pairs.js';
 import { ResultsSchema } from '../../src/protocol/results.js';
 import { repoRoot } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -78,6 +79,47 @@ describe('evaluateRun', () => {
         else expect(Math.round(Math.abs(v * 255 - 100))).toBeLessThanOrEqual(2);
       }
     }
+  });
+
+  test('exported pairs (LaMa layout) scored back: a tool that returns the ground truth gets PSNR 100 and L1 0', async () => {
+    const run = await trainedRun(['pconv']);
+    const s = await splits();
+    const out = join(await tempDir(), 'lama');
+    const exported = await exportPairs({ config, runDir: run, testFiles: s.test, out, format: 'lama' });
+    expect(exported.count).toBe(12);
+    const files = (await readdir(out)).sort();
+    expect(files).toContain('pair-00000.png');
+    expect(files).toContain('pair-00000_mask000.png');
+    expect(files).toContain('pairs.json');
+    // LaMa's masks are white = hole: the hole ratio read back equals the manifest's.
+    const listing = JSON.parse(await readFile(join(out, 'pairs.json'), 'utf8')) as { pairs: { id: string; holeRatio: number }[] };
+    const { data } = await sharp(join(out, 'pair-00003_mask000.png')).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(data.filter((v) => v === 255).length / data.length).toBe(listing.pairs[3]?.holeRatio);
+    // A "perfect" tool: its outputs are the exported images themselves, named as LaMa names them.
+    const perfect = join(await tempDir(), 'perfect');
+    await mkdir(perfect);
+    for (const pair of listing.pairs) await copyFile(join(out, `${pair.id}.png`), join(perfect, `${pair.id}_mask000.png`));
+    const results = await evaluateRun({
+      config,
+      configHash: 'h',
+      runDir: run,
+      backend,
+      testFiles: s.test,
+      versions: {},
+      classical: false,
+      external: [{ name: 'oracle', dir: perfect }],
+    });
+    expect(results.models.map((m) => [m.name, m.kind])).toEqual([
+      ['PConv', 'pconv'],
+      ['oracle', 'external'],
+    ]);
+    const oracle = results.rows.filter((r) => r.model === 'oracle');
+    expect(oracle.every((r) => r.metrics.psnr.mean === 100 && r.metrics.l1.mean === 0 && r.metrics.ssim.mean === 1)).toBe(true);
+    const missing = join(await tempDir(), 'empty');
+    await mkdir(missing);
+    await expect(
+      evaluateRun({ config, configHash: 'h', runDir: run, backend, testFiles: s.test, versions: {}, external: [{ name: 'x', dir: missing }] }),
+    ).rejects.toThrow(/no output for pair-00000 in/);
   });
 
   test('a run without masks, without checkpoints, or with masks of another size is a clear error', async () => {

@@ -11,6 +11,9 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       y
         .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
         .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' })
+        .option('predictions', { type: 'string', array: true, describe: "another tool's outputs for the exported pairs (pconv-bench export); repeatable" })
+        .option('name', { type: 'string', array: true, describe: 'label of each --predictions folder in the results, in the same order' })
+        .option('classical', { type: 'boolean', default: true, describe: "score OpenCV's Telea too (--no-classical to skip)" })
         .option('backend', {
           choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const,
           default: 'auto' as const,
@@ -28,7 +31,15 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       const { ResultsSchema } = await import('../../protocol/results.js');
       const { formatResultsTable } = await import('../results-table.js');
       const { packageVersion } = await import('../version.js');
+      const { UserError } = await import('../../core/errors.js');
       const { config } = await loadConfig(args.config, ctx.cwd);
+      const predictions = args.predictions ?? [];
+      const names = args.name ?? [];
+      if (predictions.length !== names.length) {
+        throw new UserError('BAD_ARGUMENT', `${predictions.length} --predictions folders but ${names.length} --name labels`, {
+          hint: 'Give every --predictions folder a --name, in the same order.',
+        });
+      }
       const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
       const backend = await setupBackend(args.backend);
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
@@ -40,6 +51,8 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
           backend,
           testFiles: splits.test,
           versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
+          external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
+          classical: args.classical,
           signal: ctx.signal,
           onEvent: ctx.output.onCoreEvent,
         }),
