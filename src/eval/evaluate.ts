@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { concatFloat32 } from '../core/data/concat-float32.js';
@@ -97,8 +99,10 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     status: 'started',
     message: `${models.length} trained models${options.classical === false ? '' : ' and Telea'} x ${manifest.masks.length} pairs at ${size}x${size}`,
   });
-  const images = await Promise.all(options.testFiles.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
-  const masks = await Promise.all(manifest.masks.map((entry) => loadValidMask(join(masksDir, entry.file), size)));
+  // Decoded ahead with bounded concurrency (sharp works in libuv's thread pool).
+  const limit = pLimit(Math.max(2, availableParallelism() * 2));
+  const images = await Promise.all(options.testFiles.map((file) => limit(() => loadImageCrop(file, size, CENTRE_CROP))));
+  const masks = await Promise.all(manifest.masks.map((entry) => limit(() => loadValidMask(join(masksDir, entry.file), size))));
   const pairs = manifest.masks.map((entry, k) => ({ entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
   const perModel = new Map<string, ImageMetrics[]>();
   const batchSize = options.batchSize ?? 16;
