@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { checkCommand } from './commands/check.js';
 import { configCommand } from './commands/config.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -6,6 +7,7 @@ import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
 import { metricsCommand } from './commands/metrics.js';
 import { reportCommand } from './commands/report.js';
+import { runCommand as runExperimentCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { trainCommand } from './commands/train.js';
 import type { CommandEnv } from './define-command.js';
@@ -25,6 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .scriptName('pconv-bench')
     .usage('$0 <command> [options]\n\nPaper-style benchmarks for partial-convolution inpainting, from one YAML file.')
     .option('json', { type: 'boolean', default: false, global: true, describe: 'newline-delimited JSON events on stdout (README: "JSON events")' })
+    .command(runExperimentCommand(env))
     .command(masksCommand(env))
     .command(configCommand(env))
     .command(schemaCommand(env))
@@ -34,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(evalCommand(env))
     .command(reportCommand(env))
     .command(exportCommand(env))
+    .command(checkCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

@@ -155,6 +155,18 @@ const TrainSchema = z.strictObject({
   masks: TrainingMasksSchema.prefault({ source: 'generated' }),
 });
 
+const CheckSchema = z.strictObject({
+  tolerances: z
+    .strictObject({
+      l1Hole: nonNegative().default(0.5).describe('Allowed worsening of mean hole L1 (x100) per bin, model and subset.'),
+      l1: nonNegative().default(0.2).describe('Allowed worsening of mean whole-image L1 (x100).'),
+      psnr: nonNegative().default(0.3).describe('Allowed drop of mean PSNR in dB.'),
+      ssim: nonNegative().default(0.01).describe('Allowed drop of mean SSIM.'),
+    })
+    .prefault({})
+    .describe('How far a metric may move the wrong way before `pconv-bench check` fails; flags override.'),
+});
+
 const OutputSchema = z.strictObject({
   dir: z.string().min(1).default('reports').describe('path: folder that receives run folders (<dir>/<name>/...).'),
 });
@@ -173,6 +185,7 @@ export const ExperimentConfigSchema = z
     model: ModelSchema.prefault({}),
     loss: LossSchema.prefault({}),
     train: TrainSchema.optional().describe('Training of both models in two phases; required by the train and run commands.'),
+    check: CheckSchema.prefault({}),
     output: OutputSchema.prefault({}),
   })
   .superRefine((config, ctx) => {

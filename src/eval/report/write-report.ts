@@ -12,13 +12,12 @@ import { chartData, type LossPoint, METRIC_LABELS, renderReport } from './render
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 /** Reads and checks results.json; an older or foreign file is a clear error, never half-read. */
-export async function readResults(runDir: string): Promise<Results> {
-  const path = join(runDir, 'results.json');
+export async function readResults(path: string): Promise<Results> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new UserError('REPORT_NO_RESULTS', `no results.json in ${runDir}`, { hint: 'Evaluate the run first: pconv-bench eval <config> --run <dir>.' });
+    throw new UserError('REPORT_NO_RESULTS', `no results.json at ${path}`, { hint: 'Evaluate the run first: pconv-bench eval <config> --run <dir>.' });
   }
   let json: { format?: unknown };
   try {
@@ -80,7 +79,7 @@ const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.to
  * chart PNGs under <runDir>/assets/ for places without script.
  */
 export async function writeReport(runDir: string): Promise<{ path: string; charts: string[] }> {
-  const results = await readResults(runDir);
+  const results = await readResults(join(runDir, 'results.json'));
   const training = await trainingCurves(runDir, results);
   const images: Record<string, string> = {};
   for (const sample of results.samples) {

@@ -97,7 +97,7 @@ describe('HTML report', () => {
 
   test('results.json of an older format, or none, is a clear error and nothing is overwritten', async () => {
     const run = await tempDir();
-    await expect(writeReport(run)).rejects.toThrow(/no results.json in/);
+    await expect(writeReport(run)).rejects.toThrow(/no results.json at/);
     await writeFile(join(run, 'index.html'), 'previous report');
     await writeFile(join(run, 'results.json'), JSON.stringify({ format: 'pconv-bench/results@0', rows: [] }));
     await expect(writeReport(run)).rejects.toThrow(/has format "pconv-bench\/results@0"; this version reads pconv-bench\/results@1/);

@@ -1,0 +1,64 @@
+import type { CommandModule } from 'yargs';
+import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
+
+const STAGE_CHOICES = ['masks', 'train-pconv', 'train-conv', 'eval', 'report'] as const;
+
+export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
+  return defineCommand({
+    ...env,
+    name: 'run',
+    command: 'run <config>',
+    describe: 'The whole experiment: test masks, train PConv and the baseline (both phases), evaluate, report; resumable',
+    builder: (y) =>
+      y
+        .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
+        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' })
+        .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'auto' as const, describe: 'TensorFlow.js backend' })
+        .option('from', { choices: STAGE_CHOICES, describe: 'redo this stage and all later ones' })
+        .option('only', { choices: STAGE_CHOICES, describe: 'run only this stage' })
+        .conflicts('from', 'only'),
+    run: async (args, ctx) => {
+      const { join, resolve } = await import('node:path');
+      const tf = await import('@tensorflow/tfjs');
+      const { loadConfig } = await import('../../core/config/load-config.js');
+      const { UserError } = await import('../../core/errors.js');
+      const { runExperiment } = await import('../../pipeline/run-experiment.js');
+      const { formatResultsTable } = await import('../results-table.js');
+      const { packageVersion } = await import('../version.js');
+      const { file, config } = await loadConfig(args.config, ctx.cwd);
+      if (!config.train)
+        throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
+          hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
+        });
+      const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+      const started = performance.now();
+      const outcome = await runExperiment({
+        config,
+        configFile: file,
+        runDir,
+        backend: args.backend,
+        from: args.from,
+        only: args.only,
+        versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
+        features: async () => {
+          if (!(config.loss.perceptual > 0 || config.loss.style > 0) || !config.loss.vgg) return undefined;
+          const { loadVgg16Weights } = await import('../../core/model/load-vgg16-weights.js');
+          const { vgg16FeatureExtractor } = await import('../../core/model/vgg16-features.js');
+          return vgg16FeatureExtractor(await loadVgg16Weights(config.loss.vgg.weights), config.loss.vgg.preprocessing);
+        },
+        signal: ctx.signal,
+        onEvent: ctx.output.onCoreEvent,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      ctx.output.info(`stages: ${outcome.stages.map((s) => `${s.stage} ${s.status}`).join(', ')} (${seconds.toFixed(0)} s)`);
+      if (outcome.results) for (const line of formatResultsTable(outcome.results).split('\n')) ctx.output.info(line);
+      if (outcome.report) ctx.output.info(`report: ${outcome.report}`);
+      ctx.output.print(outcome.report ?? runDir);
+      ctx.output.event({
+        type: 'result',
+        command: 'run',
+        data: { runDir, stages: outcome.stages, report: outcome.report ?? null, results: join(runDir, 'results.json'), seconds },
+      });
+    },
+  }) as CommandModule<GlobalArgs, object>;
+}

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ResultsSchema } from '../../src/protocol/results.js';
+import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
+
+const tempDir = useTempDirs();
+const bin = resolve(repoRoot, 'bin/pconv-bench.js');
+
+async function rows(runDir: string) {
+  return ResultsSchema.parse(JSON.parse(await readFile(join(runDir, 'results.json'), 'utf8'))).rows;
+}
+
+/** Starts `run` and kill -9s it when stderr first shows `trigger`; resolves once it is dead. */
+function killDuring(runDir: string, trigger: string): Promise<boolean> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, 'run', 'configs/smoke.yaml', '--run', runDir, '--backend', 'wasm'], { cwd: repoRoot });
+    let killed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (!killed && chunk.toString().includes(trigger)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('close', () => done(killed));
+  });
+}
+
+describe('pconv-bench run (end to end)', () => {
+  test('runs every stage, skips them when up to date, and redoes a stage whose output changed', async () => {
+    const run = await tempDir();
+    const first = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('stages: masks ran, train-pconv ran, train-conv ran, eval ran, report ran');
+    expect(first.stderr).toMatch(/PConv +\(0\.01, 0\.1\] +no-border/);
+    expect(first.stderr).toContain(`report: ${join(run, 'index.html')}`);
+    const again = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
+    expect(again.stderr).toContain('stages: masks up to date, train-pconv up to date, train-conv up to date, eval up to date, report up to date');
+    // Checked by content: an edited results.json is not trusted.
+    const text = await readFile(join(run, 'results.json'), 'utf8');
+    await writeFile(join(run, 'results.json'), text.replace('"PConv"', '"PConv "'));
+    const redone = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
+    expect(redone.stderr).toContain('eval ran, report ran');
+    const only = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--only', 'report']);
+    expect(only.stderr).toContain('stages: masks not asked, train-pconv not asked, train-conv not asked, eval not asked, report ran');
+    expect(await rows(run)).toEqual(await rows(run));
+  });
+
+  test('kill -9 at several moments never corrupts the run; the next run ends with the results of an uninterrupted one', async () => {
+    const reference = await tempDir();
+    expect((await runCli(['run', 'configs/smoke.yaml', '--run', reference, '--backend', 'wasm'])).code).toBe(0);
+    const expected = await rows(reference);
+    for (const trigger of ['masks:', 'train-pconv-phase1 [', 'train-conv-phase2 [', 'eval PConv']) {
+      const run = await tempDir();
+      expect(await killDuring(run, trigger)).toBe(true);
+      const resumed = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
+      expect(resumed.code, `${trigger}: ${resumed.stderr}`).toBe(0);
+      expect(await rows(run)).toEqual(expected);
+    }
+  });
+
+  test('a second run on the same folder refuses; a lock left by a dead process is taken over', async () => {
+    const run = await tempDir();
+    await writeFile(join(run, '.pconv-bench.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), startedAt: 'now' }));
+    const refused = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`is in use by another pconv-bench run (pid ${process.pid}`);
+    await writeFile(join(run, '.pconv-bench.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'then' }));
+    const taken = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--only', 'masks']);
+    expect(taken.code).toBe(0);
+    expect(taken.stderr).toContain('taking over the lock of pid');
+  });
+
+  test('check passes against its own baseline and fails, listing each regression, when the baseline is better', async () => {
+    const run = await tempDir();
+    expect((await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm'])).code).toBe(0);
+    const baseline = join(run, 'baseline.json');
+    expect((await runCli(['check', join(run, 'results.json'), '--baseline', baseline])).code).toBe(1);
+    expect((await runCli(['check', join(run, 'results.json'), '--baseline', baseline, '--update'])).code).toBe(0);
+    const pass = await runCli(['check', join(run, 'results.json'), '--baseline', baseline]);
+    expect(pass.code).toBe(0);
+    expect(pass.stdout).toContain('quality check passed: 18 rows x 4 metrics');
+    const better = JSON.parse(await readFile(baseline, 'utf8'));
+    better.rows[0].metrics.psnr += 1; // PConv, first bin: the baseline claims 1 dB more
+    better.rows[1].metrics.l1Hole -= 1; // and 1 point less hole L1
+    await writeFile(baseline, JSON.stringify(better));
+    const fail = await runCli(['check', join(run, 'results.json'), '--baseline', baseline]);
+    expect(fail.code).toBe(1);
+    expect(fail.stderr).toContain('2 quality regressions');
+    expect(fail.stderr).toMatch(/PConv \(0\.01, 0\.1\] no-border psnr: .* vs baseline .* \(allowed 0\.3\)/);
+    expect(fail.stderr).toMatch(/PConv \(0\.01, 0\.1\] border l1Hole: .* \(allowed 0\.5\)/);
+    const tolerant = await runCli(['check', join(run, 'results.json'), '--baseline', baseline, '--tolerance', 'psnr=1.5', '--tolerance', 'l1Hole=1.5']);
+    expect(tolerant.code).toBe(0);
+    const bad = await runCli(['check', join(run, 'results.json'), '--baseline', baseline, '--tolerance', 'psnr']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--tolerance psnr is not metric=value');
+  });
+});
