@@ -97,4 +97,13 @@ describe('pconv-bench run (end to end)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--tolerance psnr is not metric=value');
   });
+
+  test('a run folder that cannot be written is a clear error and leaves nothing behind', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'file'), 'not a folder');
+    const blocked = await runCli(['run', 'configs/smoke.yaml', '--run', join(dir, 'file', 'run'), '--backend', 'wasm']);
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/cannot mkdir .*file.*a part of the path is a file, not a folder \(ENOTDIR\)/);
+    expect(await readFile(join(dir, 'file'), 'utf8')).toBe('not a folder');
+  });
 });
