@@ -1,4 +1,5 @@
 import type { Results } from '../protocol/results.js';
+import { formatTable } from './format-table.js';
 
 /** The per-bin table for a terminal: one line per model, bin and border subset. */
 export function formatResultsTable(results: Results): string {
@@ -13,11 +14,5 @@ export function formatResultsTable(results: Results): string {
     fmt(r.metrics.psnr.mean, 2),
     fmt(r.metrics.ssim.mean, 4),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] as number))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return formatTable(header, rows);
 }

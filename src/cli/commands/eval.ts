@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
@@ -10,7 +11,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
     builder: (y) =>
       y
         .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
-        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' })
+        .option('run', runOption)
         .option('predictions', { type: 'string', array: true, describe: "another tool's outputs for the exported pairs (pconv-bench export); repeatable" })
         .option('name', { type: 'string', array: true, describe: 'label of each --predictions folder in the results, in the same order' })
         .option('classical', { type: 'boolean', default: true, describe: "score OpenCV's Telea too (--no-classical to skip)" })
@@ -40,7 +41,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
           hint: 'Give every --predictions folder a --name, in the same order.',
         });
       }
-      const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+      const runDir = runDirOf(args.run, config, ctx.cwd);
       const backend = await setupBackend(args.backend);
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
       const results = ResultsSchema.parse(

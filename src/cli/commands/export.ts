@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 export function exportCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
@@ -15,7 +16,7 @@ export function exportCommand(env: CommandEnv): CommandModule<GlobalArgs, object
           default: 'lama' as const,
           describe: 'lama: name.png + name_mask000.png, white = hole; plain: name_mask.png, black = hole',
         })
-        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' })
+        .option('run', runOption)
         .option('out', { type: 'string', describe: 'output folder (default: <run>/export-<format>)' }),
     run: async (args, ctx) => {
       const { join, resolve } = await import('node:path');
@@ -23,7 +24,7 @@ export function exportCommand(env: CommandEnv): CommandModule<GlobalArgs, object
       const { listImages, splitImages } = await import('../../core/data/image-list.js');
       const { exportPairs } = await import('../../eval/export-pairs.js');
       const { config } = await loadConfig(args.config, ctx.cwd);
-      const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+      const runDir = runDirOf(args.run, config, ctx.cwd);
       const out = args.out ? resolve(ctx.cwd, args.out) : join(runDir, `export-${args.format}`);
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
       const result = await exportPairs({ config, runDir, testFiles: splits.test, out, format: args.format, onEvent: ctx.output.onCoreEvent });

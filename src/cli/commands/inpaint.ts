@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { backendOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
@@ -18,7 +19,7 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
           default: 'hole-black' as const,
           describe: 'which colour is the hole in the mask (ours: hole-black)',
         })
-        .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'auto' as const, describe: 'TensorFlow.js backend' }),
+        .option('backend', backendOption),
     run: async (args, ctx) => {
       const { resolve } = await import('node:path');
       const { setupBackend } = await import('../../core/engine/backend.js');

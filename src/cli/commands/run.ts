@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { backendOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 const STAGE_CHOICES = ['masks', 'train-pconv', 'train-conv', 'eval', 'report'] as const;
@@ -12,13 +13,13 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
     builder: (y) =>
       y
         .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
-        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' })
-        .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'auto' as const, describe: 'TensorFlow.js backend' })
+        .option('run', runOption)
+        .option('backend', backendOption)
         .option('from', { choices: STAGE_CHOICES, describe: 'redo this stage and all later ones' })
         .option('only', { choices: STAGE_CHOICES, describe: 'run only this stage' })
         .conflicts('from', 'only'),
     run: async (args, ctx) => {
-      const { join, resolve } = await import('node:path');
+      const { join } = await import('node:path');
       const tf = await import('@tensorflow/tfjs');
       const { loadConfig } = await import('../../core/config/load-config.js');
       const { UserError } = await import('../../core/errors.js');
@@ -30,7 +31,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
           hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
         });
-      const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+      const runDir = runDirOf(args.run, config, ctx.cwd);
       const started = performance.now();
       const outcome = await runExperiment({
         config,
@@ -40,12 +41,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         from: args.from,
         only: args.only,
         versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
-        features: async () => {
-          if (!(config.loss.perceptual > 0 || config.loss.style > 0) || !config.loss.vgg) return undefined;
-          const { loadVgg16Weights } = await import('../../core/model/load-vgg16-weights.js');
-          const { vgg16FeatureExtractor } = await import('../../core/model/vgg16-features.js');
-          return vgg16FeatureExtractor(await loadVgg16Weights(config.loss.vgg.weights), config.loss.vgg.preprocessing);
-        },
+        features: async () => (await import('../../core/model/feature-extractor-for.js')).featureExtractorFor(config),
         signal: ctx.signal,
         onEvent: ctx.output.onCoreEvent,
       });

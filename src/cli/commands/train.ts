@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { CommandContext } from '../command-context.js';
+import { backendOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
-
-const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 interface TrainArgs {
   config: string;
@@ -10,7 +9,7 @@ interface TrainArgs {
   phase?: number;
   resume: boolean;
   restart: boolean;
-  backend: (typeof BACKENDS)[number];
+  backend: (typeof backendOption.choices)[number];
   run?: string;
 }
 
@@ -27,14 +26,14 @@ export function trainCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
         .option('phase', { type: 'number', choices: [1, 2], describe: 'run only this phase (default: both)' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue from the latest checkpoint' })
         .option('restart', { type: 'boolean', default: false, describe: "delete the model's checkpoints and start over" })
-        .option('backend', { choices: BACKENDS, default: 'auto' as const, describe: 'TensorFlow.js backend (README: "Backends")' })
-        .option('run', { type: 'string', describe: 'run folder (default: <output.dir>/<name>)' }),
+        .option('backend', backendOption)
+        .option('run', runOption),
     run: (args, ctx) => train(args as TrainArgs, ctx),
   }) as CommandModule<GlobalArgs, object>;
 }
 
 async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
-  const { join, resolve } = await import('node:path');
+  const { join } = await import('node:path');
   const { UserError } = await import('../../core/errors.js');
   const { loadConfig } = await import('../../core/config/load-config.js');
   const { trainingConfigHash } = await import('../../core/config/config-hash.js');
@@ -49,12 +48,13 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
     throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
       hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
     });
-  const runDir = args.run ? resolve(ctx.cwd, args.run) : join(config.output.dir, config.name);
+  const runDir = runDirOf(args.run, config, ctx.cwd);
   const backend = await setupBackend(args.backend);
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${backend.notes.length ? `; skipped: ${backend.notes.join('; ')}` : ''}`);
   const splits = splitImages(await listImages(config.data), config.data, config.seed);
   ctx.output.info(`images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`);
-  const features = await featuresFor(config);
+  const { featureExtractorFor } = await import('../../core/model/feature-extractor-for.js');
+  const features = await featureExtractorFor(config);
   if (features) ctx.output.info(`VGG16 features from ${config.loss.vgg?.weights} (${config.loss.vgg?.preprocessing} preprocessing)`);
   else ctx.output.info('perceptual and style terms off (weights 0): no VGG16 needed');
   const kinds = args.model === 'all' ? (['pconv', 'conv'] as const) : args.model === 'baseline' ? (['conv'] as const) : (['pconv'] as const);
@@ -97,12 +97,4 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
     command: 'train',
     data: { runDir, backend: { name: backend.name, version: backend.version, device: backend.device }, models: results },
   });
-}
-
-/** The frozen VGG16 feature extractor when the loss needs it (perceptual or style weight above 0). */
-async function featuresFor(config: import('../../core/config/schema.js').ExperimentConfig) {
-  if (!(config.loss.perceptual > 0 || config.loss.style > 0) || !config.loss.vgg) return undefined;
-  const { loadVgg16Weights } = await import('../../core/model/load-vgg16-weights.js');
-  const { vgg16FeatureExtractor } = await import('../../core/model/vgg16-features.js');
-  return vgg16FeatureExtractor(await loadVgg16Weights(config.loss.vgg.weights), config.loss.vgg.preprocessing);
 }
