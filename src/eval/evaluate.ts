@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
@@ -175,7 +175,8 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     ...models.map((m) => ({
       name: MODEL_NAMES[m.kind],
       kind: m.kind as 'pconv' | 'conv' | 'classical' | 'external',
-      checkpoint: m.dir as string | null,
+      // Relative to the run folder, so results.json does not depend on where the run lives.
+      checkpoint: relative(runDir, m.dir) as string | null,
       step: m.step as number | null,
     })),
     ...(perModel.has(TELEA_NAME) ? [{ name: TELEA_NAME, kind: 'classical' as const, checkpoint: null, step: null }] : []),
@@ -228,7 +229,6 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
   emit({ type: 'stage', stage: 'eval', status: 'finished', message: `${pairs.length} pairs per model` });
   return {
     format: 'pconv-bench/results@1',
-    createdAt: new Date().toISOString(),
     experiment: { name: config.name, configHash: options.configHash },
     conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
     masks: {

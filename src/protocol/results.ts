@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 /**
- * results.json of `pconv-bench eval`: shared with the report and the VS Code extension. Each metric
+ * results.json of `pconv-bench eval`: shared with the report and the VS Code extension. It holds no
+ * timestamps or absolute paths, so the same run gives the same bytes wherever it ran (times are in
+ * run.json). Each metric
  * per (model, bin, border subset) is summarised with mean, standard deviation, n and a 95% interval;
  * paired differences compare PConv with each other model on the identical (image, mask) pairs.
  */
@@ -20,7 +22,6 @@ export const METRIC_DIRECTION: Record<MetricName, 'lower' | 'higher'> = { l1Hole
 
 export const ResultsSchema = z.strictObject({
   format: z.literal('pconv-bench/results@1'),
-  createdAt: z.string(),
   experiment: z.strictObject({ name: z.string(), configHash: z.string() }),
   conventions: z.record(z.string(), z.string()),
   masks: z.strictObject({ manifestSha256: z.string(), count: z.int(), width: z.int(), height: z.int(), binRule: z.string(), borderMargin: z.int() }),

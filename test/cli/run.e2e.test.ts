@@ -48,7 +48,7 @@ describe('pconv-bench run (end to end)', () => {
     expect(await rows(run)).toEqual(await rows(run));
   });
 
-  test('kill -9 at several moments never corrupts the run; the next run ends with the results of an uninterrupted one', async () => {
+  test('kill -9 at several moments never corrupts the run; the next run ends with the results (and report) of an uninterrupted one, byte for byte', async () => {
     const reference = await tempDir();
     expect((await runCli(['run', 'configs/smoke.yaml', '--run', reference, '--backend', 'wasm'])).code).toBe(0);
     const expected = await rows(reference);
@@ -58,6 +58,9 @@ describe('pconv-bench run (end to end)', () => {
       const resumed = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
       expect(resumed.code, `${trigger}: ${resumed.stderr}`).toBe(0);
       expect(await rows(run)).toEqual(expected);
+      // No timestamps or absolute paths: the same bytes as the uninterrupted run in another folder.
+      expect((await readFile(join(run, 'results.json'))).equals(await readFile(join(reference, 'results.json')))).toBe(true);
+      expect((await readFile(join(run, 'index.html'))).equals(await readFile(join(reference, 'index.html')))).toBe(true);
     }
   });
 

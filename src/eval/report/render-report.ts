@@ -22,7 +22,6 @@ export interface ReportInput {
   /** The Chart.js UMD build, inlined. */
   readonly chartJs: string;
   readonly configYaml: string;
-  readonly generatedAt: string;
 }
 
 export const METRIC_LABELS: Record<MetricName, string> = { l1Hole: 'L1 in holes (x100)', l1: 'L1, whole image (x100)', psnr: 'PSNR (dB)', ssim: 'SSIM' };
@@ -153,7 +152,6 @@ export function renderReport(input: ReportInput): string {
       `${results.masks.count} of ${results.masks.width}x${results.masks.height}, bins ${results.masks.binRule}, border margin ${results.masks.borderMargin} px, manifest sha256 ${results.masks.manifestSha256.slice(0, 16)}...`,
     ],
     ...results.models.map((m) => [m.name, m.checkpoint ? `checkpoint ${m.checkpoint} (step ${m.step})` : 'not trained']),
-    ['generated', input.generatedAt],
   ];
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   return `<!doctype html>

@@ -154,7 +154,6 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     chartPngs,
     chartJs: await chartJsSource(),
     configYaml: stringify(results.config),
-    generatedAt: new Date().toISOString(),
   });
   const path = join(runDir, 'index.html');
   await writeFileAtomic(path, html);
