@@ -5,6 +5,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { inpaintCommand } from './commands/inpaint.js';
 import { masksCommand } from './commands/masks.js';
+import { mergeCommand } from './commands/merge.js';
 import { metricsCommand } from './commands/metrics.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand as runExperimentCommand } from './commands/run.js';
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(reportCommand(env))
     .command(exportCommand(env))
     .command(checkCommand(env))
+    .command(mergeCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

@@ -31,6 +31,8 @@ export const MaskManifestSchema = z.strictObject({
   settingsHash: z.string(),
   counts: z.array(z.strictObject({ bin: z.string(), border: z.enum(['border', 'no-border']), count: z.int().min(0) })),
   skipped: z.array(z.strictObject({ file: z.string(), reason: z.string() })),
+  /** Present on one shard of a set made with --shard i/n; `pconv-bench merge` joins the shards. */
+  shard: z.strictObject({ index: z.int().min(0), count: z.int().min(1) }).optional(),
   masks: z.array(MaskEntrySchema),
 });
 export type MaskManifest = z.infer<typeof MaskManifestSchema>;

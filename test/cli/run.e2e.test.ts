@@ -111,4 +111,30 @@ describe('pconv-bench run (end to end)', () => {
     expect(blocked.stderr).toMatch(/cannot mkdir .*file.*a part of the path is a file, not a folder \(ENOTDIR\)/);
     expect(await readFile(join(dir, 'file'), 'utf8')).toBe('not a folder');
   });
+
+  test('masks --shard i/n and merge give the very bytes of an unsharded set; missing, repeated or foreign shards are refused', async () => {
+    const dir = await tempDir();
+    expect((await runCli(['masks', 'configs/smoke.yaml', '--out', join(dir, 'full')])).code).toBe(0);
+    for (const i of [0, 1, 2]) expect((await runCli(['masks', 'configs/smoke.yaml', '--out', join(dir, `s${i}`), '--shard', `${i}/3`])).code).toBe(0);
+    const shardManifest = JSON.parse(await readFile(join(dir, 's1', 'masks', 'manifest.json'), 'utf8'));
+    expect(shardManifest.shard).toEqual({ index: 1, count: 3 });
+    expect(shardManifest.masks).toHaveLength(8);
+    const merged = await runCli(['merge', join(dir, 's0'), join(dir, 's1'), join(dir, 's2'), '--out', join(dir, 'merged')]);
+    expect(merged.code).toBe(0);
+    const full = JSON.parse(await readFile(join(dir, 'full', 'masks', 'manifest.json'), 'utf8')) as { masks: { file: string }[] };
+    expect((await readFile(join(dir, 'merged', 'masks', 'manifest.json'))).equals(await readFile(join(dir, 'full', 'masks', 'manifest.json')))).toBe(true);
+    for (const entry of full.masks) {
+      expect((await readFile(join(dir, 'merged', 'masks', entry.file))).equals(await readFile(join(dir, 'full', 'masks', entry.file)))).toBe(true);
+    }
+    const incomplete = await runCli(['merge', join(dir, 's0'), join(dir, 's2'), '--out', join(dir, 'm2')]);
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stderr).toContain('shards 1/3 are missing');
+    const twice = await runCli(['merge', join(dir, 's0'), join(dir, 's0'), join(dir, 's1'), '--out', join(dir, 'm3')]);
+    expect(twice.stderr).toContain('shard 0/3 is given twice');
+    const whole = await runCli(['merge', join(dir, 'full'), join(dir, 's1'), '--out', join(dir, 'm4')]);
+    expect(whole.stderr).toContain('holds a whole mask set, not a shard');
+    const bad = await runCli(['masks', 'configs/smoke.yaml', '--out', join(dir, 'x'), '--shard', '3/3']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--shard 3/3 is not i/n with 0 <= i < n');
+  });
 });

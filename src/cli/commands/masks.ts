@@ -19,7 +19,11 @@ export function masksCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
                 .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
                 .option('out', { type: 'string', describe: 'output folder (default: <output.dir>/<name>)' })
                 .option('force', { type: 'boolean', default: false, describe: 'replace a mask set made with other settings' })
-                .option('workers', { type: 'number', describe: 'worker threads (default: one per core; 0 = none)' }),
+                .option('workers', { type: 'number', describe: 'worker threads (default: one per core; 0 = none)' })
+                .option('shard', {
+                  type: 'string',
+                  describe: 'i/n: draw only shard i of n (0-based), e.g. one job of a CI matrix; join them with pconv-bench merge',
+                }),
             run: (args, ctx) => generate(args, ctx),
           }),
         )
@@ -50,7 +54,7 @@ export function masksCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
   };
 }
 
-async function generate(args: { config: string; out?: string; force: boolean; workers?: number }, ctx: CommandContext): Promise<void> {
+async function generate(args: { config: string; out?: string; force: boolean; workers?: number; shard?: string }, ctx: CommandContext): Promise<void> {
   const { resolve, join } = await import('node:path');
   const { loadConfig } = await import('../../core/config/load-config.js');
   const { maskSetSpecOf } = await import('../../core/masks/mask-plan.js');
@@ -60,7 +64,9 @@ async function generate(args: { config: string; out?: string; force: boolean; wo
   const outDir = args.out ? resolve(ctx.cwd, args.out) : join(config.output.dir, config.name);
   const spec = maskSetSpecOf(config.masks, config.data.imageSize, config.seed);
   const started = performance.now();
-  const result = await writeMaskSet(spec, { outDir, force: args.force, workers: args.workers, signal: ctx.signal, onEvent: ctx.output.onCoreEvent });
+  const { parseShard } = await import('../shard-option.js');
+  const shard = args.shard === undefined ? undefined : parseShard(args.shard);
+  const result = await writeMaskSet(spec, { outDir, force: args.force, workers: args.workers, shard, signal: ctx.signal, onEvent: ctx.output.onCoreEvent });
   const seconds = (performance.now() - started) / 1000;
   ctx.output.print(formatMaskSummary(result.manifest, result.dir));
   if (!result.upToDate)

@@ -21,8 +21,15 @@ export interface WriteMaskSetOptions {
   /** Replace a set made with other settings instead of refusing. */
   readonly force?: boolean;
   readonly workers?: number;
+  /** Draw only masks j with j % count == index (one process or machine of several). */
+  readonly shard?: Shard;
   readonly signal?: AbortSignal;
   readonly onEvent?: OnEvent;
+}
+
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
 }
 
 export interface WriteMaskSetResult {
@@ -43,7 +50,8 @@ const MAX_REDRAWS = 50;
 export async function writeMaskSet(spec: MaskSetSpec, options: WriteMaskSetOptions): Promise<WriteMaskSetResult> {
   const dir = join(options.outDir, 'masks');
   const emit = options.onEvent ?? (() => {});
-  const settings = { algorithm: MASK_ALGORITHM, ...spec } as unknown as Record<string, unknown>;
+  const shard = options.shard && options.shard.count > 1 ? options.shard : undefined;
+  const settings = { algorithm: MASK_ALGORITHM, ...spec, ...(shard ? { shard } : {}) } as unknown as Record<string, unknown>;
   const settingsHash = sha256Of(stableStringify(settings));
 
   const existing = await readExistingManifest(dir);
@@ -59,7 +67,7 @@ export async function writeMaskSet(spec: MaskSetSpec, options: WriteMaskSetOptio
     }
   }
 
-  const jobs = planMaskSet(spec);
+  const jobs = planMaskSet(spec).filter((_, j) => !shard || j % shard.count === shard.index);
   emit({ type: 'stage', stage: 'masks', status: 'started', message: `${jobs.length} masks at ${spec.width}x${spec.height}` });
   const staging = await makeStagingDir(dir);
   try {
@@ -82,19 +90,7 @@ export async function writeMaskSet(spec: MaskSetSpec, options: WriteMaskSetOptio
         sha256: outcome.sha256,
       };
     });
-    const manifest: MaskManifest = {
-      format: 'pconv-bench/masks@1',
-      width: spec.width,
-      height: spec.height,
-      binRule: spec.binRule,
-      bins: spec.bins.map((bin) => ({ ...bin, label: binLabel(bin, spec.binRule) })),
-      borderMargin: spec.margin,
-      settings,
-      settingsHash,
-      counts: countMasks(entries),
-      skipped: [],
-      masks: entries,
-    };
+    const manifest = buildMaskManifest(spec, settings, entries, shard);
     await writeFileAtomic(join(staging, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
     await replaceDir(staging, dir);
     emit({ type: 'stage', stage: 'masks', status: 'finished', message: `${entries.length} masks in ${dir}` });
@@ -103,6 +99,24 @@ export async function writeMaskSet(spec: MaskSetSpec, options: WriteMaskSetOptio
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The manifest of a generated set (or shard); merge uses it too, so merged bytes equal unsharded ones. */
+export function buildMaskManifest(spec: MaskSetSpec, settings: Record<string, unknown>, entries: MaskEntry[], shard?: Shard): MaskManifest {
+  return {
+    format: 'pconv-bench/masks@1',
+    width: spec.width,
+    height: spec.height,
+    binRule: spec.binRule,
+    bins: spec.bins.map((bin) => ({ ...bin, label: binLabel(bin, spec.binRule) })),
+    borderMargin: spec.margin,
+    settings,
+    settingsHash: sha256Of(stableStringify(settings)),
+    counts: countMasks(entries),
+    skipped: [],
+    masks: entries,
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}),
+  };
 }
 
 /**
