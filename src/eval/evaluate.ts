@@ -164,9 +164,13 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     for (let start = 0; start < pairs.length; start += batchSize) {
       if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
       const chunk = pairs.slice(start, start + batchSize);
-      const outputs = await Promise.all(
+      // Read in parallel, but report the first problem in pair order, so the message is stable.
+      const settled = await Promise.allSettled(
         chunk.map(async (pair, i) => compositeArrays(pair.image, await loadPrediction(tool.dir, pairId(start + i), size), pair.mask)),
       );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const outputs = settled.map((r) => (r as PromiseFulfilledResult<Float32Array>).value);
       score(tool.name, outputs, chunk, scores);
     }
     perModel.set(tool.name, scores);
