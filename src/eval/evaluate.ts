@@ -59,6 +59,23 @@ function compositeArrays(image: Float32Array, output: Float32Array, valid: Float
  * PConv. Inference runs on the chosen backend; metrics are computed in JavaScript beside it.
  */
 export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
+  return summariseScores(await scoreRun(options));
+}
+
+/** What scoring one run (or one shard of it) produces, before the per-bin summaries. */
+export interface RunScores {
+  readonly header: Omit<Results, 'rows' | 'paired' | 'samples'>;
+  /** Per model name, per pair k: the metrics (absent for pairs of other shards). */
+  readonly perModel: ReadonlyMap<string, readonly (ImageMetrics | undefined)[]>;
+  readonly entries: MaskEntry[];
+  readonly samples: Results['samples'];
+}
+
+/**
+ * Scores the pairs of a run (all of them, or with `shard` those k with k mod count = index):
+ * inference, Telea and external tools, metrics per pair, sample images for the report.
+ */
+export async function scoreRun(options: EvaluateOptions & { readonly shard?: { index: number; count: number } }): Promise<RunScores> {
   const { config, runDir } = options;
   const emit = options.onEvent ?? (() => {});
   const size = config.data.imageSize;
@@ -103,26 +120,29 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
   const limit = pLimit(Math.max(2, availableParallelism() * 2));
   const images = await Promise.all(options.testFiles.map((file) => limit(() => loadImageCrop(file, size, CENTRE_CROP))));
   const masks = await Promise.all(manifest.masks.map((entry) => limit(() => loadValidMask(join(masksDir, entry.file), size))));
-  const pairs = manifest.masks.map((entry, k) => ({ entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
-  const perModel = new Map<string, ImageMetrics[]>();
+  const allPairs = manifest.masks.map((entry, k) => ({ k, entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
+  const shard = options.shard;
+  const pairs = shard ? allPairs.filter((p) => p.k % shard.count === shard.index) : allPairs;
+  const perModel = new Map<string, (ImageMetrics | undefined)[]>();
   const batchSize = options.batchSize ?? 16;
   const groups = groupPairs(manifest.masks);
   // The first pair of every bin and subset is kept as a picture for the report.
   const sampleOf = new Map(groups.map((g) => [g.indices[0] as number, g]));
   const sampleOutputs = new Map<number, Map<string, Float32Array>>();
-  const score = (name: string, outputs: Float32Array[], chunk: typeof pairs, scores: ImageMetrics[]) => {
+  const done = new Map<string, number>();
+  const score = (name: string, outputs: Float32Array[], chunk: typeof pairs, scores: (ImageMetrics | undefined)[]) => {
     for (const [i, pair] of chunk.entries()) {
-      const index = scores.length;
-      if (sampleOf.has(index)) sampleOutputs.set(index, (sampleOutputs.get(index) ?? new Map()).set(name, Float32Array.from(outputs[i] as Float32Array)));
-      scores.push(imageMetrics(outputs[i] as Float32Array, pair.image, size, size, pair.mask));
+      if (sampleOf.has(pair.k)) sampleOutputs.set(pair.k, (sampleOutputs.get(pair.k) ?? new Map()).set(name, Float32Array.from(outputs[i] as Float32Array)));
+      scores[pair.k] = imageMetrics(outputs[i] as Float32Array, pair.image, size, size, pair.mask);
     }
-    emit({ type: 'progress', stage: `eval ${name}`, done: scores.length, total: pairs.length, unit: 'pairs' });
+    done.set(name, (done.get(name) ?? 0) + chunk.length);
+    emit({ type: 'progress', stage: `eval ${name}`, done: done.get(name) as number, total: pairs.length, unit: 'pairs' });
   };
   for (const model of models) {
     const checkpoint = await loadCheckpoint(model.dir);
     const net = buildNetwork(config, model.kind);
     restoreWeights(net, checkpoint);
-    const scores: ImageMetrics[] = [];
+    const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
     try {
       for (let start = 0; start < pairs.length; start += batchSize) {
         if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
@@ -149,7 +169,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
   }
   if (options.classical !== false) {
     const telea = await teleaInpainter();
-    const scores: ImageMetrics[] = [];
+    const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
     for (let start = 0; start < pairs.length; start += batchSize) {
       if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
       const chunk = pairs.slice(start, start + batchSize);
@@ -160,13 +180,13 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     perModel.set(TELEA_NAME, scores);
   }
   for (const tool of options.external ?? []) {
-    const scores: ImageMetrics[] = [];
+    const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
     for (let start = 0; start < pairs.length; start += batchSize) {
       if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
       const chunk = pairs.slice(start, start + batchSize);
       // Read in parallel, but report the first problem in pair order, so the message is stable.
       const settled = await Promise.allSettled(
-        chunk.map(async (pair, i) => compositeArrays(pair.image, await loadPrediction(tool.dir, pairId(start + i), size), pair.mask)),
+        chunk.map(async (pair) => compositeArrays(pair.image, await loadPrediction(tool.dir, pairId(pair.k), size), pair.mask)),
       );
       const failed = settled.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -187,51 +207,9 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
     ...(options.external ?? []).map((tool) => ({ name: tool.name, kind: 'external' as const, checkpoint: tool.dir, step: null })),
   ];
 
-  const samples = await writeSamples(runDir, size, pairs, sampleOf, sampleOutputs);
-  const rows: Results['rows'] = [];
-  const paired: Results['paired'] = [];
-  for (const model of entries) {
-    const scores = perModel.get(model.name) as ImageMetrics[];
-    for (const group of groups) {
-      const pick = (metric: MetricName) => group.indices.map((i) => scores[i]?.[metric]).filter((v): v is number => v !== undefined);
-      rows.push({
-        model: model.name,
-        bin: group.bin,
-        binIndex: group.binIndex,
-        border: group.border,
-        metrics: Object.fromEntries(METRIC_NAMES.map((metric) => [metric, jsonSummary(summarize(pick(metric)))])) as Results['rows'][number]['metrics'],
-      });
-    }
-  }
-  const reference = perModel.get(MODEL_NAMES.pconv);
-  if (reference) {
-    for (const model of entries.filter((m) => m.kind !== 'pconv')) {
-      const scores = perModel.get(model.name) as ImageMetrics[];
-      for (const group of groups) {
-        for (const metric of METRIC_NAMES) {
-          const a = group.indices.map((i) => reference[i]?.[metric]);
-          const b = group.indices.map((i) => scores[i]?.[metric]);
-          const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
-          paired.push({
-            model: MODEL_NAMES.pconv,
-            against: model.name,
-            bin: group.bin,
-            binIndex: group.binIndex,
-            border: group.border,
-            metric,
-            difference: jsonSummary(
-              pairedDifference(
-                both.map((p) => p[0]),
-                both.map((p) => p[1]),
-              ),
-            ),
-          });
-        }
-      }
-    }
-  }
+  const samples = await writeSamples(runDir, size, allPairs, sampleOf, sampleOutputs);
   emit({ type: 'stage', stage: 'eval', status: 'finished', message: `${pairs.length} pairs per model` });
-  return {
+  const header: RunScores['header'] = {
     format: 'pconv-bench/results@1',
     experiment: { name: config.name, configHash: options.configHash },
     conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
@@ -243,15 +221,13 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
       binRule: manifest.binRule,
       borderMargin: manifest.borderMargin,
     },
-    images: { split: 'test', count: images.length, pairs: pairs.length },
+    images: { split: 'test', count: images.length, pairs: allPairs.length },
     backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device },
     versions: options.versions,
     models: entries,
-    rows,
-    samples,
     config: config as unknown as Record<string, unknown>,
-    paired,
   };
+  return { header, perModel, entries: manifest.masks, samples };
 }
 
 /** PNGs of each sample pair (masked input, ground truth, every model's composite) under eval-samples/. */
@@ -269,7 +245,8 @@ async function writeSamples(
   const samples: Results['samples'] = [];
   for (const [index, group] of sampleOf) {
     const pair = pairs[index];
-    if (!pair) continue;
+    // Under --shard, the samples of other shards' pairs are written by those shards.
+    if (!pair || !outputs.has(index)) continue;
     const folder = `eval-samples/${group.binIndex}-${group.border}`;
     const save = async (name: string, data: Float32Array) => {
       const file = `${folder}/${name
@@ -292,6 +269,56 @@ async function writeSamples(
     });
   }
   return samples.sort((a, b) => a.binIndex - b.binIndex || a.border.localeCompare(b.border) * -1);
+}
+
+/** Per-bin summaries and paired differences of scored pairs (a whole run, or merged shards). */
+export function summariseScores(scores: RunScores): Results {
+  const { perModel, samples } = scores;
+  const groups = groupPairs(scores.entries);
+  const entries = scores.header.models;
+  const rows: Results['rows'] = [];
+  const paired: Results['paired'] = [];
+  for (const model of entries) {
+    const modelScores = perModel.get(model.name) ?? [];
+    for (const group of groups) {
+      const pick = (metric: MetricName) => group.indices.map((i) => modelScores[i]?.[metric]).filter((v): v is number => v !== undefined);
+      rows.push({
+        model: model.name,
+        bin: group.bin,
+        binIndex: group.binIndex,
+        border: group.border,
+        metrics: Object.fromEntries(METRIC_NAMES.map((metric) => [metric, jsonSummary(summarize(pick(metric)))])) as Results['rows'][number]['metrics'],
+      });
+    }
+  }
+  const reference = perModel.get(MODEL_NAMES.pconv);
+  if (reference) {
+    for (const model of entries.filter((m) => m.kind !== 'pconv')) {
+      const modelScores = perModel.get(model.name) ?? [];
+      for (const group of groups) {
+        for (const metric of METRIC_NAMES) {
+          const a = group.indices.map((i) => reference[i]?.[metric]);
+          const b = group.indices.map((i) => modelScores[i]?.[metric]);
+          const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
+          paired.push({
+            model: MODEL_NAMES.pconv,
+            against: model.name,
+            bin: group.bin,
+            binIndex: group.binIndex,
+            border: group.border,
+            metric,
+            difference: jsonSummary(
+              pairedDifference(
+                both.map((p) => p[0]),
+                both.map((p) => p[1]),
+              ),
+            ),
+          });
+        }
+      }
+    }
+  }
+  return { ...scores.header, rows, samples, paired };
 }
 
 /** The stable name of pair k in exports and in other tools' outputs. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ResultsSchema } from '../../src/protocol/results.js';
@@ -136,5 +136,30 @@ describe('pconv-bench run (end to end)', () => {
     const bad = await runCli(['masks', 'configs/smoke.yaml', '--out', join(dir, 'x'), '--shard', '3/3']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--shard 3/3 is not i/n with 0 <= i < n');
+  });
+
+  test('eval --shard i/n in copies of a run, merged, gives the results.json and report of the unsharded run, byte for byte', async () => {
+    const dir = await tempDir();
+    const whole = join(dir, 'whole');
+    expect((await runCli(['run', 'configs/smoke.yaml', '--run', whole, '--backend', 'wasm'])).code).toBe(0);
+    const shards = [];
+    for (const i of [0, 1, 2]) {
+      // A CI matrix job: the run folder (masks and checkpoints) without the evaluation outputs.
+      const shard = join(dir, `shard${i}`);
+      await cp(whole, shard, { recursive: true });
+      await rm(join(shard, 'results.json'));
+      await rm(join(shard, 'index.html'));
+      await rm(join(shard, 'eval-samples'), { recursive: true });
+      const scored = await runCli(['eval', 'configs/smoke.yaml', '--run', shard, '--backend', 'wasm', '--shard', `${i}/3`]);
+      expect(scored.code, scored.stderr).toBe(0);
+      shards.push(shard);
+    }
+    const merged = join(dir, 'merged');
+    const missing = await runCli(['merge', shards[0] as string, shards[2] as string, '--out', merged]);
+    expect(missing.stderr).toContain('evaluation shards 1/3 are missing');
+    const joined = await runCli(['merge', ...shards, '--out', merged]);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect((await readFile(join(merged, 'results.json'))).equals(await readFile(join(whole, 'results.json')))).toBe(true);
+    expect((await readFile(join(merged, 'index.html'))).equals(await readFile(join(whole, 'index.html')))).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         .option('predictions', { type: 'string', array: true, describe: "another tool's outputs for the exported pairs (pconv-bench export); repeatable" })
         .option('name', { type: 'string', array: true, describe: 'label of each --predictions folder in the results, in the same order' })
         .option('classical', { type: 'boolean', default: true, describe: "score OpenCV's Telea too (--no-classical to skip)" })
+        .option('shard', { type: 'string', describe: 'i/n: score only pairs k with k mod n = i into eval-shard.json; join the shards with pconv-bench merge' })
         .option('backend', {
           choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const,
           default: 'auto' as const,
@@ -44,20 +45,29 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       const runDir = runDirOf(args.run, config, ctx.cwd);
       const backend = await setupBackend(args.backend);
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
-      const results = ResultsSchema.parse(
-        await evaluateRun({
-          config,
-          configHash: trainingConfigHash(config),
-          runDir,
-          backend,
-          testFiles: splits.test,
-          versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
-          external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
-          classical: args.classical,
-          signal: ctx.signal,
-          onEvent: ctx.output.onCoreEvent,
-        }),
-      );
+      const evalOptions = {
+        config,
+        configHash: trainingConfigHash(config),
+        runDir,
+        backend,
+        testFiles: splits.test,
+        versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
+        external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
+        classical: args.classical,
+        signal: ctx.signal,
+        onEvent: ctx.output.onCoreEvent,
+      };
+      if (args.shard !== undefined) {
+        const { parseShard } = await import('../shard-option.js');
+        const { scoreRun } = await import('../../eval/evaluate.js');
+        const { writeEvalShard } = await import('../../eval/eval-shards.js');
+        const shard = parseShard(args.shard);
+        const shardPath = await writeEvalShard(runDir, await scoreRun({ ...evalOptions, shard }), shard);
+        ctx.output.print(`evaluation shard ${shard.index}/${shard.count}: ${shardPath}; join all shards with pconv-bench merge <run dirs...> --out <dir>`);
+        ctx.output.event({ type: 'result', command: 'eval', data: { shard: shardPath } });
+        return;
+      }
+      const results = ResultsSchema.parse(await evaluateRun(evalOptions));
       const path = join(runDir, 'results.json');
       await writeFileAtomic(path, `${JSON.stringify(results, null, 1)}\n`);
       ctx.output.print(`${formatResultsTable(results)}\nresults: ${path}`);

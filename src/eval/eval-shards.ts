@@ -1,0 +1,95 @@
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/io/atomic.js';
+import { sha256Of } from '../core/io/stable-json.js';
+import { MaskManifestSchema } from '../protocol/mask-manifest.js';
+import { type Results, ResultsSchema } from '../protocol/results.js';
+import { type RunScores, summariseScores } from './evaluate.js';
+import type { ImageMetrics } from './metrics.js';
+import { writeReport } from './report/write-report.js';
+
+export const EVAL_SHARD_FILE = 'eval-shard.json';
+
+interface EvalShardFile {
+  format: 'pconv-bench/eval-shard@1';
+  shard: { index: number; count: number };
+  header: RunScores['header'];
+  /** Per model: [k, l1Hole, l1, psnr, ssim] for the pairs of this shard. */
+  perModel: Record<string, (number | null)[][]>;
+  samples: Results['samples'];
+}
+
+/** Writes the per-pair scores of one shard of an evaluation (`eval --shard i/n`). */
+export async function writeEvalShard(runDir: string, scores: RunScores, shard: { index: number; count: number }): Promise<string> {
+  const perModel: Record<string, (number | null)[][]> = {};
+  for (const [name, values] of scores.perModel) {
+    perModel[name] = values.flatMap((m, k) => (m ? [[k, m.l1Hole ?? null, m.l1, m.psnr, m.ssim]] : []));
+  }
+  const file: EvalShardFile = { format: 'pconv-bench/eval-shard@1', shard, header: scores.header, perModel, samples: scores.samples };
+  const path = join(runDir, EVAL_SHARD_FILE);
+  await writeFileAtomic(path, `${JSON.stringify(file)}\n`);
+  return path;
+}
+
+/**
+ * Joins the evaluation shards of several run folders into <outDir>/results.json and its report,
+ * identical to an unsharded evaluation: the same per-pair scores, summarised in pair order.
+ */
+export async function mergeEvalShards(runDirs: readonly string[], outDir: string): Promise<Results> {
+  const shards: { runDir: string; file: EvalShardFile }[] = [];
+  for (const runDir of runDirs) {
+    let file: EvalShardFile;
+    try {
+      file = JSON.parse(await readFile(join(runDir, EVAL_SHARD_FILE), 'utf8')) as EvalShardFile;
+    } catch {
+      throw new UserError('MERGE_NO_EVAL', `no ${EVAL_SHARD_FILE} in ${runDir}`, { hint: 'Pass the run folders of `pconv-bench eval <config> --shard i/n`.' });
+    }
+    if (file.format !== 'pconv-bench/eval-shard@1')
+      throw new UserError('MERGE_MISMATCH', `${join(runDir, EVAL_SHARD_FILE)} has format ${file.format}`, {
+        hint: 'Evaluate all shards with one pconv-bench version.',
+      });
+    shards.push({ runDir, file });
+  }
+  const first = shards[0]?.file as EvalShardFile;
+  const count = first.shard.count;
+  const headerText = JSON.stringify(first.header);
+  const seen = new Set<number>();
+  for (const { runDir, file } of shards) {
+    if (file.shard.count !== count || JSON.stringify(file.header) !== headerText) {
+      throw new UserError('MERGE_MISMATCH', `${runDir} evaluated other models, masks or settings than ${shards[0]?.runDir}`, {
+        hint: 'Merge shards of one evaluation (same masks, checkpoints, config, --shard n).',
+      });
+    }
+    if (seen.has(file.shard.index))
+      throw new UserError('MERGE_DUPLICATE', `evaluation shard ${file.shard.index}/${count} is given twice`, { hint: 'Pass each shard once.' });
+    seen.add(file.shard.index);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+  if (missing.length > 0)
+    throw new UserError('MERGE_INCOMPLETE', `evaluation shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing`, {
+      hint: 'Run them, then merge all shards together.',
+    });
+
+  const manifestText = await readFile(join(shards[0]?.runDir as string, 'masks', 'manifest.json'));
+  if (sha256Of(manifestText) !== first.header.masks.manifestSha256)
+    throw new UserError('MERGE_MISMATCH', 'the mask set beside the shards is not the one they evaluated', { hint: 'Keep the masks/ folder the shards used.' });
+  const manifest = MaskManifestSchema.parse(JSON.parse(manifestText.toString('utf8')));
+  const perModel = new Map<string, (ImageMetrics | undefined)[]>();
+  for (const { file } of shards) {
+    for (const [name, rows] of Object.entries(file.perModel)) {
+      const values = perModel.get(name) ?? new Array<ImageMetrics | undefined>(first.header.masks.count);
+      for (const [k, l1Hole, l1, psnr, ssim] of rows)
+        values[k as number] = { l1Hole: l1Hole ?? undefined, l1: l1 as number, psnr: psnr as number, ssim: ssim as number };
+      perModel.set(name, values);
+    }
+  }
+  const samples = shards.flatMap(({ file }) => file.samples).sort((a, b) => a.binIndex - b.binIndex || a.border.localeCompare(b.border) * -1);
+  for (const { runDir } of shards)
+    await cp(join(runDir, 'eval-samples'), join(outDir, 'eval-samples'), { recursive: true, force: true }).catch(() => undefined);
+  await cp(join(shards[0]?.runDir as string, 'logs'), join(outDir, 'logs'), { recursive: true, force: true }).catch(() => undefined);
+  const results = ResultsSchema.parse(summariseScores({ header: first.header, perModel, entries: manifest.masks, samples }));
+  await writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  await writeReport(outDir);
+  return results;
+}
