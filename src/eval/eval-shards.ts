@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of } from '../core/io/stable-json.js';
+import { compareBinThenBorder } from '../core/masks/manifest-counts.js';
+import { checkShardCoverage } from '../core/shard-coverage.js';
 import { MaskManifestSchema } from '../protocol/mask-manifest.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
 import { type RunScores, summariseScores } from './evaluate.js';
@@ -54,22 +56,18 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
   const first = shards[0]?.file as EvalShardFile;
   const count = first.shard.count;
   const headerText = JSON.stringify(first.header);
-  const seen = new Set<number>();
   for (const { runDir, file } of shards) {
     if (file.shard.count !== count || JSON.stringify(file.header) !== headerText) {
       throw new UserError('MERGE_MISMATCH', `${runDir} evaluated other models, masks or settings than ${shards[0]?.runDir}`, {
         hint: 'Merge shards of one evaluation (same masks, checkpoints, config, --shard n).',
       });
     }
-    if (seen.has(file.shard.index))
-      throw new UserError('MERGE_DUPLICATE', `evaluation shard ${file.shard.index}/${count} is given twice`, { hint: 'Pass each shard once.' });
-    seen.add(file.shard.index);
   }
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-  if (missing.length > 0)
-    throw new UserError('MERGE_INCOMPLETE', `evaluation shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing`, {
-      hint: 'Run them, then merge all shards together.',
-    });
+  checkShardCoverage(
+    shards.map(({ file }) => file.shard.index),
+    count,
+    'evaluation shard',
+  );
 
   const manifestText = await readFile(join(shards[0]?.runDir as string, 'masks', 'manifest.json'));
   if (sha256Of(manifestText) !== first.header.masks.manifestSha256)
@@ -84,7 +82,7 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
       perModel.set(name, values);
     }
   }
-  const samples = shards.flatMap(({ file }) => file.samples).sort((a, b) => a.binIndex - b.binIndex || a.border.localeCompare(b.border) * -1);
+  const samples = shards.flatMap(({ file }) => file.samples).sort(compareBinThenBorder);
   for (const { runDir } of shards)
     await cp(join(runDir, 'eval-samples'), join(outDir, 'eval-samples'), { recursive: true, force: true }).catch(() => undefined);
   await cp(join(shards[0]?.runDir as string, 'logs'), join(outDir, 'logs'), { recursive: true, force: true }).catch(() => undefined);

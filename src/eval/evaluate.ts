@@ -11,6 +11,7 @@ import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of } from '../core/io/stable-json.js';
+import { compareBinThenBorder, groupMasks } from '../core/masks/manifest-counts.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import { composite, modelInputs } from '../core/model/model-inputs.js';
 import type { ModelKind } from '../core/model/unet.js';
@@ -125,7 +126,7 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
   const pairs = shard ? allPairs.filter((p) => p.k % shard.count === shard.index) : allPairs;
   const perModel = new Map<string, (ImageMetrics | undefined)[]>();
   const batchSize = options.batchSize ?? 16;
-  const groups = groupPairs(manifest.masks);
+  const groups = groupMasks(manifest.masks);
   // The first pair of every bin and subset is kept as a picture for the report.
   const sampleOf = new Map(groups.map((g) => [g.indices[0] as number, g]));
   const sampleOutputs = new Map<number, Map<string, Float32Array>>();
@@ -268,13 +269,13 @@ async function writeSamples(
       outputs: modelOutputs,
     });
   }
-  return samples.sort((a, b) => a.binIndex - b.binIndex || a.border.localeCompare(b.border) * -1);
+  return samples.sort(compareBinThenBorder);
 }
 
 /** Per-bin summaries and paired differences of scored pairs (a whole run, or merged shards). */
 export function summariseScores(scores: RunScores): Results {
   const { perModel, samples } = scores;
-  const groups = groupPairs(scores.entries);
+  const groups = groupMasks(scores.entries);
   const entries = scores.header.models;
   const rows: Results['rows'] = [];
   const paired: Results['paired'] = [];
@@ -351,17 +352,6 @@ async function loadPrediction(dir: string, id: string, size: number): Promise<Fl
   throw new UserError('PREDICTION_MISSING', `no output for ${id} in ${dir} (looked for ${id}.png, ${id}_mask000.png, ${id}.jpg)`, {
     hint: 'Run the other tool on the pairs written by pconv-bench export, into one folder.',
   });
-}
-
-function groupPairs(entries: readonly MaskEntry[]) {
-  const groups = new Map<string, { bin: string; binIndex: number; border: 'no-border' | 'border'; indices: number[] }>();
-  entries.forEach((entry, i) => {
-    const key = `${entry.binIndex}|${entry.border}`;
-    const group = groups.get(key) ?? { bin: entry.bin, binIndex: entry.binIndex, border: entry.border, indices: [] };
-    group.indices.push(i);
-    groups.set(key, group);
-  });
-  return [...groups.values()].sort((a, b) => a.binIndex - b.binIndex || (a.border === b.border ? 0 : a.border === 'no-border' ? -1 : 1));
 }
 
 /** JSON has no NaN: empty summaries carry nulls. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -13,7 +14,7 @@ import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
 import { checkpointDir, trainModel } from '../core/train/trainer.js';
 import { evaluateRun } from '../eval/evaluate.js';
-import { writeReport } from '../eval/report/write-report.js';
+import { readResults, writeReport } from '../eval/report/write-report.js';
 import type { OnEvent } from '../protocol/events.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
 import { lockRunDir } from './run-lock.js';
@@ -168,11 +169,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
     await step('report', upstream.eval ?? '', async () => {
       report = (await writeReport(runDir)).path;
     });
-    if (!results) {
-      const text = await readFile(join(runDir, 'results.json'), 'utf8').catch(() => undefined);
-      if (text) results = ResultsSchema.parse(JSON.parse(text));
-    }
-    report ??= (await hashFile(join(runDir, 'index.html'))) ? join(runDir, 'index.html') : undefined;
+    // Stages skipped as up to date: show what is on disk (--only may have run none of them).
+    results ??= await readResults(join(runDir, 'results.json')).catch(() => undefined);
+    report ??= existsSync(join(runDir, 'index.html')) ? join(runDir, 'index.html') : undefined;
     await writeFileAtomic(
       join(runDir, 'run.json'),
       `${JSON.stringify({ config: options.configFile, seed: config.seed, versions: options.versions, backend: backend ?? null, stages, finishedAt: new Date().toISOString() }, null, 1)}\n`,

@@ -4,6 +4,7 @@ import type { MaskEntry, MaskManifest } from '../../protocol/mask-manifest.js';
 import { UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { sha256Of } from '../io/stable-json.js';
+import { checkShardCoverage } from '../shard-coverage.js';
 import { type MaskSetSpec, planMaskSet } from './mask-plan.js';
 import { buildMaskManifest, MANIFEST_NAME, readExistingManifest } from './write-mask-set.js';
 
@@ -25,23 +26,20 @@ export async function mergeMaskShards(runDirs: readonly string[], outDir: string
   }
   const count = shards[0]?.manifest.shard?.count ?? 0;
   const { shard: _s, ...base } = (shards[0]?.manifest.settings ?? {}) as Record<string, unknown> & { shard?: unknown };
-  const seen = new Set<number>();
+  const baseText = JSON.stringify(base);
   for (const { dir, manifest } of shards) {
     const { shard: _t, ...settings } = manifest.settings as Record<string, unknown> & { shard?: unknown };
-    if (manifest.shard?.count !== count || sha256Of(JSON.stringify(settings)) !== sha256Of(JSON.stringify(base))) {
+    if (manifest.shard?.count !== count || JSON.stringify(settings) !== baseText) {
       throw new UserError('MERGE_MISMATCH', `${dir} is a shard of another mask set (other settings or shard count)`, {
         hint: 'Merge shards made from one config with one --shard n.',
       });
     }
-    if (seen.has(manifest.shard.index))
-      throw new UserError('MERGE_DUPLICATE', `shard ${manifest.shard.index}/${count} is given twice`, { hint: 'Pass each shard once.' });
-    seen.add(manifest.shard.index);
   }
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-  if (missing.length > 0)
-    throw new UserError('MERGE_INCOMPLETE', `shards ${missing.map((i) => `${i}/${count}`).join(', ')} are missing`, {
-      hint: 'Run them, then merge all shards together.',
-    });
+  checkShardCoverage(
+    shards.map(({ manifest }) => manifest.shard?.index as number),
+    count,
+    'shard',
+  );
 
   const { algorithm: _a, ...spec } = base as unknown as MaskSetSpec & { algorithm: string };
   const order = new Map(planMaskSet(spec).map((job, j) => [job.file, j]));

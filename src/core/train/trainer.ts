@@ -367,7 +367,8 @@ async function truncateLog(path: string, step: number): Promise<void> {
   const kept = text.split('\n').filter((line) => {
     if (!line) return false;
     try {
-      return (JSON.parse(line) as { step?: number }).step !== undefined && (JSON.parse(line) as { step: number }).step <= step;
+      const entry = JSON.parse(line) as { step?: number };
+      return entry.step !== undefined && entry.step <= step;
     } catch {
       return false;
     }

@@ -1,3 +1,4 @@
+import { compareBinThenBorder } from '../../core/masks/manifest-counts.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type MetricName, type Results } from '../../protocol/results.js';
 
 /**
@@ -34,7 +35,7 @@ export function escapeHtml(text: string): string {
 function columns(results: Results) {
   const seen = new Map<string, { binIndex: number; bin: string; border: 'no-border' | 'border' }>();
   for (const row of results.rows) seen.set(`${row.binIndex}|${row.border}`, { binIndex: row.binIndex, bin: row.bin, border: row.border });
-  return [...seen.values()].sort((a, b) => a.binIndex - b.binIndex || (a.border === b.border ? 0 : a.border === 'no-border' ? -1 : 1));
+  return [...seen.values()].sort(compareBinThenBorder);
 }
 
 function metricTable(results: Results, metric: MetricName): string {
