@@ -17,6 +17,7 @@ import { evaluateRun } from '../eval/evaluate.js';
 import { readResults, writeReport } from '../eval/report/write-report.js';
 import type { OnEvent } from '../protocol/events.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
+import { filesFingerprint } from './files-fingerprint.js';
 import { lockRunDir } from './run-lock.js';
 
 export const STAGES = ['masks', 'train-pconv', 'train-conv', 'eval', 'report'] as const;
@@ -102,6 +103,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
     };
     const splits = splitImages(await listImages(config.data), config.data, config.seed);
     const trainHash = trainingConfigHash(config);
+    const trainData = await filesFingerprint([...splits.train, ...splits.validation], config.data.root);
     const upstream: Partial<Record<Stage, string>> = {};
 
     const step = async (stage: Stage, inputs: string, work: () => Promise<void>) => {
@@ -126,7 +128,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
       await writeMaskSet(spec, { outDir: runDir, force: true, signal: options.signal, onEvent: emit });
     });
     for (const kind of ['pconv', 'conv'] as const) {
-      await step(`train-${kind}`, sha256Of(`${trainHash}|${splits.train.length}|${splits.validation.length}`), async () => {
+      await step(`train-${kind}`, sha256Of(`${trainHash}|${splits.train.length}|${splits.validation.length}|${trainData}`), async () => {
         const info = await needBackend();
         const latest = await loadCheckpoint(checkpointDir(runDir, kind, 'latest')).catch(() => undefined);
         const resumable = latest?.meta.configHash === trainHash;
@@ -148,7 +150,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
     }
     let results: Results | undefined;
     const evalInputs = sha256Of(
-      [upstream.masks, upstream['train-pconv'], upstream['train-conv'], stableStringify(splits.test.map((f) => f.slice(config.data.root.length)))].join('|'),
+      [upstream.masks, upstream['train-pconv'], upstream['train-conv'], await filesFingerprint(splits.test, config.data.root)].join('|'),
     );
     await step('eval', evalInputs, async () => {
       results = ResultsSchema.parse(
