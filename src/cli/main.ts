@@ -1,4 +1,5 @@
 import yargs from 'yargs';
+import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
 import { configCommand } from './commands/config.js';
 import { evalCommand } from './commands/eval.js';
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(exportCommand(env))
     .command(checkCommand(env))
     .command(mergeCommand(env))
+    .command(benchCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()
     .strict()

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { registerWasmConv2dBackpropFilter } from './wasm-conv2d-backprop-filter.js';
+import { prepareWasmThreads, wasmBackendThreads } from './wasm-threads.js';
 
 /**
  * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
@@ -74,9 +75,13 @@ async function setupWebgpu(): Promise<BackendInfo | string> {
 async function setupWasm(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmConv2dBackpropFilter();
+  // XNNPACK's thread pool (wasm-threads.ts); one thread with PCONV_WASM_THREADS=1 or a note.
+  const { notes } = await prepareWasmThreads();
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
-  return { name: 'wasm', version: `@tensorflow/tfjs-backend-wasm ${tf.version.tfjs}`, device: 'CPU, WebAssembly SIMD (XNNPACK), one thread', notes: [] };
+  const threads = wasmBackendThreads(tf.backend());
+  const device = `CPU, WebAssembly SIMD (XNNPACK), ${threads === 1 ? 'one thread' : `${threads} threads`}`;
+  return { name: 'wasm', version: `@tensorflow/tfjs-backend-wasm ${tf.version.tfjs}`, device, notes };
 }
 
 async function setupCpu(): Promise<BackendInfo> {
@@ -120,7 +125,7 @@ export async function setupBackend(request: BackendRequest): Promise<BackendInfo
         notes.push(result);
       }
       const wasm = await setupWasm();
-      return { ...wasm, notes };
+      return { ...wasm, notes: [...notes, ...wasm.notes] };
     }
   }
 }

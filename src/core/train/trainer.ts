@@ -274,7 +274,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000 };
 }
 
-async function trainStep(
+/** One training step (forward, loss, gradients, Adam update); exported for `pconv-bench bench`, which times exactly this. */
+export async function trainStep(
   net: InpaintingUNet,
   kind: ModelKind,
   config: ExperimentConfig,

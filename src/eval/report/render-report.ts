@@ -23,6 +23,13 @@ export interface ReportInput {
   /** The Chart.js UMD build, inlined. */
   readonly chartJs: string;
   readonly configYaml: string;
+  /**
+   * For a page shown under a strict Content-Security-Policy (the VS Code webview): every <script>
+   * and <style> carries this nonce. Absent: the output is exactly the stand-alone report.
+   */
+  readonly nonce?: string;
+  /** Written as <meta http-equiv="Content-Security-Policy"> before any script or style. */
+  readonly contentSecurityPolicy?: string;
 }
 
 export const METRIC_LABELS: Record<MetricName, string> = { l1Hole: 'L1 in holes (x100)', l1: 'L1, whole image (x100)', psnr: 'PSNR (dB)', ssim: 'SSIM' };
@@ -155,10 +162,13 @@ export function renderReport(input: ReportInput): string {
     ...results.models.map((m) => [m.name, m.checkpoint ? `checkpoint ${m.checkpoint} (step ${m.step})` : 'not trained']),
   ];
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  const nonce = input.nonce === undefined ? '' : ` nonce="${escapeHtml(input.nonce)}"`;
+  const csp =
+    input.contentSecurityPolicy === undefined ? '' : `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(input.contentSecurityPolicy)}">\n`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
+${csp}<title>${escapeHtml(title)}</title>
+<style${nonce}>
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1b1b1b;background:#fff}
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem;margin-top:1.4rem}h3 small{font-weight:normal;color:#555}
 table{border-collapse:collapse;margin:.4rem 0 1rem;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:right}thead th{background:#f3f3f3;text-align:center}tbody th{text-align:left;white-space:nowrap}
@@ -194,9 +204,9 @@ ${Object.keys(input.training)
 <h2 id="config">Config</h2>
 <pre>${escapeHtml(input.configYaml)}</pre>
 </footer>
-<script id="report-data" type="application/json">${json}</script>
-<script>${input.chartJs.replace(/<\/script/gi, '<\\/script')}</script>
-<script>${CHART_SCRIPT}</script>
+<script id="report-data" type="application/json"${nonce}>${json}</script>
+<script${nonce}>${input.chartJs.replace(/<\/script/gi, '<\\/script')}</script>
+<script${nonce}>${CHART_SCRIPT}</script>
 </body></html>
 `;
 }

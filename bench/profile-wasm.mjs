@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Per-kernel profile of one PConv UNet training step (buildNetwork + loss + our Adam, exactly as
+// `train` runs it) on a backend whose kernels run synchronously (wasm, cpu): self time per kernel
+// name and per kernel + input shapes, share by kind, tensors and bytes. See docs/profile-wasm.md.
+// Usage: npm run build && node bench/profile-wasm.mjs [--size 64] [--batch 4] [--levels L]
+//        [--base 64] [--max 512] [--steps 3] [--backend wasm] [--top 25] [--dist DIR] [--json]
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '4' },
+    levels: { type: 'string' },
+    base: { type: 'string', default: '64' },
+    max: { type: 'string', default: '512' },
+    steps: { type: 'string', default: '3' },
+    backend: { type: 'string', default: 'wasm' },
+    top: { type: 'string', default: '25' },
+    dist: { type: 'string', default: 'dist' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const dist = resolve(args.dist);
+const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
+const { startKernelProfile } = await import(`${dist}/core/engine/kernel-profiler.js`);
+const { parseConfig } = await import(`${dist}/core/config/parse-config.js`);
+const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
+const { Adam } = await import(`${dist}/core/train/adam.js`);
+
+const size = Number(args.size);
+const batch = Number(args.batch);
+// Depth follows the size as in REFERENCE.md section 3 (8 levels at 512): the bottleneck is 2x2.
+const levels = args.levels ? Number(args.levels) : Math.log2(size) - 1;
+const yaml = `name: profile
+data: { root: data/photos, imageSize: ${size} }
+model: { levels: ${levels}, baseChannels: ${args.base}, maxChannels: ${args.max} }
+loss: { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 }
+train:
+  batchSize: ${batch}
+  phase1: { learningRate: 2.0e-4, steps: 1, freezeEncoderBatchNorm: false }
+  phase2: { learningRate: 5.0e-5, steps: 1, freezeEncoderBatchNorm: true }
+`;
+const config = parseConfig(yaml, 'profile.yaml', process.cwd());
+const backend = await setupBackend(args.backend);
+const net = buildNetwork(config, 'pconv');
+const trainable = new Map([...weightMap(net)].filter(([, w]) => w.trainable).map(([key, w]) => [key, w.read()]));
+const adam = new Adam(2e-4);
+
+// A fixed batch: smooth images and rectangular holes (speed does not depend on content).
+const images = new Float32Array(batch * size * size * 3);
+const masks = new Float32Array(batch * size * size).fill(1);
+for (let b = 0; b < batch; b++) {
+  for (let i = 0; i < size * size * 3; i++) images[b * size * size * 3 + i] = 0.5 + 0.4 * Math.sin(i * 0.001 + b);
+  const [y0, x0, side] = [(b * 7) % (size / 2), (b * 13) % (size / 2), size / 3 + b];
+  for (let y = y0; y < Math.min(size, y0 + side); y++) for (let x = x0; x < Math.min(size, x0 + side); x++) masks[b * size * size + y * size + x] = 0;
+}
+const data = { size, count: batch, images, masks };
+
+for (let i = 0; i < 2; i++) await trainStep(net, 'pconv', config, data, trainable, adam);
+const steps = Number(args.steps);
+const wall = [];
+let profile;
+const before = tf.memory();
+let peakTensors = 0;
+{
+  const profiler = startKernelProfile(tf.getBackend());
+  const engine = tf.engine();
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const info = await tf.profile(() => trainStep(net, 'pconv', config, data, trainable, adam));
+    wall.push(performance.now() - t0);
+    peakTensors = Math.max(peakTensors, info.peakBytes);
+  }
+  profile = profiler.stop();
+  void engine;
+}
+const after = tf.memory();
+const perStep = (ms) => ms / steps;
+const stepMs = wall.reduce((a, b) => a + b, 0) / steps;
+const kind = (name) => {
+  if (name === 'Conv2D' || name === 'FusedConv2D') return 'conv forward';
+  if (name === 'Conv2DBackpropInput') return 'conv grad input';
+  if (name === 'Conv2DBackpropFilter') return 'conv grad filter (ours, self)';
+  if (/BatchNorm|Moments/.test(name)) return 'batch norm';
+  if (/Concat|Slice|Split|Tile|Transpose|Pad|Reshape|Identity|Pack|Unpack/.test(name)) return 'copies (concat, slice, tile, transpose, pad)';
+  if (/Resize/.test(name)) return 'resize';
+  if (/Sum|Mean|Max$|Min$|Prod/.test(name)) return 'reductions';
+  return 'elementwise';
+};
+const kinds = new Map();
+for (const row of profile.byName) kinds.set(kind(row.key), (kinds.get(kind(row.key)) ?? 0) + row.selfMs);
+const result = {
+  backend: `${backend.name} (${backend.device})`,
+  size,
+  batch,
+  levels,
+  channels: `${args.base}..${args.max}`,
+  stepMsWithProfiling: stepMs,
+  kernelMsPerStep: perStep(profile.kernelMs),
+  outsideKernelsMsPerStep: stepMs - perStep(profile.kernelMs),
+  kinds: [...kinds].sort((a, b) => b[1] - a[1]).map(([k, ms]) => ({ kind: k, msPerStep: perStep(ms), share: ms / profile.kernelMs })),
+  byName: profile.byName.slice(0, Number(args.top)).map((r) => ({ ...r, selfMs: perStep(r.selfMs), totalMs: perStep(r.totalMs), calls: r.calls / steps, bytesOut: r.bytesOut / steps })),
+  byShape: profile.byShape.slice(0, Number(args.top)).map((r) => ({ ...r, selfMs: perStep(r.selfMs), totalMs: perStep(r.totalMs), calls: r.calls / steps, bytesOut: r.bytesOut / steps })),
+  kernelCallsPerStep: profile.byName.reduce((s, r) => s + r.calls, 0) / steps,
+  bytesOutPerStep: profile.byName.reduce((s, r) => s + r.bytesOut, 0) / steps,
+  peakBytes: peakTensors,
+  tensorsLeaked: after.numTensors - before.numTensors,
+};
+if (args.json) {
+  console.log(JSON.stringify(result));
+} else {
+  const mb = (b) => (b / 2 ** 20).toFixed(1);
+  console.log(`${result.backend}, ${size}x${size}, batch ${batch}, ${levels} levels, channels ${result.channels}`);
+  console.log(
+    `step ${stepMs.toFixed(1)} ms (profiled), in kernels ${result.kernelMsPerStep.toFixed(1)} ms, outside ${result.outsideKernelsMsPerStep.toFixed(1)} ms; ` +
+      `${result.kernelCallsPerStep} kernel calls, ${mb(result.bytesOutPerStep)} MiB written, peak ${mb(result.peakBytes)} MiB, leaked ${result.tensorsLeaked} tensors`,
+  );
+  console.log('\n| kind | ms/step | share |\n|---|---|---|');
+  for (const k of result.kinds) console.log(`| ${k.kind} | ${k.msPerStep.toFixed(1)} | ${(100 * k.share).toFixed(1)}% |`);
+  console.log('\n| kernel | calls/step | self ms/step | total ms/step | MiB out/step |\n|---|---|---|---|---|');
+  for (const r of result.byName) console.log(`| ${r.key} | ${r.calls} | ${r.selfMs.toFixed(1)} | ${r.totalMs.toFixed(1)} | ${mb(r.bytesOut)} |`);
+  console.log('\n| kernel and input shapes | calls/step | self ms/step |\n|---|---|---|');
+  for (const r of result.byShape) console.log(`| ${r.key} | ${r.calls} | ${r.selfMs.toFixed(1)} |`);
+}

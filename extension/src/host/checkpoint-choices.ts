@@ -1,0 +1,14 @@
+import type { CheckpointChoice } from '../shared/messages.js';
+import type { CheckpointInfo, RunInfo } from './runs-model.js';
+
+/** The checkpoints a user may inpaint with, best first: phase 2 of PConv before phase 1 and latest, then the baseline's. */
+export function checkpointChoices(runs: readonly RunInfo[]): { choice: CheckpointChoice; checkpoint: CheckpointInfo }[] {
+  const order = (c: CheckpointInfo) => (c.kind === 'pconv' ? 0 : 1) * 3 + ['phase2', 'phase1', 'latest'].indexOf(c.phase);
+  return runs
+    .flatMap((run) => run.checkpoints.map((checkpoint) => ({ run, checkpoint })))
+    .sort((a, b) => order(a.checkpoint) - order(b.checkpoint))
+    .map(({ run, checkpoint }, i) => ({
+      choice: { id: `c${i}`, label: `${run.label} / ${checkpoint.kind} / ${checkpoint.phase} (step ${checkpoint.step})` },
+      checkpoint,
+    }));
+}

@@ -1,0 +1,83 @@
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type Results, ResultsSchema } from '../../../src/protocol/results.js';
+import type { ReportPanelArgs } from '../webview/report/report-panel-html.js';
+import { reportImagePaths, trainingCurvesFromLogs } from '../webview/report/training-curves.js';
+
+export type ReportData = Pick<ReportPanelArgs, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml'>;
+
+/** A problem with a run folder that the user can fix, with how. */
+export class ReportDataError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readResults(path: string): Promise<Results> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new ReportDataError(`no results.json at ${path}`, 'Evaluate the run first: pconv-bench eval <config> --run <dir> (or Run Experiment).');
+  }
+  let json: { format?: unknown };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch (error) {
+    throw new ReportDataError(`${path} is not valid JSON (${(error as Error).message})`, 'Re-run pconv-bench eval to write it again.');
+  }
+  if (json.format !== 'pconv-bench/results@1') {
+    throw new ReportDataError(
+      `${path} has format ${JSON.stringify(json.format ?? 'none')}; this extension reads pconv-bench/results@1`,
+      'Re-run pconv-bench eval with the CLI version this extension was built with.',
+    );
+  }
+  const parsed = ResultsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ReportDataError(
+      `${path} does not match the results schema (${issue?.path.join('.')}: ${issue?.message})`,
+      'Re-run pconv-bench eval to write it again.',
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Everything the report panel shows, read from a run folder the way the CLI's `report` reads it:
+ * results.json (validated), the training logs and the sample images. `imageUri` turns a sample's
+ * absolute path into what the webview loads (webview.asWebviewUri), so images are not copied
+ * into the HTML. Chart.js is the copy the build put in dist/media.
+ */
+export async function loadReportData(runDir: string, chartJsFile: string, imageUri: (absolutePath: string) => string): Promise<ReportData> {
+  const results = await readResults(join(runDir, 'results.json'));
+  const logs: Partial<Record<'pconv' | 'conv', string>> = {};
+  for (const kind of ['pconv', 'conv'] as const) {
+    try {
+      logs[kind] = await readFile(join(runDir, 'logs', `train-${kind}.jsonl`), 'utf8');
+    } catch {
+      // A run evaluated from imported checkpoints has no training log: no curve for it.
+    }
+  }
+  const images: Record<string, string> = {};
+  for (const path of reportImagePaths(results)) {
+    const file = join(runDir, path);
+    try {
+      await access(file);
+    } catch {
+      throw new ReportDataError(`sample image ${file} is missing`, 'Re-run pconv-bench eval to write the samples again.');
+    }
+    images[path] = imageUri(file);
+  }
+  let chartJs: string;
+  try {
+    chartJs = await readFile(chartJsFile, 'utf8');
+  } catch {
+    throw new ReportDataError(`Chart.js is missing from the extension (${chartJsFile})`, 'Rebuild the extension: npm run build in extension/.');
+  }
+  return { results, training: trainingCurvesFromLogs(results, logs), images, chartJs, configYaml: stringify(results.config) };
+}

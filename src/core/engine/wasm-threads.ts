@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import vm from 'node:vm';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { UserError } from '../errors.js';
+
+/**
+ * tfjs-backend-wasm's threaded SIMD build (XNNPACK's thread pool) started in Node.
+ *
+ * tfjs 4.22 never picks that build in Node (WASM_HAS_MULTITHREAD_SUPPORT is hard-wired to false
+ * there), and forcing the flag fails: its init() hands Emscripten a `blob:` URL for the pthread
+ * worker script and a Blob for the main script, and Node's Worker refuses blob: URLs
+ * (ERR_WORKER_PATH). So we start the build ourselves, from the package's own files, unpatched:
+ *
+ * - the glue `wasm-out/tfjs-backend-wasm-threaded-simd.js` is evaluated with its own `require`,
+ *   and its pthread workers get their script through Emscripten's `locateFile` hook as a `data:`
+ *   URL object (which Node's Worker accepts). That script only sets the two globals the package's
+ *   worker code expects from CommonJS (`require`, `__filename`) and runs that code
+ *   (`wasm-out/tfjs-backend-wasm-threaded-simd.worker.js`); the workers load the glue from its
+ *   real path (`mainScriptUrlOrBlob`).
+ * - the C++ side caps the pool at `os.cpus().length / 2` (it assumes two hyper-threads per core),
+ *   which is one thread on a 2-core machine; the glue's `require('os')` gets a copy of `os` whose
+ *   `cpus()` says 2 x the threads we ask for, so the count we pass is the count XNNPACK uses.
+ * - the module goes into tfjs' own BackendWasm, so every wasm kernel (tfjs' and ours) runs
+ *   unchanged, under the backend name `wasm`.
+ *
+ * XNNPACK splits each operator's output among the threads and never splits a reduction, so the
+ * results are bitwise those of one thread (test/core/engine/wasm-threads.test.ts checks this).
+ */
+
+/** Environment variable that sets the wasm thread count; 1 forces the single-threaded build. */
+export const WASM_THREADS_ENV = 'PCONV_WASM_THREADS';
+
+/** The most threads the build's pre-started pool (8 Emscripten workers) serves without growing. */
+export const MAX_WASM_THREADS = 8;
+
+/** More threads than cores only contend; past 4, tfjs' own default, small layers gain nothing. */
+const DEFAULT_MAX_THREADS = 4;
+
+/** Starting the build takes well under a second; this only keeps a broken start from hanging. */
+const START_TIMEOUT_MS = 60_000;
+
+/** The thread count to use: `PCONV_WASM_THREADS` if set, else one per core up to 4. */
+export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[WASM_THREADS_ENV]?.trim();
+  if (raw === undefined || raw === '') return Math.max(1, Math.min(os.availableParallelism(), DEFAULT_MAX_THREADS));
+  const threads = Number(raw);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+    throw new UserError('INVALID_ENV', `${WASM_THREADS_ENV}=${raw} is not a thread count`, {
+      hint: `Set ${WASM_THREADS_ENV} to an integer from 1 to ${MAX_WASM_THREADS} (1 = the single-threaded wasm build), or unset it for one thread per core up to ${DEFAULT_MAX_THREADS}.`,
+    });
+  }
+  return threads;
+}
+
+const require = createRequire(import.meta.url);
+
+interface GlueFiles {
+  readonly glue: string;
+  readonly wasm: string;
+  readonly workerCode: string;
+}
+
+function glueFiles(): GlueFiles {
+  const glue = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+  return {
+    glue,
+    wasm: join(dirname(glue), 'tfjs-backend-wasm-threaded-simd.wasm'),
+    workerCode: require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js'),
+  };
+}
+
+/**
+ * The pthread worker's script as a data: URL (an ES module). The package ships the worker code as
+ * a string export; tfjs escapes its newlines the same way before it makes a Blob of it. With
+ * workerData `probe`, it only answers, so a failure to start workers shows up as a rejected
+ * promise here instead of as the glue's uncaught "worker sent an error!".
+ */
+function workerScriptUrl(files: GlueFiles): URL {
+  const source = [
+    "import { createRequire } from 'node:module';",
+    "import { parentPort, workerData } from 'node:worker_threads';",
+    `const require = createRequire(${JSON.stringify(files.workerCode)});`,
+    `const { wasmWorkerContents } = require(${JSON.stringify(files.workerCode)});`,
+    "if (workerData === 'probe') parentPort.postMessage(typeof wasmWorkerContents);",
+    'else {',
+    '  globalThis.require = require;',
+    `  globalThis.__filename = ${JSON.stringify(files.glue)};`,
+    "  (0, eval)(wasmWorkerContents.replace(/\\n/g, '\\\\n'));",
+    '}',
+  ].join('\n');
+  return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+/** Starts one worker from the script and waits for its answer. */
+function probeWorker(url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData: 'probe' });
+    worker.once('message', (answer) => {
+      void worker.terminate();
+      if (answer === 'string') resolve();
+      else reject(new Error('the package has no wasmWorkerContents in its worker file'));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the probe worker exited with code ${code}`)));
+  });
+}
+
+/** The Emscripten module of the threaded build, as far as we and tfjs' BackendWasm use it. */
+interface ThreadedModule {
+  cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
+  PThread?: { runningWorkers: Worker[]; unusedWorkers: Worker[]; terminateAllThreads(): void };
+  tfjs?: Record<string, (...args: number[]) => number>;
+}
+
+type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
+
+/** Evaluates the glue as CommonJS with a `require` whose `os.cpus()` reports 2 x `threads`. */
+function loadFactory(files: GlueFiles, threads: number): Factory {
+  const glueRequire = createRequire(files.glue);
+  const cpu = os.cpus()[0];
+  const osForGlue = { ...os, cpus: () => Array.from({ length: 2 * threads }, () => cpu) };
+  const run = vm.compileFunction(readFileSync(files.glue, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], {
+    filename: files.glue,
+  });
+  const module: { exports: unknown } = { exports: {} };
+  run(module.exports, (name: string) => (name === 'os' ? osForGlue : glueRequire(name)), module, files.glue, dirname(files.glue));
+  if (typeof module.exports !== 'function') throw new Error(`${files.glue} did not export the module factory`);
+  return module.exports as Factory;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A ready tfjs BackendWasm on the threaded build with `threads` threads (the calling thread is one
+ * of them). Throws if the build cannot start here; nothing of it is left running then.
+ */
+export async function createThreadedWasmBackend(threads: number): Promise<BackendWasm> {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
+    throw new RangeError(`threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
+  }
+  // Shared wasm memory needs it; the glue itself throws if the engine lacks wasm threads.
+  if (typeof SharedArrayBuffer !== 'function') throw new Error('SharedArrayBuffer is not available');
+  const files = glueFiles();
+  const workerUrl = workerScriptUrl(files);
+  await withTimeout(probeWorker(workerUrl), START_TIMEOUT_MS, 'starting a probe worker');
+  // Emscripten writes PThread onto this object synchronously, so a failed start can be cleaned up.
+  const config: Record<string, unknown> & Partial<ThreadedModule> = {
+    locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? workerUrl : path.endsWith('.wasm') ? files.wasm : prefix + path),
+    mainScriptUrlOrBlob: files.glue,
+  };
+  let module: ThreadedModule;
+  try {
+    module = await withTimeout(loadFactory(files, threads)(config), START_TIMEOUT_MS, 'starting the threaded wasm build');
+  } catch (error) {
+    config.PThread?.terminateAllThreads();
+    throw error;
+  }
+  // What tfjs' init() adds to the module before it hands it to BackendWasm.
+  module.tfjs = {
+    init: module.cwrap('init', null, []),
+    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: module.cwrap('dispose_data', null, ['number']),
+    dispose: module.cwrap('dispose', null, []),
+  };
+  // BackendWasm's constructor creates XNNPACK's pool with the count set here.
+  setThreadsCount(threads);
+  const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
+  const pool = module.PThread;
+  if (pool) {
+    // The pool's threads wait in Atomics.wait between operators; they must not keep Node alive
+    // (Emscripten refs a worker when it runs a thread). Workers the pool did not take are never
+    // used again (XNNPACK makes its pool once), so they go.
+    for (const worker of pool.runningWorkers) worker.unref();
+    for (const worker of pool.unusedWorkers.splice(0)) void worker.terminate();
+  }
+  return backend;
+}
+
+/** Threads of a wasm backend instance (1 for tfjs' own single-threaded build). */
+export function wasmBackendThreads(backend: tf.KernelBackend): number {
+  const wasm = (backend as unknown as { wasm?: ThreadedModule }).wasm;
+  const count = wasm?.tfjs?.getThreadsCount?.();
+  return typeof count === 'number' && count > 0 ? count : 1;
+}
+
+export interface WasmThreadsSetup {
+  /** Threads the wasm backend will use. */
+  readonly threads: number;
+  /** Why it uses fewer than asked, if it does. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Makes the `wasm` backend, when tfjs next starts it, the threaded build with the thread count of
+ * `wasmThreadCount()`; leaves tfjs' single-threaded build in place when that count is 1 or the
+ * threaded build cannot start (with a note saying why). Call before tf.setBackend('wasm'); once
+ * the wasm backend is running this changes nothing (its tensors would be lost).
+ */
+export async function prepareWasmThreads(env: NodeJS.ProcessEnv = process.env): Promise<WasmThreadsSetup> {
+  const running = tf.engine().registry.wasm;
+  if (running) return { threads: wasmBackendThreads(running), notes: [] };
+  const threads = wasmThreadCount(env);
+  if (threads === 1) return { threads: 1, notes: [] };
+  let backend: BackendWasm;
+  try {
+    backend = await createThreadedWasmBackend(threads);
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    return { threads: 1, notes: [`wasm threads could not start (${reason}); running one thread`] };
+  }
+  tf.removeBackend('wasm');
+  // Priority 2, as tfjs-backend-wasm registers itself. Should tfjs ever dispose this backend and
+  // start `wasm` again, it gets a fresh one.
+  let ready: BackendWasm | undefined = backend;
+  tf.registerBackend(
+    'wasm',
+    async () => {
+      const next = ready ?? (await createThreadedWasmBackend(threads));
+      ready = undefined;
+      return next;
+    },
+    2,
+  );
+  return { threads: wasmBackendThreads(backend), notes: [] };
+}
