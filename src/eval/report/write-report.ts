@@ -7,7 +7,8 @@ import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { METRIC_NAMES, type Results, ResultsSchema } from '../../protocol/results.js';
 import { renderChartPng } from './chart-png.js';
-import { chartData, type LossPoint, METRIC_LABELS, renderReport } from './render-report.js';
+import { chartData, METRIC_LABELS, renderReport } from './render-report.js';
+import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
@@ -40,31 +41,13 @@ export async function readResults(path: string): Promise<Results> {
   return parsed.data;
 }
 
-async function trainingCurves(runDir: string, results: Results) {
-  const curves: Record<string, { train: LossPoint[]; validation: LossPoint[] }> = {};
-  for (const model of results.models) {
-    if (model.kind !== 'pconv' && model.kind !== 'conv') continue;
-    let text: string;
-    try {
-      text = await readFile(join(runDir, 'logs', `train-${model.kind}.jsonl`), 'utf8');
-    } catch {
-      continue;
-    }
-    const curve = { train: [] as LossPoint[], validation: [] as LossPoint[] };
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const entry = JSON.parse(line) as { type?: string; step?: number; phase?: number; total?: number };
-        if (typeof entry.step !== 'number' || typeof entry.total !== 'number') continue;
-        const point = { step: entry.step, phase: entry.phase ?? 1, total: entry.total };
-        (entry.type === 'validation' ? curve.validation : curve.train).push(point);
-      } catch {
-        // A torn last line of an interrupted run: skip it.
-      }
-    }
-    curves[model.name] = curve;
+async function trainingCurves(runDir: string, results: Results): Promise<TrainingCurves> {
+  const logs: Partial<Record<'pconv' | 'conv', string>> = {};
+  for (const kind of ['pconv', 'conv'] as const) {
+    // A model that never trained has no log: no curve.
+    logs[kind] = await readFile(join(runDir, 'logs', `train-${kind}.jsonl`), 'utf8').catch(() => undefined);
   }
-  return curves;
+  return trainingCurvesFromLogs(results, logs);
 }
 
 function chartJsSource(): Promise<string> {
@@ -82,15 +65,13 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
   const results = await readResults(join(runDir, 'results.json'));
   const training = await trainingCurves(runDir, results);
   const images: Record<string, string> = {};
-  for (const sample of results.samples) {
-    for (const path of [sample.input, sample.target, ...Object.values(sample.outputs)]) {
-      try {
-        images[path] = dataUri('image/png', await readFile(join(runDir, path)));
-      } catch {
-        throw new UserError('REPORT_SAMPLE_MISSING', `sample image ${join(runDir, path)} is missing`, {
-          hint: 'Re-run pconv-bench eval to write the samples again.',
-        });
-      }
+  for (const path of reportImagePaths(results)) {
+    try {
+      images[path] = dataUri('image/png', await readFile(join(runDir, path)));
+    } catch {
+      throw new UserError('REPORT_SAMPLE_MISSING', `sample image ${join(runDir, path)} is missing`, {
+        hint: 'Re-run pconv-bench eval to write the samples again.',
+      });
     }
   }
   const data = chartData({ results, training });
