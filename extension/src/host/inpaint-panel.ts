@@ -33,8 +33,10 @@ export class InpaintPanel implements vscode.Disposable {
   }
 
   static async open(extensionUri: vscode.Uri, image: string, runs: readonly RunInfo[], output: vscode.OutputChannel): Promise<void> {
-    const size = imageSize(await readFile(image));
-    if (!size) throw new Error(`${image} is not a PNG, JPEG, GIF or WebP image`);
+    const header = imageSize(await readFile(image));
+    if (!header) throw new Error(`${image} is not a PNG, JPEG, GIF or WebP image`);
+    // Only the fields the 'init' message has: its schema is strict.
+    const size = { width: header.width, height: header.height };
     const choices = checkpointChoices(runs);
     if (!choices.length) throw new Error('no trained checkpoint under the reports folder: run an experiment first (PConv Bench: Run Experiment)');
     const panel = vscode.window.createWebviewPanel('pconvBench.inpaint', `Inpaint: ${basename(image)}`, vscode.ViewColumn.Active, {

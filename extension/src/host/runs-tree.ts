@@ -1,3 +1,4 @@
+import { isAbsolute, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { CliRunner } from './cli-runner.js';
 import { type RunInfo, scanRuns } from './runs-model.js';
@@ -43,7 +44,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     } catch {
       return;
     }
-    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(reports), '**'));
+    // Inside the workspace, a pattern relative to the folder also sees a reports folder created later.
+    const inside = relative(folder.uri.fsPath, reports);
+    const pattern =
+      inside && !inside.startsWith('..') && !isAbsolute(inside)
+        ? new vscode.RelativePattern(folder, `${inside.split(sep).join('/')}/**`)
+        : new vscode.RelativePattern(vscode.Uri.file(reports), '**');
+    this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
     for (const on of [this.watcher.onDidCreate, this.watcher.onDidChange, this.watcher.onDidDelete]) this.disposables.push(on(() => this.refreshSoon(1000)));
     this.refreshSoon(0);
   }

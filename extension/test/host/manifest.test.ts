@@ -1,49 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import Module from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { activateBuilt, extensionDir, vscodeStandIn } from './helpers/vscode-stand-in.js';
 
-const extensionDir = fileURLToPath(new URL('../..', import.meta.url));
 const manifest = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8'));
 const bundle = join(extensionDir, 'dist', 'extension.js');
-
-/**
- * Just enough of the 'vscode' module for activate() to run outside VS Code: it records the
- * commands, views and context keys registered. Nothing of the extension's own logic is replaced.
- */
-function vscodeStandIn() {
-  const registered = { commands: [] as string[], trees: [] as string[], context: {} as Record<string, unknown> };
-  const disposable = { dispose() {} };
-  const event = () => disposable;
-  class EventEmitter {
-    event = event;
-    fire() {}
-    dispose() {}
-  }
-  const api = {
-    EventEmitter,
-    window: {
-      createOutputChannel: () => ({ append() {}, appendLine() {}, show() {}, dispose() {} }),
-      registerTreeDataProvider: (id: string) => {
-        registered.trees.push(id);
-        return disposable;
-      },
-    },
-    languages: { createDiagnosticCollection: () => ({ set() {}, delete() {}, dispose() {} }) },
-    workspace: { workspaceFolders: undefined, onDidSaveTextDocument: event, onDidChangeConfiguration: event },
-    commands: {
-      registerCommand: (id: string) => {
-        registered.commands.push(id);
-        return disposable;
-      },
-      executeCommand: async (id: string, key: string, value: unknown) => {
-        if (id === 'setContext') registered.context[key] = value;
-      },
-    },
-  };
-  return { api, registered };
-}
 
 describe('the built extension and its manifest', () => {
   test('the bundle loads TensorFlow.js nowhere and needs only vscode at run time', () => {
@@ -55,28 +17,16 @@ describe('the built extension and its manifest', () => {
   });
 
   test('activate() registers exactly the commands and the view that package.json contributes', () => {
-    const { api, registered } = vscodeStandIn();
-    const load = (Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown })._load;
-    (Module as unknown as { _load: typeof load })._load = (request, ...rest) => (request === 'vscode' ? api : load(request, ...rest));
-    try {
-      const extension = createRequire(import.meta.url)(bundle) as { activate: (context: unknown) => void };
-      const subscriptions: unknown[] = [];
-      extension.activate({
-        subscriptions,
-        workspaceState: { get: (_k: string, d: unknown) => d, update: async () => {} },
-        extensionUri: { fsPath: extensionDir },
-      });
-      expect(subscriptions.length).toBeGreaterThan(0);
-    } finally {
-      (Module as unknown as { _load: typeof load })._load = load;
-    }
+    const standIn = vscodeStandIn();
+    const { subscriptions } = activateBuilt(standIn, extensionDir);
+    expect(subscriptions.length).toBeGreaterThan(0);
     const contributed = manifest.contributes.commands.map((c: { command: string; category: string }) => {
       expect(c.category).toBe('PConv Bench');
       return c.command;
     });
-    expect([...registered.commands].sort()).toEqual([...contributed].sort());
-    expect(registered.trees).toEqual(manifest.contributes.views.pconvBench.map((v: { id: string }) => v.id));
-    expect(registered.context).toEqual({ 'pconvBench.busy': false });
+    expect([...standIn.commands.keys()].sort()).toEqual([...contributed].sort());
+    expect([...standIn.trees.keys()]).toEqual(manifest.contributes.views.pconvBench.map((v: { id: string }) => v.id));
+    expect(standIn.context).toEqual({ 'pconvBench.busy': false });
   });
 
   test('every command the menus name exists, and the schema and icon the manifest points at are packaged', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
 import { startCli } from '../../src/host/cli-process.js';
 import { imageSize } from '../../src/host/image-size.js';
 import { inpaintArgs, writeMaskFiles } from '../../src/host/inpaint-job.js';
@@ -13,12 +13,10 @@ const tempDir = useTempDirs();
 const chartJs = join(repoRoot, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js');
 let run: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   assertCliBuilt();
-  run = join(await tempDir(), 'smoke');
-  const outcome = await startCli({ cliPath: realCli, args: ['run', join(repoRoot, 'configs/smoke.yaml'), '--run', run, '--backend', 'wasm'], cwd: repoRoot })
-    .done;
-  expect(outcome.exitCode, outcome.message).toBe(0);
+  // The finished run the global setup made with the real CLI; these tests only read it.
+  run = inject('smokeRun');
 });
 
 describe('the report panel data, from a real run folder', () => {
