@@ -63,26 +63,25 @@ const steps = Number(args.steps);
 const wall = [];
 let profile;
 const before = tf.memory();
-let peakTensors = 0;
+let peakBytes = 0;
 {
   const profiler = startKernelProfile(tf.getBackend());
-  const engine = tf.engine();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     const info = await tf.profile(() => trainStep(net, 'pconv', config, data, trainable, adam));
     wall.push(performance.now() - t0);
-    peakTensors = Math.max(peakTensors, info.peakBytes);
+    peakBytes = Math.max(peakBytes, info.peakBytes);
   }
   profile = profiler.stop();
-  void engine;
 }
 const after = tf.memory();
 const perStep = (ms) => ms / steps;
 const stepMs = wall.reduce((a, b) => a + b, 0) / steps;
 const kind = (name) => {
   if (name === 'Conv2D' || name === 'FusedConv2D') return 'conv forward';
-  if (name === 'Conv2DBackpropInput') return 'conv grad input';
+  if (name === 'Conv2DBackpropInput') return 'conv grad input (ours, self)';
   if (name === 'Conv2DBackpropFilter') return 'conv grad filter (ours, self)';
+  if (name === 'BatchMatMul') return 'matmul (deep conv grad input)';
   if (/BatchNorm|Moments/.test(name)) return 'batch norm';
   if (/Concat|Slice|Split|Tile|Transpose|Pad|Reshape|Identity|Pack|Unpack/.test(name)) return 'copies (concat, slice, tile, transpose, pad)';
   if (/Resize/.test(name)) return 'resize';
@@ -105,7 +104,7 @@ const result = {
   byShape: profile.byShape.slice(0, Number(args.top)).map((r) => ({ ...r, selfMs: perStep(r.selfMs), totalMs: perStep(r.totalMs), calls: r.calls / steps, bytesOut: r.bytesOut / steps })),
   kernelCallsPerStep: profile.byName.reduce((s, r) => s + r.calls, 0) / steps,
   bytesOutPerStep: profile.byName.reduce((s, r) => s + r.bytesOut, 0) / steps,
-  peakBytes: peakTensors,
+  peakBytes,
   tensorsLeaked: after.numTensors - before.numTensors,
 };
 if (args.json) {

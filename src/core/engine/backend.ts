@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { registerWasmConv2dBackpropFilter } from './wasm-conv2d-backprop-filter.js';
+import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
+import { registerWasmKernels } from './wasm-kernels.js';
 import { prepareWasmThreads, wasmBackendThreads } from './wasm-threads.js';
 
 /**
@@ -74,8 +75,8 @@ async function setupWebgpu(): Promise<BackendInfo | string> {
 
 async function setupWasm(): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
-  registerWasmConv2dBackpropFilter();
-  // XNNPACK's thread pool (wasm-threads.ts); one thread with PCONV_WASM_THREADS=1 or a note.
+  registerWasmKernels();
+  // XNNPACK's thread pool when PCONV_WASM_THREADS asks for it (wasm-threads.ts); else one thread.
   const { notes } = await prepareWasmThreads();
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
@@ -102,6 +103,8 @@ export async function setupBackend(request: BackendRequest): Promise<BackendInfo
     new UserError('BACKEND_UNAVAILABLE', `backend ${name} is not available: ${reason}`, {
       hint: 'Use --backend auto (the fastest that works here) or --backend wasm; README.md, "Backends", lists what each one needs.',
     });
+  // The cpu backend is always loaded (tests and checks compare with it): fix its kernel first.
+  registerCpuResizeNearestNeighborGrad();
   switch (request) {
     case 'cpu':
       return setupCpu();

@@ -8,8 +8,10 @@ import * as tf from '@tensorflow/tfjs';
  *   dW[kh, kw, c, o] = sum over b, i, j of xpad[b, i*s + kh, j*s + kw, c] * dy[b, i, j, o]
  *
  * which is a valid convolution of transpose(xpad, [3, 1, 2, 0]) (C, Hp, Wp, B) with the filter
- * transpose(dy, [1, 2, 0, 3]) (OH, OW, B, O) at dilation s, sliced to k x k and transposed back.
- * The bottom/right padding gets s extra rows and columns so the slice is always in range.
+ * transpose(dy, [1, 2, 0, 3]) (OH, OW, B, O) at dilation s, transposed back. xpad is padded (or
+ * cut) at the bottom/right to exactly k + (OH - 1) * s rows and columns, so that the convolution
+ * returns k x k and needs no slice: wasm's Slice of that [C, k', k', O] result cost more than the
+ * convolution on the UNet's widest layers (docs/profile-wasm.md).
  */
 export function conv2dBackpropFilterByForwardConv(
   x: tf.Tensor4D,
@@ -20,21 +22,25 @@ export function conv2dBackpropFilterByForwardConv(
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
   const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const { top, left, bottom, right } = info.padInfo;
+  const { top, left } = info.padInfo;
   const [sh, sw] = [info.strideHeight, info.strideWidth];
-  const [kh, kw, inChannels, outChannels] = filterShape;
+  const [kh, kw] = filterShape;
+  // Rows and columns of x after the top/left padding that the k x k window positions reach.
+  const needH = kh + (info.outHeight - 1) * sh - top;
+  const needW = kw + (info.outWidth - 1) * sw - left;
   return tf.tidy(() => {
-    const xpad = tf.pad(x, [
+    const [, height, width] = x.shape;
+    const cut = needH < height || needW < width ? tf.slice(x, [0, 0, 0, 0], [-1, Math.min(needH, height), Math.min(needW, width), -1]) : x;
+    const xpad = tf.pad(cut, [
       [0, 0],
-      [top, bottom + sh],
-      [left, right + sw],
+      [top, Math.max(0, needH - height)],
+      [left, Math.max(0, needW - width)],
       [0, 0],
     ]);
     const xt = tf.transpose(xpad, [3, 1, 2, 0]);
     const filter = tf.transpose(dy, [1, 2, 0, 3]);
     const full = tf.conv2d(xt as tf.Tensor4D, filter as tf.Tensor4D, 1, 'valid', 'NHWC', [sh, sw]);
-    const cropped = tf.slice(full, [0, 0, 0, 0], [inChannels, kh, kw, outChannels]);
-    return tf.transpose(cropped, [1, 2, 0, 3]) as tf.Tensor4D;
+    return tf.transpose(full, [1, 2, 0, 3]) as tf.Tensor4D;
   });
 }
 

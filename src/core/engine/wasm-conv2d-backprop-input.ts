@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropInputByMatMul } from './conv2d-backprop-input-matmul.js';
 
 /**
  * Conv2DBackpropInput (the gradient of a convolution with respect to its input) for the wasm
@@ -16,7 +17,8 @@ import * as tf from '@tensorflow/tfjs';
  * channels, G[t_h, t_w, o, (r_h*s + r_w)*C + c] = W[r_h + (Kp-1-t_h)*s, r_w + (Kp-1-t_w)*s, c, o];
  * one convolution of dy with G gives every phase, depthToSpace interleaves them, and a slice drops
  * the rows that the padding added. For s = 1 this is the familiar convolution with the flipped,
- * transposed filter.
+ * transposed filter. Layers with a large filter and small activations take the matrix-product
+ * form instead (conv2d-backprop-input-matmul.ts); the registered kernel picks by shape.
  */
 export function conv2dBackpropInputByForwardConv(
   dy: tf.Tensor4D,
@@ -68,24 +70,32 @@ function phasePlan(n: number, outSize: number, k: number, s: number, lead: numbe
   return { taps, before: taps - 1 - first, after: last - (outSize - 1), crop: lead - first * s };
 }
 
-/** G of the doc comment, [tapsH, tapsW, O, s*s*C], gathered from the filter's taps (and a zero tap). */
+/**
+ * G of the doc comment, [tapsH, tapsW, O, s*s*C]. Each tap of the filter is one contiguous [O, C]
+ * block after one transpose, so G is a concatenation of whole blocks (and zero blocks): wasm's
+ * Slice and Concat copy those with memcpy, where its GatherV2 and Reverse go element by element
+ * (about 10x slower on a 3x3x1024x512 filter).
+ */
 function phaseFilter(filter: tf.Tensor4D, tapsH: number, tapsW: number, s: number): tf.Tensor4D {
   const [kh, kw, inChannels, outChannels] = filter.shape;
-  const zeroTap = kh * kw;
-  const index: number[] = [];
+  const taps = tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [kh * kw, outChannels, inChannels]);
+  let zero: tf.Tensor | undefined;
+  const blocks: tf.Tensor[] = [];
   for (let th = 0; th < tapsH; th++) {
     for (let tw = 0; tw < tapsW; tw++) {
       for (let rh = 0; rh < s; rh++) {
         for (let rw = 0; rw < s; rw++) {
           const [h, w] = [rh + (tapsH - 1 - th) * s, rw + (tapsW - 1 - tw) * s];
-          index.push(h < kh && w < kw ? h * kw + w : zeroTap);
+          if (h < kh && w < kw) blocks.push(tf.slice(taps, [h * kw + w, 0, 0], [1, -1, -1]));
+          else {
+            zero ??= tf.zeros([1, outChannels, inChannels]);
+            blocks.push(zero);
+          }
         }
       }
     }
   }
-  const taps = tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [kh * kw, outChannels, inChannels]);
-  const withZero = index.includes(zeroTap) ? tf.concat([taps, tf.zeros([1, outChannels, inChannels])], 0) : taps;
-  const gathered = tf.gather(withZero, tf.tensor1d(index, 'int32'));
+  const gathered = blocks.length === 1 ? (blocks[0] as tf.Tensor) : tf.concat(blocks, 0);
   if (s === 1) return tf.reshape(gathered, [tapsH, tapsW, outChannels, inChannels]);
   const grouped = tf.transpose(tf.reshape(gathered, [tapsH * tapsW, s * s, outChannels, inChannels]), [0, 2, 1, 3]);
   return tf.reshape(grouped, [tapsH, tapsW, outChannels, s * s * inChannels]);
@@ -111,15 +121,13 @@ export function registerWasmConv2dBackpropInput(): void {
       const { strides, pad, dataFormat, dimRoundingMode, inputShape } = params.attrs as unknown as tf.Conv2DBackpropInputAttrs;
       const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
       if (dataFormat !== 'NHWC' || sh !== sw) return original.kernelFunc(params);
+      // Few output positions per filter element (the deep layers): the filter's transpose and
+      // packing dominate the convolution form, so take the matrix product (measured crossover
+      // near B*OH*OW = 4 * O on the UNet's layers, docs/profile-wasm.md).
+      const [batch, outHeight, outWidth, outChannels] = dy.shape;
+      const form = batch * outHeight * outWidth <= 4 * outChannels ? conv2dBackpropInputByMatMul : conv2dBackpropInputByForwardConv;
       // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
-      return conv2dBackpropInputByForwardConv(
-        dy,
-        filter,
-        inputShape as [number, number, number, number],
-        strides,
-        pad,
-        dimRoundingMode,
-      ) as unknown as tf.TensorInfo;
+      return form(dy, filter, inputShape as [number, number, number, number], strides, pad, dimRoundingMode) as unknown as tf.TensorInfo;
     },
   });
 }

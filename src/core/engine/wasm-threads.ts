@@ -32,26 +32,37 @@ import { UserError } from '../errors.js';
  * results are bitwise those of one thread (test/core/engine/wasm-threads.test.ts checks this).
  */
 
-/** Environment variable that sets the wasm thread count; 1 forces the single-threaded build. */
+/** Environment variable that sets the wasm thread count: a number, or `auto`. */
 export const WASM_THREADS_ENV = 'PCONV_WASM_THREADS';
 
 /** The most threads the build's pre-started pool (8 Emscripten workers) serves without growing. */
 export const MAX_WASM_THREADS = 8;
 
-/** More threads than cores only contend; past 4, tfjs' own default, small layers gain nothing. */
-const DEFAULT_MAX_THREADS = 4;
+/** `auto`: one thread per core, at most 4 (tfjs' own cap; small layers gain nothing past it). */
+const AUTO_MAX_THREADS = 4;
+
+/**
+ * The count when PCONV_WASM_THREADS is unset: one, i.e. tfjs' single-threaded build. Measured on
+ * the 2-core machine (2026-11-25, others' jobs running beside): one big convolution runs 1.2-1.3x
+ * faster on 2 threads, but a whole training step of the PConv UNet ran 0.76-0.95x as fast (64 px,
+ * 16..128 and 64..512 channels, batch 4) and inference 0.5-0.9x, because every operator, however
+ * small, waits for the other thread to wake (about 0.4 ms each when the other core is busy).
+ * Re-measure with `PCONV_WASM_THREADS=auto` before making threads the default.
+ */
+const DEFAULT_THREADS = 1;
 
 /** Starting the build takes well under a second; this only keeps a broken start from hanging. */
 const START_TIMEOUT_MS = 60_000;
 
-/** The thread count to use: `PCONV_WASM_THREADS` if set, else one per core up to 4. */
+/** The thread count to use: `PCONV_WASM_THREADS` (N, or `auto`) if set, else DEFAULT_THREADS. */
 export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[WASM_THREADS_ENV]?.trim();
-  if (raw === undefined || raw === '') return Math.max(1, Math.min(os.availableParallelism(), DEFAULT_MAX_THREADS));
+  if (raw === undefined || raw === '') return DEFAULT_THREADS;
+  if (raw === 'auto') return Math.max(1, Math.min(os.availableParallelism(), AUTO_MAX_THREADS));
   const threads = Number(raw);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
     throw new UserError('INVALID_ENV', `${WASM_THREADS_ENV}=${raw} is not a thread count`, {
-      hint: `Set ${WASM_THREADS_ENV} to an integer from 1 to ${MAX_WASM_THREADS} (1 = the single-threaded wasm build), or unset it for one thread per core up to ${DEFAULT_MAX_THREADS}.`,
+      hint: `Set ${WASM_THREADS_ENV} to an integer from 1 to ${MAX_WASM_THREADS} (1 = tfjs' single-threaded wasm build) or to auto (one thread per core, at most ${AUTO_MAX_THREADS}), or unset it (${DEFAULT_THREADS === 1 ? 'one thread' : `${DEFAULT_THREADS} threads`}).`,
     });
   }
   return threads;
@@ -211,9 +222,18 @@ export interface WasmThreadsSetup {
  * the wasm backend is running this changes nothing (its tensors would be lost).
  */
 export async function prepareWasmThreads(env: NodeJS.ProcessEnv = process.env): Promise<WasmThreadsSetup> {
-  const running = tf.engine().registry.wasm;
-  if (running) return { threads: wasmBackendThreads(running), notes: [] };
   const threads = wasmThreadCount(env);
+  const running = tf.engine().registry.wasm;
+  if (running) {
+    const actual = wasmBackendThreads(running);
+    // Something started wasm before setupBackend (tf.ready() or tf.getBackend() start the
+    // highest-priority backend): say so rather than silently run fewer threads.
+    const notes =
+      actual < threads
+        ? [`the wasm backend was already running with ${actual === 1 ? 'one thread' : `${actual} threads`} before the backend was set up; it keeps that`]
+        : [];
+    return { threads: actual, notes };
+  }
   if (threads === 1) return { threads: 1, notes: [] };
   let backend: BackendWasm;
   try {

@@ -84,8 +84,11 @@ export class PartialConv2D extends tf.layers.Layer {
       if (!this.kernel) throw new Error('PartialConv2D: call() before build()');
       const k = this.kernelSize;
       const inChannels = x.shape[3];
-      const ones = tf.ones([k, k, inChannels, 1]) as tf.Tensor4D;
-      const validCount = tf.conv2d(mask, ones, this.strides, 'same');
+      // conv(mask, ones[k, k, Cin, 1]) with the channels summed first: for 0/1 masks the same
+      // integer counts exactly (float32 holds them), but a box sum of one channel instead of a
+      // Cin-channel convolution with one output channel, which XNNPACK runs poorly.
+      const channelCount = inChannels === 1 ? mask : tf.sum(mask, 3, true);
+      const validCount = tf.conv2d(channelCount as tf.Tensor4D, tf.ones([k, k, 1, 1]) as tf.Tensor4D, this.strides, 'same');
       const updated = tf.clipByValue(validCount, 0, 1);
       const windowSize = this.kerasCompat ? k * k : k * k * inChannels;
       const ratio = tf.mul(tf.div(windowSize, tf.add(validCount, this.eps)), updated);

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { registerWasmConv2dBackpropFilter } from '../../../src/core/engine/wasm-conv2d-backprop-filter.js';
+import { registerWasmKernels } from '../../../src/core/engine/wasm-kernels.js';
 import {
   createThreadedWasmBackend,
   MAX_WASM_THREADS,
@@ -27,10 +27,16 @@ function values(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 }
 
-/** Runs `f` on one backend; what it returns is read back there. */
-async function on<T>(backend: string, f: () => T): Promise<T> {
+/**
+ * Runs `f` on one backend inside tidy and reads its tensors back there. (Reading inside tidy and
+ * returning typed arrays would make tidy walk every element looking for tensors: seconds.)
+ */
+async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
-  return f();
+  const tensors = tf.tidy(f);
+  const read = tensors.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(tensors);
+  return read;
 }
 
 /** Largest |a - b| / max(|a|, 1e-6); 0 when bitwise equal. */
@@ -47,29 +53,37 @@ function maxRelativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): numb
 }
 
 describe('wasmThreadCount', () => {
-  test('one per core up to 4 by default; PCONV_WASM_THREADS overrides, 1 meaning the single-threaded build', () => {
-    const expected = Math.max(1, Math.min(availableParallelism(), 4));
-    expect(wasmThreadCount({})).toBe(expected);
-    expect(wasmThreadCount({ [WASM_THREADS_ENV]: '' })).toBe(expected);
+  test('one thread (tfjs` own build) unless PCONV_WASM_THREADS says a number or auto (one per core, at most 4)', () => {
+    expect(wasmThreadCount({})).toBe(1);
+    expect(wasmThreadCount({ [WASM_THREADS_ENV]: '' })).toBe(1);
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: '1' })).toBe(1);
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: ' 3 ' })).toBe(3);
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: String(MAX_WASM_THREADS) })).toBe(MAX_WASM_THREADS);
+    expect(wasmThreadCount({ [WASM_THREADS_ENV]: 'auto' })).toBe(Math.max(1, Math.min(availableParallelism(), 4)));
   });
 
-  test.each(['0', '-2', '1.5', 'two', String(MAX_WASM_THREADS + 1)])('PCONV_WASM_THREADS=%s is a user error naming the variable and the range', (raw) => {
-    expect(() => wasmThreadCount({ [WASM_THREADS_ENV]: raw })).toThrow(
-      expect.objectContaining({ code: 'INVALID_ENV', message: expect.stringContaining(`${WASM_THREADS_ENV}=${raw}`), hint: expect.stringContaining('1 to 8') }),
-    );
-  });
+  test.each(['0', '-2', '1.5', 'two', 'Auto', String(MAX_WASM_THREADS + 1)])(
+    'PCONV_WASM_THREADS=%s is a user error naming the variable and the range',
+    (raw) => {
+      expect(() => wasmThreadCount({ [WASM_THREADS_ENV]: raw })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ENV',
+          message: expect.stringContaining(`${WASM_THREADS_ENV}=${raw}`),
+          hint: expect.stringContaining('1 to 8'),
+        }),
+      );
+    },
+  );
 });
 
 describe('threaded wasm build against the single-threaded one, same process', () => {
   beforeAll(async () => {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmConv2dBackpropFilter();
+    registerWasmKernels();
     await tf.setBackend('wasm');
     const threaded = await createThreadedWasmBackend(2);
-    // The same kernels (tfjs' and ours) under a second name, so both builds run side by side.
+    // The same kernels (tfjs' and every one setupBackend adds) under a second name, so both builds
+    // run side by side.
     for (const kernel of tf.getKernelsForBackend('wasm')) tf.registerKernel({ ...kernel, backendName: THREADED });
     tf.registerBackend(THREADED, () => threaded, 0);
   });
@@ -81,7 +95,11 @@ describe('threaded wasm build against the single-threaded one, same process', ()
 
   test('once wasm runs, prepareWasmThreads leaves it alone and reports its threads', async () => {
     const before = tf.findBackend('wasm');
-    await expect(prepareWasmThreads({ [WASM_THREADS_ENV]: '2' })).resolves.toEqual({ threads: 1, notes: [] });
+    await expect(prepareWasmThreads({ [WASM_THREADS_ENV]: '1' })).resolves.toEqual({ threads: 1, notes: [] });
+    await expect(prepareWasmThreads({ [WASM_THREADS_ENV]: '2' })).resolves.toEqual({
+      threads: 1,
+      notes: ['the wasm backend was already running with one thread before the backend was set up; it keeps that'],
+    });
     expect(tf.findBackend('wasm')).toBe(before);
   });
 
@@ -94,15 +112,14 @@ describe('threaded wasm build against the single-threaded one, same process', ()
   test.each(convCases)('conv2d forward and both gradients are bitwise equal: $name', async ({ xShape, wShape, stride }) => {
     const xValues = values(tf.util.sizeFromShape([...xShape]), 1);
     const wValues = values(tf.util.sizeFromShape([...wShape]), 2);
-    const run = () =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(xValues, [...xShape]);
-        const w = tf.tensor4d(wValues, [...wShape]);
-        const y = tf.conv2d(x, w, stride, 'same');
-        const dy = tf.tensor(values(y.size, 3), y.shape);
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same'), dy)))([x, w]);
-        return [y, dx, dw].map((t) => (t as tf.Tensor).dataSync() as Float32Array);
-      });
+    const run = () => {
+      const x = tf.tensor4d(xValues, [...xShape]);
+      const w = tf.tensor4d(wValues, [...wShape]);
+      const y = tf.conv2d(x, w, stride, 'same');
+      const dy = tf.tensor(values(y.size, 3), y.shape);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, 'same'), dy)))([x, w]);
+      return [y, dx as tf.Tensor, dw as tf.Tensor];
+    };
     const single = await on('wasm', run);
     const threaded = await on(THREADED, run);
     for (const [i, out] of single.entries()) expect(maxRelativeDifference(out, threaded[i] as Float32Array), ['y', 'dx', 'dw'][i]).toBe(0);
@@ -113,29 +130,29 @@ describe('threaded wasm build against the single-threaded one, same process', ()
     const batch = 2;
     const images = values(batch * size * size * 3, 4);
     const masks = Float32Array.from(values(batch * size * size, 5), (v) => (v > -0.4 ? 1 : 0));
+    const nets: InpaintingUNet[] = [];
+    /** [inference output, loss, gradient of every variable]; a fresh net (same seed) per backend. */
     const run = () => {
       const net = new InpaintingUNet({ kind: 'pconv', levels: 3, baseChannels: 16, maxChannels: 32, head: 'none', seed: 7 });
-      try {
-        return tf.tidy(() => {
-          const x = tf.tensor4d(images, [batch, size, size, 3]);
-          const mask = tf.tile(tf.tensor4d(masks, [batch, size, size, 1]), [1, 1, 1, 3]) as tf.Tensor4D;
-          const input = tf.mul(x, mask) as tf.Tensor4D;
-          const inference = net.predict(input, mask, false).dataSync() as Float32Array;
-          const { value, grads } = tf.variableGrads(() => tf.mean(tf.abs(tf.sub(net.predict(input, mask, true), x))) as tf.Scalar);
-          const gradients = Object.keys(grads).map((name) => (grads[name] as tf.Tensor).dataSync() as Float32Array);
-          return { inference, loss: value.dataSync()[0] as number, gradients };
-        });
-      } finally {
-        for (const layer of net.layers()) layer.dispose();
-      }
+      nets.push(net);
+      const x = tf.tensor4d(images, [batch, size, size, 3]);
+      const mask = tf.tile(tf.tensor4d(masks, [batch, size, size, 1]), [1, 1, 1, 3]) as tf.Tensor4D;
+      const input = tf.mul(x, mask) as tf.Tensor4D;
+      const inference = net.predict(input, mask, false);
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.abs(tf.sub(net.predict(input, mask, true), x))) as tf.Scalar);
+      return [inference, value, ...Object.values(grads)];
     };
-    const single = await on('wasm', run);
-    const threaded = await on(THREADED, run);
-    expect(threaded.loss).toBe(single.loss);
-    expect(maxRelativeDifference(single.inference, threaded.inference)).toBe(0);
-    expect(threaded.gradients.length).toBe(single.gradients.length);
-    expect(single.gradients.length).toBeGreaterThan(10);
-    for (const [i, g] of single.gradients.entries()) expect(maxRelativeDifference(g, threaded.gradients[i] as Float32Array), `gradient #${i}`).toBe(0);
+    try {
+      const single = await on('wasm', run);
+      const threaded = await on(THREADED, run);
+      expect(threaded.length).toBe(single.length);
+      expect(single.length).toBeGreaterThan(10);
+      expect(single[1]?.[0]).toBeGreaterThan(0);
+      for (const [i, out] of single.entries())
+        expect(maxRelativeDifference(out, threaded[i] as Float32Array), i === 0 ? 'output' : i === 1 ? 'loss' : `gradient #${i - 2}`).toBe(0);
+    } finally {
+      for (const net of nets) for (const layer of net.layers()) layer.dispose();
+    }
   });
 });
 
@@ -234,8 +251,11 @@ console.log(JSON.stringify({ info, centre: y.dataSync()[(8 * 16 + 8) * 4], masks
     expect(masks).toBe(6 * 6 * 2);
   });
 
-  test('PCONV_WASM_THREADS=1 keeps tfjs` single-threaded build', async () => {
-    const run = await runNode(setupScript, { env: { [WASM_THREADS_ENV]: '1' } });
+  test.each([
+    ['unset', ''],
+    ['1', '1'],
+  ])('PCONV_WASM_THREADS %s: tfjs` single-threaded build', async (_label, value) => {
+    const run = await runNode(setupScript, { env: { [WASM_THREADS_ENV]: value } });
     expect(run.code, run.stderr).toBe(0);
     const { info, centre } = parseLast(run.stdout);
     expect(info.device).toBe('CPU, WebAssembly SIMD (XNNPACK), one thread');

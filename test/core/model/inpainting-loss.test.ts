@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { dilatedHoles, gramMatrix, inpaintingLoss, type LossTerms } from '../../../src/core/model/inpainting-loss.js';
 
-beforeAll(async () => {
-  await setupBackend('cpu');
-});
+// Before any test module code makes tensors: importing the engine loads the wasm backend too
+// (wasm-threads.ts), which tfjs would otherwise pick, uninitialised, as the highest priority.
+await setupBackend('cpu');
 
 const paper = { valid: 1, hole: 6, perceptual: 0.05, style: 120, tv: 0.1 };
 const values = (terms: LossTerms) => Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, (v as tf.Scalar).dataSync()[0]]));

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { PartialConv2D } from '../../../src/core/model/partial-conv.js';
 import { Rng } from '../../../src/core/rng.js';
 
-beforeAll(async () => {
-  await setupBackend('cpu');
-});
+// Before any test module code makes tensors: importing the engine loads the wasm backend too
+// (wasm-threads.ts), which tfjs would otherwise pick, uninitialised, as the highest priority.
+await setupBackend('cpu');
 
 function apply(layer: PartialConv2D, x: tf.Tensor, mask: tf.Tensor): [tf.Tensor, tf.Tensor] {
   return layer.apply([x, mask]) as [tf.Tensor, tf.Tensor];

@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * ResizeNearestNeighborGrad (the gradient of the UNet's nearest upsampling) for cpu and wasm.
+ *
+ * cpu: tfjs-backend-cpu 4.22's kernel reads dy at the batch offset of the (smaller) input image,
+ * b * H * W * C instead of b * H' * W' * C, so every sample after the first gets the gradient of
+ * the wrong pixels and the UNet trains on garbage at batch > 1 (found comparing a training step
+ * with wasm; test/core/engine/resize-nearest-neighbor-grad.test.ts has the known answer).
+ * wasm: its kernel is right but searches a window of dy for every input pixel; this one costs one
+ * pass over dy (about 3% of a 128 px training step before).
+ *
+ * The rule is the forward pass's and the original kernels' (source row = floor(y * scale), or
+ * round with alignCorners; halfPixelCenters is ignored there too), as a scatter over dy: each dy
+ * pixel adds to the input pixel it was copied from, in row-major order of dy, the order in which
+ * the originals' window search adds them up.
+ */
+export function resizeNearestNeighborGradInto(
+  output: Float32Array,
+  dyValues: ArrayLike<number>,
+  imagesShape: readonly number[],
+  dyShape: readonly number[],
+  alignCorners: boolean,
+): void {
+  const [batch, xHeight, xWidth, depth] = imagesShape as [number, number, number, number];
+  const [, yHeight, yWidth] = dyShape as [number, number, number, number];
+  const scale = (x: number, y: number) => (alignCorners && y > 1 ? x - 1 : x) / (alignCorners && y > 1 ? y - 1 : y);
+  const [heightScale, widthScale] = [scale(xHeight, yHeight), scale(xWidth, yWidth)];
+  const source = (position: number, s: number, size: number) => Math.min(size - 1, alignCorners ? Math.round(position * s) : Math.floor(position * s));
+  const sourceCols = Int32Array.from({ length: yWidth }, (_, x) => source(x, widthScale, xWidth) * depth);
+  output.fill(0);
+  let from = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let y = 0; y < yHeight; y++) {
+      const row = (b * xHeight + source(y, heightScale, xHeight)) * xWidth * depth;
+      for (let x = 0; x < yWidth; x++) {
+        const to = row + (sourceCols[x] as number);
+        for (let d = 0; d < depth; d++) output[to + d] = (output[to + d] as number) + (dyValues[from + d] as number);
+        from += depth;
+      }
+    }
+  }
+}
+
+function replace(backendName: string, kernelFunc: tf.KernelFunc): void {
+  const original = tf.getKernel(tf.ResizeNearestNeighborGrad, backendName);
+  if (!original) throw new Error(`ResizeNearestNeighborGrad: the ${backendName} backend is not loaded`);
+  tf.unregisterKernel(tf.ResizeNearestNeighborGrad, backendName);
+  tf.registerKernel({ ...original, kernelFunc });
+}
+
+let cpuRegistered = false;
+
+/** Replaces the cpu backend's ResizeNearestNeighborGrad (once). */
+export function registerCpuResizeNearestNeighborGrad(): void {
+  if (cpuRegistered) return;
+  cpuRegistered = true;
+  replace('cpu', ({ inputs, attrs, backend }) => {
+    const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+    const cpu = backend as unknown as {
+      data: { get(id: tf.DataId): { values: ArrayLike<number> } };
+      makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+    };
+    const output = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
+    resizeNearestNeighborGradInto(
+      output,
+      cpu.data.get(dy.dataId).values,
+      images.shape,
+      dy.shape,
+      (attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
+    );
+    return cpu.makeTensorInfo(images.shape, 'float32', output);
+  });
+}
+
+let wasmRegistered = false;
+
+/** Replaces the wasm backend's ResizeNearestNeighborGrad (once); call before tf.setBackend('wasm'). */
+export function registerWasmResizeNearestNeighborGrad(): void {
+  if (wasmRegistered) return;
+  wasmRegistered = true;
+  replace('wasm', (params) => {
+    const { images, dy } = params.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+    const wasm = params.backend as unknown as {
+      makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+      typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+    };
+    if (dy.dtype !== 'float32') throw new Error(`ResizeNearestNeighborGrad on wasm needs a float32 dy, not ${dy.dtype}`);
+    const out = wasm.makeOutput(images.shape, 'float32');
+    // Views after makeOutput: an allocation may grow the heap and detach older ones.
+    const output = wasm.typedArrayFromHeap(out);
+    resizeNearestNeighborGradInto(
+      output,
+      wasm.typedArrayFromHeap(dy),
+      images.shape,
+      dy.shape,
+      (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
+    );
+    return out;
+  });
+}
