@@ -36,7 +36,7 @@ describe('verifyAgainstCpu', () => {
     for (const c of result.checks) expect(c.maxRelativeDifference, c.name).toBeLessThan(c.tolerance);
     expect(result.checks[2]?.tolerance).toBe(VERIFY_TOLERANCES.gradients);
     expect(result.ok).toBe(true);
-    // The check compares real numbers: outputs differ in rounding, not bit for bit, between backends.
-    expect(result.checks[0]?.maxRelativeDifference).toBeGreaterThan(0);
+    // Every trainable weight's gradient was compared, not only some.
+    expect(result.checks[2]?.worst).toMatch(/^(e|d)\d+(_bn)?#\d$/);
   });
 });

@@ -55,7 +55,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   const { resolve } = await import('node:path');
   const { UserError } = await import('../../core/errors.js');
   const { setupBackend } = await import('../../core/engine/backend.js');
-  const { benchConfig, verifySize } = await import('../../bench/bench-config.js');
+  const { benchConfig, VERIFY_BATCH, verifySize } = await import('../../bench/bench-config.js');
   const { benchFeatures } = await import('../../bench/bench-features.js');
   const { backendThreads } = await import('../../bench/backend-threads.js');
   const { runBenchmark } = await import('../../bench/run-benchmark.js');
@@ -108,9 +108,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   let verify: VerifyResult | undefined;
   if (args.verify) {
     const { verifyAgainstCpu } = await import('../../bench/verify-backend.js');
-    // Batch 1: tfjs-backend-cpu 4.22's ResizeNearestNeighborGrad reads dy at the wrong offset for every image
-    // after the first (it adds the input's batch stride to dy), so its UNet gradients are wrong for batch > 1.
-    const small = benchConfig({ ...modelArgs, size: verifySize(config.model.levels), batch: 1 });
+    const small = benchConfig({ ...modelArgs, size: verifySize(config.model.levels), batch: VERIFY_BATCH });
     verify = await verifyAgainstCpu({
       config: small,
       backend: backend.name,
