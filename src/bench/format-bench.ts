@@ -9,7 +9,7 @@ export function formatBenchResult(r: BenchResult): string {
   const t = r.train.msPerStep;
   const i = r.inference.msPerBatch;
   return [
-    `${r.tool} on ${r.backend.name} (${r.backend.device}${r.backend.threads ? `, ${r.backend.threads} thread(s)` : ''}), ${r.machine.cpu}, ${r.machine.cores} cores`,
+    `${r.tool} on ${r.backend.name} (${r.backend.device}), ${r.machine.cpu}, ${r.machine.cores} cores`,
     `model: PConv UNet, ${s.levels} levels, ${s.baseChannels}..${s.maxChannels} channels, head ${s.head}, ${r.parameters.trainable.toLocaleString('en-US')} trainable parameters`,
     `input: ${s.size}x${s.size}, batch ${s.batch}; loss ${s.loss}${s.vgg ? ` (${s.vgg})` : ''}; ${s.warmup} warm-up + ${s.repeats} timed`,
     `train step: ${ms(t.median)} ms median (min ${ms(t.min)}, max ${ms(t.max)}); ${r.train.stepsPerSecond.toFixed(2)} steps/s, ${r.train.imagesPerSecond.toFixed(2)} images/s`,

@@ -6,6 +6,7 @@ import { trainingConfigHash } from '../core/config/config-hash.js';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { listImages, splitImages } from '../core/data/image-list.js';
 import { type BackendInfo, type BackendRequest, setupBackend } from '../core/engine/backend.js';
+import { wasmThreadsForModel } from '../core/engine/wasm-threads.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of, stableStringify } from '../core/io/stable-json.js';
 import { maskSetSpecOf } from '../core/masks/mask-plan.js';
@@ -98,7 +99,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
     const stages: { stage: Stage; status: 'ran' | 'up to date' | 'not asked' }[] = [];
     let backend: BackendInfo | undefined;
     const needBackend = async () => {
-      backend ??= await setupBackend(options.backend);
+      backend ??= await setupBackend(options.backend, { wasmThreads: wasmThreadsForModel(config.model, 'train') });
       return backend;
     };
     const splits = splitImages(await listImages(config.data), config.data, config.seed);

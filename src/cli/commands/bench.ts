@@ -55,6 +55,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   const { resolve } = await import('node:path');
   const { UserError } = await import('../../core/errors.js');
   const { setupBackend } = await import('../../core/engine/backend.js');
+  const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
   const { benchConfig, VERIFY_BATCH, verifySize } = await import('../../bench/bench-config.js');
   const { benchFeatures } = await import('../../bench/bench-features.js');
   const { backendThreads } = await import('../../bench/backend-threads.js');
@@ -81,9 +82,9 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   if (args.vggWeights !== undefined && args.loss !== 'full')
     throw new UserError('BAD_ARGUMENT', '--vgg-weights only matters with --loss full', { hint: 'Add --loss full, or drop --vgg-weights.' });
   const config = benchConfig(modelArgs);
-  const backend = await setupBackend(args.backend);
+  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model, 'train') });
   const threads = await backendThreads(backend.name);
-  ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${threads ? `, ${threads} thread(s)` : ''}`);
+  ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}`);
   const features = await benchFeatures(config, args.seed);
   if (features.description) ctx.output.info(`full loss: ${features.description}`);
   let result: BenchResult;

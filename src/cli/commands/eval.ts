@@ -28,6 +28,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       const { trainingConfigHash } = await import('../../core/config/config-hash.js');
       const { listImages, splitImages } = await import('../../core/data/image-list.js');
       const { setupBackend } = await import('../../core/engine/backend.js');
+      const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
       const { writeFileAtomic } = await import('../../core/io/atomic.js');
       const { evaluateRun } = await import('../../eval/evaluate.js');
       const { ResultsSchema } = await import('../../protocol/results.js');
@@ -43,7 +44,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         });
       }
       const runDir = runDirOf(args.run, config, ctx.cwd);
-      const backend = await setupBackend(args.backend);
+      const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model, 'infer') });
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
       const evalOptions = {
         config,

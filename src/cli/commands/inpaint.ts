@@ -24,7 +24,8 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
       const { resolve } = await import('node:path');
       const { setupBackend } = await import('../../core/engine/backend.js');
       const { inpaintImage } = await import('../../core/infer/inpaint-image.js');
-      const backend = await setupBackend(args.backend);
+      // Inference gains from threads at every width measured (wasmThreadsForModel).
+      const backend = await setupBackend(args.backend, { wasmThreads: 'auto' });
       const started = performance.now();
       const result = await inpaintImage({
         checkpoint: resolve(ctx.cwd, args.checkpoint),

@@ -39,6 +39,7 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
   const { trainingConfigHash } = await import('../../core/config/config-hash.js');
   const { listImages, splitImages } = await import('../../core/data/image-list.js');
   const { setupBackend } = await import('../../core/engine/backend.js');
+  const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
   const { trainModel } = await import('../../core/train/trainer.js');
   const { writeFileAtomic } = await import('../../core/io/atomic.js');
   const { packageVersion } = await import('../version.js');
@@ -49,7 +50,7 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
       hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
     });
   const runDir = runDirOf(args.run, config, ctx.cwd);
-  const backend = await setupBackend(args.backend);
+  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model, 'train') });
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${backend.notes.length ? `; skipped: ${backend.notes.join('; ')}` : ''}`);
   const splits = splitImages(await listImages(config.data), config.data, config.seed);
   ctx.output.info(`images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`);

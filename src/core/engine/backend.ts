@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { registerWasmKernels } from './wasm-kernels.js';
-import { prepareWasmThreads, wasmBackendThreads } from './wasm-threads.js';
+import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
 
 /**
  * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
@@ -73,11 +73,11 @@ async function setupWebgpu(): Promise<BackendInfo | string> {
   };
 }
 
-async function setupWasm(): Promise<BackendInfo> {
+async function setupWasm(requested: WasmThreadsRequest | undefined): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
-  // XNNPACK's thread pool when PCONV_WASM_THREADS asks for it (wasm-threads.ts); else one thread.
-  const { notes } = await prepareWasmThreads();
+  // XNNPACK's thread pool: PCONV_WASM_THREADS, else the caller's choice for its model (wasm-threads.ts).
+  const { notes } = await prepareWasmThreads(process.env, requested);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
   const threads = wasmBackendThreads(tf.backend());
@@ -97,8 +97,10 @@ async function setupCpu(): Promise<BackendInfo> {
 /**
  * Starts the requested backend. `auto` takes the fastest that works: tensorflow (libtensorflow,
  * when the optional package loads), then webgpu (when Dawn finds a GPU), then wasm.
+ * `wasmThreads`: the wasm thread count worth starting for the caller's model
+ * (wasmThreadsForModel); PCONV_WASM_THREADS overrides it; one thread when neither says.
  */
-export async function setupBackend(request: BackendRequest): Promise<BackendInfo> {
+export async function setupBackend(request: BackendRequest, options: { readonly wasmThreads?: WasmThreadsRequest } = {}): Promise<BackendInfo> {
   const unavailable = (name: string, reason: string) =>
     new UserError('BACKEND_UNAVAILABLE', `backend ${name} is not available: ${reason}`, {
       hint: 'Use --backend auto (the fastest that works here) or --backend wasm; README.md, "Backends", lists what each one needs.',
@@ -109,7 +111,7 @@ export async function setupBackend(request: BackendRequest): Promise<BackendInfo
     case 'cpu':
       return setupCpu();
     case 'wasm':
-      return setupWasm();
+      return setupWasm(options.wasmThreads);
     case 'tensorflow': {
       const result = await setupTensorflow();
       if (typeof result === 'string') throw unavailable('tensorflow', result);
@@ -127,7 +129,7 @@ export async function setupBackend(request: BackendRequest): Promise<BackendInfo
         if (typeof result !== 'string') return result;
         notes.push(result);
       }
-      const wasm = await setupWasm();
+      const wasm = await setupWasm(options.wasmThreads);
       return { ...wasm, notes: [...notes, ...wasm.notes] };
     }
   }

@@ -41,28 +41,44 @@ export const MAX_WASM_THREADS = 8;
 /** `auto`: one thread per core, at most 4 (tfjs' own cap; small layers gain nothing past it). */
 const AUTO_MAX_THREADS = 4;
 
+/** What a caller may ask for when PCONV_WASM_THREADS is unset: a count, or one per core. */
+export type WasmThreadsRequest = number | 'auto';
+
 /**
- * The count when PCONV_WASM_THREADS is unset: one, i.e. tfjs' single-threaded build. Measured on
- * the 2-core machine (2026-11-25, others' jobs running beside): one big convolution runs 1.2-1.3x
- * faster on 2 threads, but a whole training step of the PConv UNet ran 0.76-0.95x as fast (64 px,
- * 16..128 and 64..512 channels, batch 4) and inference 0.5-0.9x, because every operator, however
- * small, waits for the other thread to wake (about 0.4 ms each when the other core is busy).
- * Re-measure with `PCONV_WASM_THREADS=auto` before making threads the default.
+ * The count when PCONV_WASM_THREADS is unset and the caller asks for nothing: one, i.e. tfjs'
+ * single-threaded build. Callers that know the model ask wasmThreadsForModel().
  */
 const DEFAULT_THREADS = 1;
 
+/**
+ * The thread count worth starting for a model of this width. Measured on the 2-core machine
+ * (2026-11-25, quiet, `pconv-bench bench` at 64 px batch 4, runs alternated 1/2 threads): the
+ * paper-width UNet (64..512 channels) trains 1.16-1.38x and infers 1.5-1.6x faster on 2 threads;
+ * the demo's 16..128 channels trains 0.85x as fast (every small operator waits ~0.4 ms for the
+ * other thread to wake) and infers 1.1x faster. Under load from other processes threads lost in
+ * every case (0.76-0.95x): hence the override. The 256-channel threshold lies between the two
+ * measured widths.
+ */
+export function wasmThreadsForModel(model: { readonly maxChannels: number }, purpose: 'train' | 'infer'): WasmThreadsRequest {
+  return purpose === 'infer' || model.maxChannels >= 256 ? 'auto' : 1;
+}
 /** Starting the build takes well under a second; this only keeps a broken start from hanging. */
 const START_TIMEOUT_MS = 60_000;
 
-/** The thread count to use: `PCONV_WASM_THREADS` (N, or `auto`) if set, else DEFAULT_THREADS. */
-export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env): number {
+const autoThreads = () => Math.max(1, Math.min(os.availableParallelism(), AUTO_MAX_THREADS));
+
+/**
+ * The thread count to use: `PCONV_WASM_THREADS` (N, or `auto`) if set, else what the caller asks
+ * for (wasmThreadsForModel), else DEFAULT_THREADS.
+ */
+export function wasmThreadCount(env: NodeJS.ProcessEnv = process.env, requested: WasmThreadsRequest = DEFAULT_THREADS): number {
   const raw = env[WASM_THREADS_ENV]?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_THREADS;
-  if (raw === 'auto') return Math.max(1, Math.min(os.availableParallelism(), AUTO_MAX_THREADS));
+  if (raw === undefined || raw === '') return requested === 'auto' ? autoThreads() : Math.max(1, Math.min(requested, MAX_WASM_THREADS));
+  if (raw === 'auto') return autoThreads();
   const threads = Number(raw);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
     throw new UserError('INVALID_ENV', `${WASM_THREADS_ENV}=${raw} is not a thread count`, {
-      hint: `Set ${WASM_THREADS_ENV} to an integer from 1 to ${MAX_WASM_THREADS} (1 = tfjs' single-threaded wasm build) or to auto (one thread per core, at most ${AUTO_MAX_THREADS}), or unset it (${DEFAULT_THREADS === 1 ? 'one thread' : `${DEFAULT_THREADS} threads`}).`,
+      hint: `Set ${WASM_THREADS_ENV} to an integer from 1 to ${MAX_WASM_THREADS} (1 = tfjs' single-threaded wasm build) or to auto (one thread per core, at most ${AUTO_MAX_THREADS}), or unset it (the count chosen for the model: README.md, "Backends").`,
     });
   }
   return threads;
@@ -221,8 +237,8 @@ export interface WasmThreadsSetup {
  * threaded build cannot start (with a note saying why). Call before tf.setBackend('wasm'); once
  * the wasm backend is running this changes nothing (its tensors would be lost).
  */
-export async function prepareWasmThreads(env: NodeJS.ProcessEnv = process.env): Promise<WasmThreadsSetup> {
-  const threads = wasmThreadCount(env);
+export async function prepareWasmThreads(env: NodeJS.ProcessEnv = process.env, requested?: WasmThreadsRequest): Promise<WasmThreadsSetup> {
+  const threads = wasmThreadCount(env, requested);
   const running = tf.engine().registry.wasm;
   if (running) {
     const actual = wasmBackendThreads(running);

@@ -15,6 +15,7 @@ import {
   WASM_THREADS_ENV,
   wasmBackendThreads,
   wasmThreadCount,
+  wasmThreadsForModel,
 } from '../../../src/core/engine/wasm-threads.js';
 import { InpaintingUNet } from '../../../src/core/model/unet.js';
 import { Rng } from '../../../src/core/rng.js';
@@ -60,6 +61,22 @@ describe('wasmThreadCount', () => {
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: ' 3 ' })).toBe(3);
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: String(MAX_WASM_THREADS) })).toBe(MAX_WASM_THREADS);
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: 'auto' })).toBe(Math.max(1, Math.min(availableParallelism(), 4)));
+  });
+
+  test("the caller's request counts when PCONV_WASM_THREADS is unset, and the variable overrides it", () => {
+    const auto = Math.max(1, Math.min(availableParallelism(), 4));
+    expect(wasmThreadCount({}, 'auto')).toBe(auto);
+    expect(wasmThreadCount({}, 3)).toBe(3);
+    expect(wasmThreadCount({ [WASM_THREADS_ENV]: '' }, 'auto')).toBe(auto);
+    expect(wasmThreadCount({ [WASM_THREADS_ENV]: '1' }, 'auto')).toBe(1);
+    expect(wasmThreadCount({ [WASM_THREADS_ENV]: '2' }, 1)).toBe(2);
+  });
+
+  test('threads for wide models and for inference, one thread to train narrow ones (measured: README "Backends")', () => {
+    expect(wasmThreadsForModel({ maxChannels: 512 }, 'train')).toBe('auto');
+    expect(wasmThreadsForModel({ maxChannels: 256 }, 'train')).toBe('auto');
+    expect(wasmThreadsForModel({ maxChannels: 128 }, 'train')).toBe(1);
+    expect(wasmThreadsForModel({ maxChannels: 128 }, 'infer')).toBe('auto');
   });
 
   test.each(['0', '-2', '1.5', 'two', 'Auto', String(MAX_WASM_THREADS + 1)])(
