@@ -61,7 +61,17 @@ function run(command, argv, what) {
 function ours(size, loss, withVerify) {
   const argv = ['bin/pconv-bench.js', 'bench', '--json', '--backend', args.backend, '--size', String(size), '--loss', loss, ...common, ...(withVerify ? ['--verify'] : [])];
   const child = run(process.execPath, argv, 'pconv-bench bench');
-  const events = child.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  // Lines that are not JSON (a dependency's stray print, a torn last line) are not events.
+  const events = child.stdout
+    .trim()
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line)];
+      } catch {
+        return [];
+      }
+    });
   const result = events.find((e) => e.type === 'result');
   if (!result) {
     const error = events.find((e) => e.type === 'error');

@@ -99,7 +99,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
     const stages: { stage: Stage; status: 'ran' | 'up to date' | 'not asked' }[] = [];
     let backend: BackendInfo | undefined;
     const needBackend = async () => {
-      backend ??= await setupBackend(options.backend, { wasmThreads: wasmThreadsForModel(config.model, 'train') });
+      backend ??= await setupBackend(options.backend, { wasmThreads: wasmThreadsForModel(config.model) });
       return backend;
     };
     const splits = splitImages(await listImages(config.data), config.data, config.seed);

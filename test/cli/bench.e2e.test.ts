@@ -61,4 +61,11 @@ describe('pconv-bench bench (end to end)', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toContain('hint:');
   });
+
+  test('refuses --verify on the cpu backend (it would compare cpu with itself)', async () => {
+    const run = await runCli(['bench', '--backend', 'cpu', '--verify', '--size', '16', '--levels', '2']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/on cpu it would compare cpu with itself/);
+    expect(run.stderr).toContain('hint:');
+  });
 });

@@ -1,4 +1,4 @@
-import { copyFile, readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { type InpaintToWebview, parseInpaintToHost } from '../shared/messages.js';
@@ -18,8 +18,12 @@ import { readSettings } from './workspace-settings.js';
  */
 export class InpaintPanel implements vscode.Disposable {
   private job: CliProcess | undefined;
+  /** Set before the first await of a run, so two quick 'run' messages cannot both start one. */
+  private busy = false;
+  private disposed = false;
   private files: InpaintFiles | undefined;
-  private lastResult: string | undefined;
+  /** The bytes shown as the result: a later run deletes its temp files, Save still works. */
+  private lastResult: Buffer | undefined;
 
   constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -28,7 +32,13 @@ export class InpaintPanel implements vscode.Disposable {
     private readonly choices: ReturnType<typeof checkpointChoices>,
     private readonly output: vscode.OutputChannel,
   ) {
-    panel.webview.onDidReceiveMessage((data: unknown) => void this.receive(data));
+    panel.webview.onDidReceiveMessage((data: unknown) => {
+      this.receive(data).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.output.appendLine(`[inpaint] ${message}`);
+        this.post({ type: 'error', message });
+      });
+    });
     panel.onDidDispose(() => this.dispose());
   }
 
@@ -53,6 +63,8 @@ export class InpaintPanel implements vscode.Disposable {
   }
 
   private post(message: InpaintToWebview): void {
+    // A job can finish after the user closed the panel; its webview is gone then.
+    if (this.disposed) return;
     void this.panel.webview.postMessage(message);
   }
 
@@ -89,10 +101,20 @@ export class InpaintPanel implements vscode.Disposable {
   private async run(maskPngDataUri: string, width: number, height: number, id: string): Promise<void> {
     const chosen = this.choices.find((c) => c.choice.id === id);
     if (!chosen) return this.post({ type: 'error', message: `unknown checkpoint ${id}`, hint: 'Pick one of the listed checkpoints.' });
-    if (this.job) return this.post({ type: 'error', message: 'an inpaint is already running', hint: 'Wait for it or cancel it.' });
+    if (this.busy) return this.post({ type: 'error', message: 'an inpaint is already running', hint: 'Wait for it or cancel it.' });
     if (width !== this.size.width || height !== this.size.height) {
       return this.post({ type: 'error', message: `the mask is ${width}x${height}, the image ${this.size.width}x${this.size.height}` });
     }
+    this.busy = true;
+    try {
+      await this.runJob(maskPngDataUri, chosen, id);
+    } finally {
+      this.busy = false;
+      this.job = undefined;
+    }
+  }
+
+  private async runJob(maskPngDataUri: string, chosen: ReturnType<typeof checkpointChoices>[number], id: string): Promise<void> {
     let settings: ReturnType<typeof readSettings>;
     try {
       settings = readSettings(vscode.Uri.file(this.image));
@@ -116,13 +138,12 @@ export class InpaintPanel implements vscode.Disposable {
       },
     });
     const outcome = await this.job.done;
-    this.job = undefined;
     if (outcome.exitCode !== 0) {
       const error = outcome.errors.at(-1);
       return this.post({ type: 'error', message: outcome.message, ...(error?.hint ? { hint: error.hint } : {}) });
     }
-    this.lastResult = files.out;
     const png = await readFile(files.out);
+    this.lastResult = png;
     this.post({ type: 'result', resultUri: `data:image/png;base64,${png.toString('base64')}`, checkpoint: id });
   }
 
@@ -132,7 +153,7 @@ export class InpaintPanel implements vscode.Disposable {
     const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggested), filters: { 'PNG image': ['png'] } });
     if (!target) return;
     try {
-      await copyFile(this.lastResult, target.fsPath);
+      await writeFile(target.fsPath, this.lastResult);
       this.post({ type: 'saved', path: target.fsPath });
     } catch (error) {
       this.post({ type: 'error', message: `could not save ${target.fsPath}: ${(error as Error).message}` });
@@ -140,6 +161,7 @@ export class InpaintPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.job?.cancel();
     void this.files?.dispose();
   }

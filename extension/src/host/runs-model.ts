@@ -73,6 +73,8 @@ const LOCK_FILE = '.pconv-bench.lock';
 const RUN_MARKS = ['stages', 'config.resolved.yaml', 'results.json', LOCK_FILE, 'checkpoints', join('masks', 'manifest.json')];
 
 function processAlive(pid: number): boolean {
+  // kill(0) and kill(-1) address process groups and succeed: a damaged lock is not a live run.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

@@ -82,7 +82,11 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   if (args.vggWeights !== undefined && args.loss !== 'full')
     throw new UserError('BAD_ARGUMENT', '--vgg-weights only matters with --loss full', { hint: 'Add --loss full, or drop --vgg-weights.' });
   const config = benchConfig(modelArgs);
-  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model, 'train') });
+  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
+  if (args.verify && backend.name === 'cpu')
+    throw new UserError('BAD_ARGUMENT', '--verify compares a backend with the cpu backend; on cpu it would compare cpu with itself', {
+      hint: 'Drop --verify, or bench another backend (--backend wasm).',
+    });
   const threads = await backendThreads(backend.name);
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}`);
   const features = await benchFeatures(config, args.seed);

@@ -44,7 +44,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         });
       }
       const runDir = runDirOf(args.run, config, ctx.cwd);
-      const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model, 'infer') });
+      const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
       const evalOptions = {
         config,

@@ -50,7 +50,7 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
       hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
     });
   const runDir = runDirOf(args.run, config, ctx.cwd);
-  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model, 'train') });
+  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${backend.notes.length ? `; skipped: ${backend.notes.join('; ')}` : ''}`);
   const splits = splitImages(await listImages(config.data), config.data, config.seed);
   ctx.output.info(`images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`);

@@ -137,7 +137,6 @@ let registered = false;
 /** Replaces wasm's Slice, SplitV, Tile and DepthToSpace (once). Call before tf.setBackend('wasm'). */
 export function registerWasmCopyKernels(): void {
   if (registered) return;
-  registered = true;
   replace(tf.Slice, ({ attrs }, x, backend) => {
     const { begin, size } = attrs as unknown as tf.SliceAttrs;
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [number[], number[]];
@@ -165,4 +164,6 @@ export function registerWasmCopyKernels(): void {
     if (dataFormat !== 'NHWC') return original(params);
     return depthToSpaceOnHeap(backend, x, blockSize);
   });
+  // Only now: a call that threw above (wasm backend not imported yet) may be repeated.
+  registered = true;
 }

@@ -57,11 +57,13 @@ const DEFAULT_THREADS = 1;
  * the demo's 16..128 channels trains 0.85x as fast (every small operator waits ~0.4 ms for the
  * other thread to wake) and infers 1.1x faster. Under load from other processes threads lost in
  * every case (0.76-0.95x): hence the override. The 256-channel threshold lies between the two
- * measured widths.
+ * measured widths. One choice per model for train, eval and run alike: the backend's device
+ * (thread count) is part of results.json, which must not depend on which command evaluated.
  */
-export function wasmThreadsForModel(model: { readonly maxChannels: number }, purpose: 'train' | 'infer'): WasmThreadsRequest {
-  return purpose === 'infer' || model.maxChannels >= 256 ? 'auto' : 1;
+export function wasmThreadsForModel(model: { readonly maxChannels: number }): WasmThreadsRequest {
+  return model.maxChannels >= 256 ? 'auto' : 1;
 }
+
 /** Starting the build takes well under a second; this only keeps a broken start from hanging. */
 const START_TIMEOUT_MS = 60_000;
 

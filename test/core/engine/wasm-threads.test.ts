@@ -72,11 +72,10 @@ describe('wasmThreadCount', () => {
     expect(wasmThreadCount({ [WASM_THREADS_ENV]: '2' }, 1)).toBe(2);
   });
 
-  test('threads for wide models and for inference, one thread to train narrow ones (measured: README "Backends")', () => {
-    expect(wasmThreadsForModel({ maxChannels: 512 }, 'train')).toBe('auto');
-    expect(wasmThreadsForModel({ maxChannels: 256 }, 'train')).toBe('auto');
-    expect(wasmThreadsForModel({ maxChannels: 128 }, 'train')).toBe(1);
-    expect(wasmThreadsForModel({ maxChannels: 128 }, 'infer')).toBe('auto');
+  test('threads for wide models, one thread for narrow ones (measured: README "Backends")', () => {
+    expect(wasmThreadsForModel({ maxChannels: 512 })).toBe('auto');
+    expect(wasmThreadsForModel({ maxChannels: 256 })).toBe('auto');
+    expect(wasmThreadsForModel({ maxChannels: 128 })).toBe(1);
   });
 
   test.each(['0', '-2', '1.5', 'two', 'Auto', String(MAX_WASM_THREADS + 1)])(
