@@ -125,17 +125,25 @@ function workerScriptUrl(files: GlueFiles): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(source)}`);
 }
 
-/** Starts one worker from the script and waits for its answer. */
-function probeWorker(url: URL): Promise<void> {
+/** Starts one worker from the script and waits for its answer; the worker never outlives this. */
+function probeWorker(url: URL, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(url, { workerData: 'probe' });
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`starting a probe worker took more than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
     worker.once('message', (answer) => {
       void worker.terminate();
-      if (answer === 'string') resolve();
-      else reject(new Error('the package has no wasmWorkerContents in its worker file'));
+      settle(answer === 'string' ? undefined : new Error('the package has no wasmWorkerContents in its worker file'));
     });
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the probe worker exited with code ${code}`)));
+    worker.once('error', (error) => settle(error));
+    worker.once('exit', (code) => settle(new Error(`the probe worker exited with code ${code}`)));
   });
 }
 
@@ -183,7 +191,7 @@ export async function createThreadedWasmBackend(threads: number): Promise<Backen
   if (typeof SharedArrayBuffer !== 'function') throw new Error('SharedArrayBuffer is not available');
   const files = glueFiles();
   const workerUrl = workerScriptUrl(files);
-  await withTimeout(probeWorker(workerUrl), START_TIMEOUT_MS, 'starting a probe worker');
+  await probeWorker(workerUrl, START_TIMEOUT_MS);
   // Emscripten writes PThread onto this object synchronously, so a failed start can be cleaned up.
   const config: Record<string, unknown> & Partial<ThreadedModule> = {
     locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? workerUrl : path.endsWith('.wasm') ? files.wasm : prefix + path),
