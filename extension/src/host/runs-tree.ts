@@ -34,8 +34,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   private watcher: vscode.FileSystemWatcher | undefined;
+  /** The watcher's own listeners, disposed with it when the reports folder setting changes. */
+  private watcherListeners: vscode.Disposable[] = [];
+  /** Bumped by each scan: a slower older scan must not overwrite a newer one. */
+  private generation = 0;
   private watch(): void {
     this.watcher?.dispose();
+    for (const d of this.watcherListeners.splice(0)) d.dispose();
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!folder) return;
     let reports: string;
@@ -51,7 +56,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         ? new vscode.RelativePattern(folder, `${inside.split(sep).join('/')}/**`)
         : new vscode.RelativePattern(vscode.Uri.file(reports), '**');
     this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
-    for (const on of [this.watcher.onDidCreate, this.watcher.onDidChange, this.watcher.onDidDelete]) this.disposables.push(on(() => this.refreshSoon(1000)));
+    for (const on of [this.watcher.onDidCreate, this.watcher.onDidChange, this.watcher.onDidDelete])
+      this.watcherListeners.push(on(() => this.refreshSoon(1000)));
     this.refreshSoon(0);
   }
 
@@ -65,6 +71,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   async refresh(): Promise<readonly RunInfo[]> {
+    const generation = ++this.generation;
     let reports: string;
     try {
       reports = readSettings().reportsDir;
@@ -73,7 +80,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       this.changed.fire(undefined);
       return this.runs;
     }
-    this.runs = await scanRuns(reports, { outcomes: this.runner.outcomes() });
+    const runs = await scanRuns(reports, { outcomes: this.runner.outcomes() });
+    if (generation !== this.generation) return this.runs;
+    this.runs = runs;
     for (const run of this.runs) if (run.lock?.alive) this.runner.noteRunDir(run.lock.pid, run.dir);
     this.changed.fire(undefined);
     return this.runs;
@@ -108,7 +117,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.watcher?.dispose();
-    for (const d of this.disposables) d.dispose();
+    for (const d of [...this.watcherListeners, ...this.disposables]) d.dispose();
     this.changed.dispose();
   }
 }
