@@ -34,6 +34,11 @@ export function resolveCliPath(input: CliPathInput): CliPathResult {
     };
   }
   if (input.workspaceFolder) {
+    // On Windows the .bin entry is a .cmd shim that only starts through cmd.exe: unquoted paths
+    // with spaces break, and a signal reaches cmd.exe, not the CLI. Its script, run by node, has
+    // neither problem.
+    const script = join(input.workspaceFolder, 'node_modules', 'pconv-bench', 'bin', 'pconv-bench.js');
+    if (windows && exists(script)) return { ok: true, cliPath: script, source: 'workspace' };
     const local = join(input.workspaceFolder, 'node_modules', '.bin', windows ? 'pconv-bench.cmd' : 'pconv-bench');
     if (exists(local)) return { ok: true, cliPath: local, source: 'workspace' };
     // The pconv-bench repository itself (npm links no package's own bin into its node_modules).

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { resolveCliPath } from '../../src/host/cli-path.js';
 
@@ -26,6 +27,18 @@ describe('resolveCliPath', () => {
 
   test('uses the .cmd shim on Windows', () => {
     expect(resolveCliPath({ setting: '', workspaceFolder: 'C:\\ws', exists: () => false, platform: 'win32' })).toMatchObject({ cliPath: 'pconv-bench.cmd' });
+  });
+
+  test("on Windows, the installed package's script (run by node, no cmd.exe) before the .cmd shim", () => {
+    const script = join('/ws', 'node_modules', 'pconv-bench', 'bin', 'pconv-bench.js');
+    const shim = join('/ws', 'node_modules', '.bin', 'pconv-bench.cmd');
+    const exists = (path: string) => path === script || path === shim;
+    expect(resolveCliPath({ setting: '', workspaceFolder: '/ws', exists, platform: 'win32' })).toEqual({ ok: true, cliPath: script, source: 'workspace' });
+    expect(resolveCliPath({ setting: '', workspaceFolder: '/ws', exists: (p) => p === shim, platform: 'win32' })).toEqual({
+      ok: true,
+      cliPath: shim,
+      source: 'workspace',
+    });
   });
 
   test('a setting naming a missing file is an error naming the setting, not a silent fallback', () => {
