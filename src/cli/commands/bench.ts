@@ -87,7 +87,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
     throw new UserError('BAD_ARGUMENT', '--verify compares a backend with the cpu backend; on cpu it would compare cpu with itself', {
       hint: 'Drop --verify, or bench another backend (--backend wasm).',
     });
-  const threads = await backendThreads(backend.name);
+  const threads = backendThreads(backend.name);
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}`);
   const features = await benchFeatures(config, args.seed);
   if (features.description) ctx.output.info(`full loss: ${features.description}`);
