@@ -12,15 +12,22 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real, built CLI (bin/pconv-bench.js -> dist/) as a child process. */
-export function runCli(
-  args: readonly string[],
-  options: { cwd?: string; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+/**
+ * Runs `node <argv>` as a child process and collects its output; with `limitMs` it is killed
+ * (SIGKILL) after that long, so a process that does not end by itself shows up as a signal.
+ */
+export function runNode(
+  argv: readonly string[],
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    limitMs?: number;
+    onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void;
+  } = {},
 ): Promise<CliRun> {
-  if (!existsSync(resolve(repoRoot, 'dist/cli/main.js')))
-    throw new Error('dist/ is missing: the CLI tests run the built CLI; run `npm run build` (npm test does)');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? repoRoot, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, argv, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env });
+    const timer = options.limitMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.limitMs);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -31,6 +38,19 @@ export function runCli(
       options.onStderr?.(chunk.toString(), child);
     });
     child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
   });
+}
+
+/** Runs the real, built CLI (bin/pconv-bench.js -> dist/) as a child process. */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliRun> {
+  if (!existsSync(resolve(repoRoot, 'dist/cli/main.js')))
+    throw new Error('dist/ is missing: the CLI tests run the built CLI; run `npm run build` (npm test does)');
+  return runNode([bin, ...args], { cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0' }, onStderr: options.onStderr });
 }

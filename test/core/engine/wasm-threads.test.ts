@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -19,6 +18,7 @@ import {
 } from '../../../src/core/engine/wasm-threads.js';
 import { InpaintingUNet } from '../../../src/core/model/unet.js';
 import { Rng } from '../../../src/core/rng.js';
+import { type CliRun, repoRoot, runNode as runNodeProcess } from '../../helpers/run-cli.js';
 
 /** tfjs' own single-threaded build runs as `wasm`; the threaded build with 2 threads as this. */
 const THREADED = 'wasm-threads-test';
@@ -172,47 +172,22 @@ describe('threaded wasm build against the single-threaded one, same process', ()
   });
 });
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
-
-interface NodeRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs an ES module script (written to a temp file: workers inherit node's flags, and an
  * `--input-type` flag would stop our mask workers) in a fresh Node against the built package
  * (dist/), with extra env and node flags; kills it after `limitMs`, so a worker that keeps Node
  * alive shows up as SIGKILL.
  */
-async function runNode(script: string, options: { env?: Record<string, string>; nodeArgs?: string[]; limitMs?: number } = {}): Promise<NodeRun> {
+async function runNode(script: string, options: { env?: Record<string, string>; nodeArgs?: string[]; limitMs?: number } = {}): Promise<CliRun> {
   if (!existsSync(resolve(repoRoot, 'dist/core/engine/backend.js')))
     throw new Error('dist/ is missing: these tests start the built backend in a child process; run `npm run build` (npm test does)');
   const dir = await mkdtemp(join(tmpdir(), 'pconv-wasm-threads-'));
   const file = join(dir, 'script.mjs');
   await writeFile(file, script);
   try {
-    return await new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [...(options.nodeArgs ?? []), file], {
-        cwd: repoRoot,
-        env: { ...process.env, [WASM_THREADS_ENV]: '', ...options.env },
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), options.limitMs ?? 120_000);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolvePromise({ code, signal, stdout, stderr });
-      });
+    return await runNodeProcess([...(options.nodeArgs ?? []), file], {
+      env: { ...process.env, [WASM_THREADS_ENV]: '', ...options.env },
+      limitMs: options.limitMs ?? 120_000,
     });
   } finally {
     await rm(dir, { recursive: true, force: true });
