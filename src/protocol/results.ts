@@ -20,8 +20,10 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 /** Which way is better, for every metric: lower L1, higher PSNR and SSIM. */
 export const METRIC_DIRECTION: Record<MetricName, 'lower' | 'higher'> = { l1Hole: 'lower', l1: 'lower', psnr: 'higher', ssim: 'higher' };
 
+export const RESULTS_FORMAT = 'pconv-bench/results@1';
+
 export const ResultsSchema = z.strictObject({
-  format: z.literal('pconv-bench/results@1'),
+  format: z.literal(RESULTS_FORMAT),
   experiment: z.strictObject({ name: z.string(), configHash: z.string() }),
   conventions: z.record(z.string(), z.string()),
   masks: z.strictObject({ manifestSha256: z.string(), count: z.int(), width: z.int(), height: z.int(), binRule: z.string(), borderMargin: z.int() }),
@@ -66,3 +68,33 @@ export const ResultsSchema = z.strictObject({
   ),
 });
 export type Results = z.infer<typeof ResultsSchema>;
+
+/** Why a results.json text cannot be read: not JSON, another format version, or not the schema. */
+export type ResultsTextProblem = 'json' | 'format' | 'schema';
+
+/**
+ * Reads the text of a results.json for the CLI's report and the editor's report panel alike: an
+ * older or foreign file is a clear message naming `path`, never half-read. `reader` names who
+ * refuses another format ("this version", "this extension"); each caller adds its own hint.
+ */
+export function parseResultsText(
+  text: string,
+  path: string,
+  reader: string,
+): { readonly ok: true; readonly results: Results } | { readonly ok: false; readonly problem: ResultsTextProblem; readonly message: string } {
+  let json: { format?: unknown };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch (error) {
+    return { ok: false, problem: 'json', message: `${path} is not valid JSON (${(error as Error).message})` };
+  }
+  if (json.format !== RESULTS_FORMAT) {
+    return { ok: false, problem: 'format', message: `${path} has format ${JSON.stringify(json.format ?? 'none')}; ${reader} reads ${RESULTS_FORMAT}` };
+  }
+  const parsed = ResultsSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return { ok: false, problem: 'schema', message: `${path} does not match the results schema (${first?.path.join('.')}: ${first?.message})` };
+  }
+  return { ok: true, results: parsed.data };
+}

@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type Results, ResultsSchema } from '../../../src/protocol/results.js';
+import { parseResultsText, type Results } from '../../../src/protocol/results.js';
 import type { ReportPanelArgs } from '../webview/report/report-panel-html.js';
 import { reportImagePaths, trainingCurvesFromLogs } from '../webview/report/training-curves.js';
 
@@ -24,27 +24,12 @@ async function readResults(path: string): Promise<Results> {
   } catch {
     throw new ReportDataError(`no results.json at ${path}`, 'Evaluate the run first: pconv-bench eval <config> --run <dir> (or Run Experiment).');
   }
-  let json: { format?: unknown };
-  try {
-    json = JSON.parse(text) as typeof json;
-  } catch (error) {
-    throw new ReportDataError(`${path} is not valid JSON (${(error as Error).message})`, 'Re-run pconv-bench eval to write it again.');
-  }
-  if (json.format !== 'pconv-bench/results@1') {
-    throw new ReportDataError(
-      `${path} has format ${JSON.stringify(json.format ?? 'none')}; this extension reads pconv-bench/results@1`,
-      'Re-run pconv-bench eval with the CLI version this extension was built with.',
-    );
-  }
-  const parsed = ResultsSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ReportDataError(
-      `${path} does not match the results schema (${issue?.path.join('.')}: ${issue?.message})`,
-      'Re-run pconv-bench eval to write it again.',
-    );
-  }
-  return parsed.data;
+  const read = parseResultsText(text, path, 'this extension');
+  if (read.ok) return read.results;
+  throw new ReportDataError(
+    read.message,
+    read.problem === 'format' ? 'Re-run pconv-bench eval with the CLI version this extension was built with.' : 'Re-run pconv-bench eval to write it again.',
+  );
 }
 
 /**

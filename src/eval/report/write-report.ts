@@ -5,7 +5,7 @@ import type { ChartConfiguration } from 'chart.js';
 import { stringify } from 'yaml';
 import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
-import { METRIC_NAMES, type Results, ResultsSchema } from '../../protocol/results.js';
+import { METRIC_NAMES, parseResultsText, type Results } from '../../protocol/results.js';
 import { renderChartPng } from './chart-png.js';
 import { chartData, METRIC_LABELS, renderReport } from './render-report.js';
 import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
@@ -20,25 +20,12 @@ export async function readResults(path: string): Promise<Results> {
   } catch {
     throw new UserError('REPORT_NO_RESULTS', `no results.json at ${path}`, { hint: 'Evaluate the run first: pconv-bench eval <config> --run <dir>.' });
   }
-  let json: { format?: unknown };
-  try {
-    json = JSON.parse(text) as { format?: unknown };
-  } catch (error) {
-    throw new UserError('RESULTS_INVALID', `${path} is not valid JSON (${(error as Error).message})`, { hint: 'Re-run pconv-bench eval to write it again.' });
+  const read = parseResultsText(text, path, 'this version');
+  if (read.ok) return read.results;
+  if (read.problem === 'format') {
+    throw new UserError('RESULTS_SCHEMA', read.message, { hint: 'Re-run pconv-bench eval with this version to write the results in the current format.' });
   }
-  if (json.format !== 'pconv-bench/results@1') {
-    throw new UserError('RESULTS_SCHEMA', `${path} has format ${JSON.stringify(json.format ?? 'none')}; this version reads pconv-bench/results@1`, {
-      hint: 'Re-run pconv-bench eval with this version to write the results in the current format.',
-    });
-  }
-  const parsed = ResultsSchema.safeParse(json);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new UserError('RESULTS_INVALID', `${path} does not match the results schema (${first?.path.join('.')}: ${first?.message})`, {
-      hint: 'Re-run pconv-bench eval to write it again.',
-    });
-  }
-  return parsed.data;
+  throw new UserError('RESULTS_INVALID', read.message, { hint: 'Re-run pconv-bench eval to write it again.' });
 }
 
 async function trainingCurves(runDir: string, results: Results): Promise<TrainingCurves> {
