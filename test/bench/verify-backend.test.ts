@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { benchConfig, verifySize } from '../../src/bench/bench-config.js';
 import { benchFeatures } from '../../src/bench/bench-features.js';
-import { maxRelativeDifference, VERIFY_TOLERANCES, verifyAgainstCpu } from '../../src/bench/verify-backend.js';
+import { maxRelativeDifference } from '../../src/bench/max-relative-difference.js';
+import { VERIFY_TOLERANCES, verifyAgainstCpu } from '../../src/bench/verify-backend.js';
 import { setupBackend } from '../../src/core/engine/backend.js';
 import { VerifyResultSchema } from '../../src/protocol/bench.js';
 

@@ -53,11 +53,3 @@ export async function convGradient(backend: string, c: ConvCase, wrt: 'input' | 
     return grad.dataSync() as Float32Array;
   });
 }
-
-/** The largest difference, relative to the largest magnitude of `expected` (at least 1e-6). */
-export function worstRelativeError(actual: Float32Array, expected: Float32Array): number {
-  const scale = Math.max(1e-6, ...expected.map(Math.abs));
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)) / scale);
-  return worst;
-}

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { maxRelativeDifference } from '../../../src/bench/max-relative-difference.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { inpaintingLoss } from '../../../src/core/model/inpainting-loss.js';
 import { modelInputs } from '../../../src/core/model/model-inputs.js';
@@ -73,10 +74,7 @@ describe('a UNet training step on wasm matches the cpu backend', () => {
     for (const [key, want] of expected) layerScale.set(layerOf(key), Math.max(layerScale.get(layerOf(key)) ?? 0, maxAbs(want)));
     for (const [key, want] of expected) {
       const got = actual.get(key) as Float32Array;
-      const scale = Math.max(1e-6, layerScale.get(layerOf(key)) ?? 0);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs((got[i] as number) - (want[i] as number)) / scale);
-      expect(worst, key).toBeLessThan(1e-5);
+      expect(maxRelativeDifference(got, want, Math.max(1e-6, layerScale.get(layerOf(key)) ?? 0)), key).toBeLessThan(1e-5);
     }
     for (const layer of net.layers()) layer.dispose();
   });
