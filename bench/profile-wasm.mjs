@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     top: { type: 'string', default: '25' },
     dist: { type: 'string', default: 'dist' },
     json: { type: 'boolean', default: false },
+    inference: { type: 'boolean', default: false },
   },
 });
 const dist = resolve(args.dist);
@@ -58,7 +59,21 @@ for (let b = 0; b < batch; b++) {
 }
 const data = { size, count: batch, images, masks };
 
-for (let i = 0; i < 2; i++) await trainStep(net, 'pconv', config, data, trainable, adam);
+// --inference profiles the pass `bench` times for inference instead: predict in inference mode.
+const { modelInputs } = await import(`${dist}/core/model/model-inputs.js`);
+const step = args.inference
+  ? () => {
+      const out = tf.tidy(() => {
+        const x = tf.tensor4d(images, [batch, size, size, 3]);
+        const m1 = tf.tensor4d(masks, [batch, size, size, 1]);
+        const { input, mask } = modelInputs('pconv', x, m1, 'mean-pixel');
+        return tf.clipByValue(net.predict(input, mask, false), 0, 1);
+      });
+      out.dataSync();
+      out.dispose();
+    }
+  : () => trainStep(net, 'pconv', config, data, trainable, adam);
+for (let i = 0; i < 2; i++) await step();
 const steps = Number(args.steps);
 const wall = [];
 let profile;
@@ -68,7 +83,7 @@ let peakBytes = 0;
   const profiler = startKernelProfile(tf.getBackend());
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    const info = await tf.profile(() => trainStep(net, 'pconv', config, data, trainable, adam));
+    const info = await tf.profile(() => step());
     wall.push(performance.now() - t0);
     peakBytes = Math.max(peakBytes, info.peakBytes);
   }
