@@ -13,7 +13,7 @@ export function formatBenchResult(r: BenchResult): string {
     `model: PConv UNet, ${s.levels} levels, ${s.baseChannels}..${s.maxChannels} channels, head ${s.head}, ${r.parameters.trainable.toLocaleString('en-US')} trainable parameters`,
     `input: ${s.size}x${s.size}, batch ${s.batch}; loss ${s.loss}${s.vgg ? ` (${s.vgg})` : ''}; ${s.warmup} warm-up + ${s.repeats} timed`,
     `train step: ${ms(t.median)} ms median (min ${ms(t.min)}, max ${ms(t.max)}); ${r.train.stepsPerSecond.toFixed(2)} steps/s, ${r.train.imagesPerSecond.toFixed(2)} images/s`,
-    `inference: ${ms(i.median)} ms per batch median (min ${ms(i.min)}, max ${ms(i.max)}); ${r.inference.imagesPerSecond.toFixed(2)} images/s`,
+    `inference${r.inference.engine ? ` (${r.inference.engine})` : ''}: ${ms(i.median)} ms per batch median (min ${ms(i.min)}, max ${ms(i.max)}); ${r.inference.imagesPerSecond.toFixed(2)} images/s`,
     `memory: peak RSS ${mib(r.memory.peakRssBytes)}${r.memory.framework.numBytes === undefined ? '' : `, tensors ${mib(r.memory.framework.numBytes)} in ${r.memory.framework.numTensors} tensors`}${r.memory.tensorsLeakedPerStep ? `, ${r.memory.tensorsLeakedPerStep} tensors leaked per step` : ''}`,
   ].join('\n');
 }

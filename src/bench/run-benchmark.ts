@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError } from '../core/errors.js';
+import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
-import { modelInputs } from '../core/model/model-inputs.js';
 import { Adam } from '../core/train/adam.js';
 import { buildNetwork, trainStep, weightMap } from '../core/train/trainer.js';
 import type { BenchResult, BenchSettings } from '../protocol/bench.js';
@@ -21,6 +21,8 @@ export interface RunBenchmarkOptions {
   readonly warmup: number;
   readonly repeats: number;
   readonly features?: FeatureExtractor;
+  /** Engine of the inference pass, as inpaint and eval choose it (default auto). */
+  readonly inference?: InferenceEngineRequest;
   /** How the features were made, for the result (null: no VGG terms). */
   readonly vgg: string | null;
   readonly signal?: AbortSignal;
@@ -30,7 +32,8 @@ export interface RunBenchmarkOptions {
 /**
  * Times the PConv UNet on the active backend with the functions `train` and `inpaint` use:
  * buildNetwork, the trainer's own trainStep (forward, loss, gradients, Adam, the loss read back) and
- * an inference pass as inpaint runs it (modelInputs, predict in inference mode, clip, read back).
+ * an inference pass as inpaint and eval run it (createPredictor: ONNX Runtime or TensorFlow.js, clipped output
+ * read back).
  * Warm-up steps first (kernel compilation, allocator growth), then `repeats` timed ones; the
  * figures are medians. Peak RSS is the process's high-water mark, read after the timed work.
  */
@@ -81,21 +84,20 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
     }
     const memoryAfterTraining = numericFields(tf.memory());
 
+    // The trained weights go to the inference engine once, as inpaint and eval do (not timed).
+    const predictor = await createPredictor(net, { kind: 'pconv', size, baselineFill: config.model.baselineFill, engine: options.inference ?? 'auto' });
     const inferenceTimes: number[] = [];
-    for (let i = 0; i < warmup + repeats; i++) {
-      checkAbort();
-      const t0 = performance.now();
-      const out = tf.tidy(() => {
-        const images = tf.tensor4d(batch.images, [batchSize, size, size, 3]);
-        const masks = tf.tensor4d(batch.masks, [batchSize, size, size, 1]);
-        const { input, mask } = modelInputs('pconv', images, masks, config.model.baselineFill);
-        return tf.clipByValue(net.predict(input, mask, false), 0, 1);
-      });
-      await out.data();
-      out.dispose();
-      const ms = performance.now() - t0;
-      if (i >= warmup) inferenceTimes.push(ms);
-      emit({ type: 'progress', stage: 'bench-inference', done: i + 1, total: warmup + repeats, unit: 'batches', metrics: { ms } });
+    try {
+      for (let i = 0; i < warmup + repeats; i++) {
+        checkAbort();
+        const t0 = performance.now();
+        await predictor.predict(batch.images, batch.masks, batchSize);
+        const ms = performance.now() - t0;
+        if (i >= warmup) inferenceTimes.push(ms);
+        emit({ type: 'progress', stage: 'bench-inference', done: i + 1, total: warmup + repeats, unit: 'batches', metrics: { ms } });
+      }
+    } finally {
+      await predictor.dispose();
     }
 
     const step = summarizeTimings(stepTimes);
@@ -122,7 +124,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
       settings,
       parameters: { trainable: trainableParameters, total: totalParameters },
       train: { msPerStep: step, stepsPerSecond: 1000 / step.median, imagesPerSecond: (1000 * batchSize) / step.median, lastLoss },
-      inference: { msPerBatch: inference, imagesPerSecond: (1000 * batchSize) / inference.median },
+      inference: { engine: predictor.engine, msPerBatch: inference, imagesPerSecond: (1000 * batchSize) / inference.median },
       memory: {
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         framework: memoryAfterTraining,

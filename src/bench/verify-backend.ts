@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { setupBackend } from '../core/engine/backend.js';
+import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import { inpaintingLoss, LOSS_TERM_NAMES, type LossTerms } from '../core/model/inpainting-loss.js';
 import { modelInputs } from '../core/model/model-inputs.js';
 import { buildNetwork, weightMap } from '../core/train/trainer.js';
@@ -35,6 +36,8 @@ export interface VerifyOptions {
   readonly backend: string;
   /** Makes the loss's feature extractor on the active backend (called once per backend). */
   readonly makeFeatures: () => Promise<BenchFeatures>;
+  /** The inference engine bench timed: its clipped output is checked against the cpu backend's too. */
+  readonly inference?: InferenceEngineRequest;
   readonly onEvent?: OnEvent;
 }
 
@@ -44,6 +47,8 @@ interface Computed {
   readonly output: Float32Array;
   readonly losses: Map<string, number>;
   readonly gradients: Map<string, Float32Array>;
+  /** The inference engine's clipped output on the same weights and inputs, and what ran it. */
+  readonly engine?: { readonly name: string; readonly output: Float32Array };
 }
 
 /**
@@ -59,7 +64,7 @@ export async function verifyAgainstCpu(options: VerifyOptions): Promise<VerifyRe
   if (!train) throw new Error('verifyAgainstCpu: the config has no train section');
   const batch = syntheticBatch(config.data.imageSize, train.batchSize, config.seed + 1);
   emit({ type: 'log', level: 'info', message: `verify: ${options.backend} at ${config.data.imageSize}x${config.data.imageSize}, batch ${train.batchSize}` });
-  const ours = await computeOnActiveBackend(config, batch, options.makeFeatures);
+  const ours = await computeOnActiveBackend(config, batch, options.makeFeatures, undefined, options.inference);
   let reference: Computed;
   try {
     await setupBackend('cpu');
@@ -70,6 +75,17 @@ export async function verifyAgainstCpu(options: VerifyOptions): Promise<VerifyRe
   }
   const checks = [
     check('inference output', [['output', ours.output, reference.output]], VERIFY_TOLERANCES.output),
+    // What bench timed for inference when another engine ran it (ONNX Runtime): the same network
+    // exported with the same weights, against the cpu backend's output clipped as inference clips it.
+    ...(ours.engine && !ours.engine.name.startsWith('TensorFlow.js')
+      ? [
+          check(
+            `inference output (${ours.engine.name})`,
+            [['output', ours.engine.output, reference.output.map((v) => Math.min(1, Math.max(0, v)))]],
+            VERIFY_TOLERANCES.output,
+          ),
+        ]
+      : []),
     check(
       'loss terms',
       [...reference.losses].map(([name, value]) => [name, Float32Array.of(ours.losses.get(name) ?? Number.NaN), Float32Array.of(value)]),
@@ -113,6 +129,7 @@ async function computeOnActiveBackend(
   batch: SyntheticBatch,
   makeFeatures: () => Promise<BenchFeatures>,
   initial?: ReadonlyMap<string, Float32Array>,
+  engine?: InferenceEngineRequest,
 ): Promise<Computed> {
   const net = buildNetwork(config, 'pconv');
   const { extractor } = await makeFeatures();
@@ -135,6 +152,15 @@ async function computeOnActiveBackend(
     const { input, mask: modelMask } = modelInputs('pconv', images, mask, config.model.baselineFill);
     // Inference first: the training pass below updates the batch-norm moving statistics.
     const output = tf.tidy(() => net.predict(input, modelMask, false));
+    let engineOutput: Computed['engine'];
+    if (engine) {
+      const predictor = await createPredictor(net, { kind: 'pconv', size, baselineFill: config.model.baselineFill, engine });
+      try {
+        engineOutput = { name: predictor.engine, output: await predictor.predict(batch.images, batch.masks, count) };
+      } finally {
+        await predictor.dispose();
+      }
+    }
     const trainable = [...weights].filter(([, w]) => w.trainable);
     const keyOf = new Map(trainable.map(([key, w]) => [(w.read() as tf.Variable).name, key]));
     let terms: LossTerms | undefined;
@@ -150,7 +176,13 @@ async function computeOnActiveBackend(
     for (const name of LOSS_TERM_NAMES) losses.set(name, (await (terms as LossTerms)[name].data())[0] as number);
     const gradients = new Map<string, Float32Array>();
     for (const [name, g] of Object.entries(grads)) gradients.set(keyOf.get(name) ?? name, (await g.data()) as Float32Array);
-    const result = { weights: weightValues, output: (await output.data()) as Float32Array, losses, gradients };
+    const result = {
+      weights: weightValues,
+      output: (await output.data()) as Float32Array,
+      losses,
+      gradients,
+      ...(engineOutput ? { engine: engineOutput } : {}),
+    };
     tf.dispose([images, mask, input, modelMask, output, ...Object.values(grads), ...LOSS_TERM_NAMES.map((name) => (terms as LossTerms)[name])]);
     return result;
   } finally {

@@ -7,6 +7,13 @@ export const backendOption = {
   describe: 'TensorFlow.js backend (README: "Backends")',
 };
 
+/** --inference, shared by every command that runs a trained model forward (inpaint, eval, run, bench). */
+export const inferenceOption = {
+  choices: ['auto', 'tfjs', 'onnx'] as const,
+  default: 'auto' as const,
+  describe: 'engine for inference: onnx (ONNX Runtime), tfjs (the --backend), auto: onnx when the backend is wasm or cpu (README: "Backends")',
+};
+
 /** --run, shared by the commands that work in a run folder. */
 export const runOption = { type: 'string' as const, describe: 'run folder (default: <output.dir>/<name>)' };
 

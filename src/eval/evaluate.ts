@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { ExperimentConfig } from '../core/config/schema.js';
@@ -9,11 +8,11 @@ import { concatFloat32 } from '../core/data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
+import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import { compareBinThenBorder, groupMasks } from '../core/masks/manifest-counts.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
-import { composite, modelInputs } from '../core/model/model-inputs.js';
 import type { ModelKind } from '../core/model/unet.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
 import { buildNetwork, checkpointDir, restoreWeights } from '../core/train/trainer.js';
@@ -32,6 +31,8 @@ export interface EvaluateOptions {
   readonly testFiles: readonly string[];
   readonly versions: Record<string, string>;
   readonly batchSize?: number;
+  /** Which engine runs the models (core/infer/predictor.ts); default auto. */
+  readonly engine?: InferenceEngineRequest;
   /** Outputs of other tools for the exported pairs (pconv-bench export), scored as more rows. */
   readonly external?: readonly { readonly name: string; readonly dir: string }[];
   /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
@@ -139,31 +140,29 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
     done.set(name, (done.get(name) ?? 0) + chunk.length);
     emit({ type: 'progress', stage: `eval ${name}`, done: done.get(name) as number, total: pairs.length, unit: 'pairs' });
   };
+  let inference: string | undefined;
   for (const model of models) {
     const checkpoint = await loadCheckpoint(model.dir);
     const net = buildNetwork(config, model.kind);
     restoreWeights(net, checkpoint);
     const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
+    const predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
+    inference = predictor.engine;
+    for (const note of predictor.notes) emit({ type: 'log', level: 'info', message: note });
     try {
       for (let start = 0; start < pairs.length; start += batchSize) {
         if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
         const chunk = pairs.slice(start, start + batchSize);
-        const result = tf.tidy(() => {
-          const x = tf.tensor4d(concatFloat32(chunk.map((p) => p.image)), [chunk.length, size, size, 3]);
-          const m = tf.tensor4d(concatFloat32(chunk.map((p) => p.mask)), [chunk.length, size, size, 1]);
-          const { input, mask } = modelInputs(model.kind, x, m, config.model.baselineFill);
-          return composite(x, tf.clipByValue(net.predict(input, mask, false), 0, 1) as tf.Tensor4D, m);
-        });
-        const data = (await result.data()) as Float32Array;
-        result.dispose();
+        const data = await predictor.predict(concatFloat32(chunk.map((p) => p.image)), concatFloat32(chunk.map((p) => p.mask)), chunk.length);
         score(
           MODEL_NAMES[model.kind],
-          chunk.map((_, i) => data.subarray(i * size * size * 3, (i + 1) * size * size * 3)),
+          chunk.map((pair, i) => compositeArrays(pair.image, data.subarray(i * size * size * 3, (i + 1) * size * size * 3), pair.mask)),
           chunk,
           scores,
         );
       }
     } finally {
+      await predictor.dispose();
       for (const layer of net.layers()) layer.dispose();
     }
     perModel.set(MODEL_NAMES[model.kind], scores);
@@ -223,7 +222,7 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
       borderMargin: manifest.borderMargin,
     },
     images: { split: 'test', count: images.length, pairs: allPairs.length },
-    backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device },
+    backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device, ...(inference ? { inference } : {}) },
     versions: options.versions,
     models: entries,
     config: config as unknown as Record<string, unknown>,

@@ -7,6 +7,7 @@ import type { ExperimentConfig } from '../core/config/schema.js';
 import { listImages, splitImages } from '../core/data/image-list.js';
 import { type BackendInfo, type BackendRequest, setupBackend } from '../core/engine/backend.js';
 import { wasmThreadsForModel } from '../core/engine/wasm-threads.js';
+import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of, stableStringify } from '../core/io/stable-json.js';
 import { maskSetSpecOf } from '../core/masks/mask-plan.js';
@@ -29,6 +30,8 @@ export interface RunExperimentOptions {
   readonly configFile: string;
   readonly runDir: string;
   readonly backend: BackendRequest;
+  /** The engine that runs the trained models in the eval stage (default auto). */
+  readonly inference?: InferenceEngineRequest;
   /** Run this stage and every later one even if up to date. */
   readonly from?: Stage;
   /** Run only this stage (even if up to date). */
@@ -160,6 +163,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
           configHash: trainHash,
           runDir,
           backend: await needBackend(),
+          engine: options.inference,
           testFiles: splits.test,
           versions: options.versions,
           signal: options.signal,

@@ -55,6 +55,8 @@ export const BenchResultSchema = z.strictObject({
     lastLoss: z.number(),
   }),
   inference: z.strictObject({
+    /** What ran it: ONNX Runtime or TensorFlow.js and its backend (absent in older results and in peers). */
+    engine: z.string().optional(),
     /** One batch forward in inference mode, output clipped to [0, 1] and read back (as inpaint runs it). */
     msPerBatch: TimingSchema,
     imagesPerSecond: z.number().min(0),

@@ -28,7 +28,8 @@ export const ResultsSchema = z.strictObject({
   conventions: z.record(z.string(), z.string()),
   masks: z.strictObject({ manifestSha256: z.string(), count: z.int(), width: z.int(), height: z.int(), binRule: z.string(), borderMargin: z.int() }),
   images: z.strictObject({ split: z.literal('test'), count: z.int().min(1), pairs: z.int().min(1) }),
-  backend: z.strictObject({ name: z.string(), version: z.string(), device: z.string() }),
+  /** inference: what ran the models forward (ONNX Runtime or TensorFlow.js), when not the backend alone. */
+  backend: z.strictObject({ name: z.string(), version: z.string(), device: z.string(), inference: z.string().optional() }),
   versions: z.record(z.string(), z.string()),
   models: z.array(
     z.strictObject({ name: z.string(), kind: z.enum(['pconv', 'conv', 'classical', 'external']), checkpoint: z.string().nullable(), step: z.int().nullable() }),

@@ -1,11 +1,12 @@
 import type { CommandModule } from 'yargs';
 import type { BenchResult, VerifyResult } from '../../protocol/bench.js';
 import type { CommandContext } from '../command-context.js';
-import { backendOption } from '../common-options.js';
+import { backendOption, inferenceOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 interface BenchArgs {
   backend: (typeof backendOption.choices)[number];
+  inference: (typeof inferenceOption.choices)[number];
   size: number;
   batch: number;
   loss: 'l1' | 'full';
@@ -30,6 +31,7 @@ export function benchCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
     builder: (y) =>
       y
         .option('backend', backendOption)
+        .option('inference', inferenceOption)
         .option('size', { type: 'number', default: 64, describe: 'image side in px' })
         .option('batch', { type: 'number', default: 4, describe: 'images per training step and per inference batch' })
         .option('loss', {
@@ -104,6 +106,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
       repeats: args.repeats,
       features: features.extractor,
       vgg: features.description,
+      inference: args.inference,
       signal: ctx.signal,
       onEvent: ctx.output.onCoreEvent,
     });
@@ -118,6 +121,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
       config: small,
       backend: backend.name,
       makeFeatures: () => benchFeatures(small, args.seed),
+      inference: args.inference,
       onEvent: ctx.output.onCoreEvent,
     });
   }

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { runDirOf, runOption } from '../common-options.js';
+import { backendOption, inferenceOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
@@ -16,11 +16,8 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         .option('name', { type: 'string', array: true, describe: 'label of each --predictions folder in the results, in the same order' })
         .option('classical', { type: 'boolean', default: true, describe: "score OpenCV's Telea too (--no-classical to skip)" })
         .option('shard', { type: 'string', describe: 'i/n: score only pairs k with k mod n = i into eval-shard.json; join the shards with pconv-bench merge' })
-        .option('backend', {
-          choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const,
-          default: 'auto' as const,
-          describe: 'TensorFlow.js backend for inference',
-        }),
+        .option('backend', backendOption)
+        .option('inference', inferenceOption),
     run: async (args, ctx) => {
       const { join, resolve } = await import('node:path');
       const tf = await import('@tensorflow/tfjs');
@@ -55,6 +52,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
         external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
         classical: args.classical,
+        engine: args.inference,
         signal: ctx.signal,
         onEvent: ctx.output.onCoreEvent,
       };

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { backendOption } from '../common-options.js';
+import { backendOption, inferenceOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
@@ -19,7 +19,8 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
           default: 'hole-black' as const,
           describe: 'which colour is the hole in the mask (ours: hole-black)',
         })
-        .option('backend', backendOption),
+        .option('backend', backendOption)
+        .option('inference', inferenceOption),
     run: async (args, ctx) => {
       const { resolve } = await import('node:path');
       const { setupBackend } = await import('../../core/engine/backend.js');
@@ -33,10 +34,11 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
         mask: resolve(ctx.cwd, args.mask),
         out: resolve(ctx.cwd, args.out),
         polarity: args.polarity,
+        engine: args.inference,
       });
       const seconds = (performance.now() - started) / 1000;
       ctx.output.print(
-        `${args.out}: ${result.width}x${result.height}, ${(result.holeRatio * 100).toFixed(1)}% hole, ${result.model} model, ${result.tiles} tiles, ${seconds.toFixed(2)} s on ${backend.name}`,
+        `${args.out}: ${result.width}x${result.height}, ${(result.holeRatio * 100).toFixed(1)}% hole, ${result.model} model, ${result.tiles} tiles, ${seconds.toFixed(2)} s on ${result.engine}`,
       );
       ctx.output.event({ type: 'result', command: 'inpaint', data: { out: resolve(ctx.cwd, args.out), ...result, seconds, backend: backend.name } });
     },

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { backendOption, runDirOf, runOption } from '../common-options.js';
+import { backendOption, inferenceOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 const STAGE_CHOICES = ['masks', 'train-pconv', 'train-conv', 'eval', 'report'] as const;
@@ -15,6 +15,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         .positional('config', { type: 'string', demandOption: true, describe: 'experiment YAML file' })
         .option('run', runOption)
         .option('backend', backendOption)
+        .option('inference', inferenceOption)
         .option('from', { choices: STAGE_CHOICES, describe: 'redo this stage and all later ones' })
         .option('only', { choices: STAGE_CHOICES, describe: 'run only this stage' })
         .conflicts('from', 'only'),
@@ -38,6 +39,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         configFile: file,
         runDir,
         backend: args.backend,
+        inference: args.inference,
         from: args.from,
         only: args.only,
         versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },

@@ -1,14 +1,13 @@
 import { extname } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import sharp, { type Sharp } from 'sharp';
 import { ExperimentConfigSchema } from '../config/schema.js';
 import { concatFloat32 } from '../data/concat-float32.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Polarity } from '../masks/import-masks.js';
-import { modelInputs } from '../model/model-inputs.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { buildNetwork, restoreWeights } from '../train/trainer.js';
+import { createPredictor, type InferenceEngineRequest } from './predictor.js';
 import { inpaintTiled } from './tiling.js';
 
 export interface InpaintImageOptions {
@@ -19,6 +18,8 @@ export interface InpaintImageOptions {
   /** Which colour is the hole in the mask file (ours: hole-black). */
   readonly polarity: Polarity;
   readonly threshold?: number;
+  /** Which engine runs the model (predictor.ts); default auto. */
+  readonly engine?: InferenceEngineRequest;
 }
 
 export interface InpaintImageResult {
@@ -27,6 +28,8 @@ export interface InpaintImageResult {
   readonly holeRatio: number;
   readonly model: string;
   readonly tiles: number;
+  /** What ran the model, in words. */
+  readonly engine: string;
 }
 
 async function decode(path: string, what: string, pipeline: (s: Sharp) => Sharp) {
@@ -76,21 +79,19 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
   const net = buildNetwork(config, kind);
   restoreWeights(net, checkpoint);
   const tile = config.data.imageSize;
+  const predictor = await createPredictor(net, { kind, size: tile, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
   let tiles = 0;
-  const predicted = await inpaintTiled(pixels, valid, width, height, tile, async (requests) => {
-    tiles += requests.length;
-    const batch = requests.length;
-    const out = tf.tidy(() => {
-      const images = tf.tensor4d(concatFloat32(requests.map((r) => r.image)), [batch, tile, tile, 3]);
-      const masks = tf.tensor4d(concatFloat32(requests.map((r) => r.mask)), [batch, tile, tile, 1]);
-      const { input, mask: modelMask } = modelInputs(kind, images, masks, config.model.baselineFill);
-      return tf.clipByValue(net.predict(input, modelMask, false), 0, 1);
+  let predicted: Float32Array;
+  try {
+    predicted = await inpaintTiled(pixels, valid, width, height, tile, async (requests) => {
+      tiles += requests.length;
+      const out = await predictor.predict(concatFloat32(requests.map((r) => r.image)), concatFloat32(requests.map((r) => r.mask)), requests.length);
+      return requests.map((_, i) => out.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
     });
-    const data = (await out.data()) as Float32Array;
-    out.dispose();
-    return requests.map((_, i) => data.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
-  });
-  for (const layer of net.layers()) layer.dispose();
+  } finally {
+    await predictor.dispose();
+    for (const layer of net.layers()) layer.dispose();
+  }
 
   const result = Buffer.alloc(width * height * 3);
   for (let p = 0; p < width * height; p++) {
@@ -103,5 +104,5 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
   const ext = extname(options.out).toLowerCase();
   const bytes = ext === '.jpg' || ext === '.jpeg' ? await encoder.jpeg({ quality: 95 }).toBuffer() : await encoder.png().toBuffer();
   await writeFileAtomic(options.out, bytes);
-  return { width, height, holeRatio: holes / (width * height), model: kind, tiles };
+  return { width, height, holeRatio: holes / (width * height), model: kind, tiles, engine: predictor.engine };
 }

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadOnnxRuntime } from '../engine/onnx-runtime.js';
+import { UserError } from '../errors.js';
+import { IMAGENET_MEAN_PIXEL, modelInputs } from '../model/model-inputs.js';
+import type { InpaintingUNet, ModelKind } from '../model/unet.js';
+import { ONNX_INPUTS, ONNX_OUTPUT, unetToOnnx } from '../onnx/unet-to-onnx.js';
+
+/**
+ * Which engine runs inference. auto: ONNX Runtime when TensorFlow.js runs on a portable CPU
+ * backend (wasm, cpu) and onnxruntime-node loads, else TensorFlow.js itself (tensorflow and
+ * webgpu are native already). Training always runs on TensorFlow.js.
+ */
+export type InferenceEngineRequest = 'auto' | 'tfjs' | 'onnx';
+export const INFERENCE_ENGINE_REQUESTS: readonly InferenceEngineRequest[] = ['auto', 'tfjs', 'onnx'];
+
+/** A trained network's inference: images and masks in, the prediction clipped to [0, 1] out. */
+export interface Predictor {
+  /** What runs it, in words (recorded with results). */
+  readonly engine: string;
+  /** Why auto did not take ONNX Runtime, if it did not. */
+  readonly notes: readonly string[];
+  /**
+   * images [count, size, size, 3] on [0, 1], masks [count, size, size, 1] with 1 = valid;
+   * returns [count, size, size, 3]: the raw prediction (holes and known pixels) clipped to [0, 1].
+   */
+  predict(images: Float32Array, masks: Float32Array, count: number): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+export interface PredictorOptions {
+  readonly kind: ModelKind;
+  readonly size: number;
+  readonly baselineFill: 'mean-pixel' | 'grey';
+  readonly engine: InferenceEngineRequest;
+}
+
+/** The network's weights are copied into an ONNX model: later changes to `net` are not seen. */
+export async function createPredictor(net: InpaintingUNet, options: PredictorOptions): Promise<Predictor> {
+  const notes: string[] = [];
+  const portableBackend = ['wasm', 'cpu'].includes(tf.getBackend());
+  if (options.engine === 'onnx' || (options.engine === 'auto' && portableBackend)) {
+    const runtime = await loadOnnxRuntime();
+    if (typeof runtime !== 'string') {
+      const fillPixel = options.baselineFill === 'grey' ? ([0.5, 0.5, 0.5] as const) : IMAGENET_MEAN_PIXEL;
+      const session = await runtime.createSession(unetToOnnx(net, { size: options.size, fillPixel }));
+      const { size } = options;
+      return {
+        engine: runtime.version,
+        notes,
+        async predict(images, masks, count) {
+          const out = await session.run({
+            [ONNX_INPUTS.images]: { data: images, dims: [count, size, size, 3] },
+            [ONNX_INPUTS.masks]: { data: masks, dims: [count, size, size, 1] },
+          });
+          return out[ONNX_OUTPUT] as Float32Array;
+        },
+        dispose: () => session.release(),
+      };
+    }
+    if (options.engine === 'onnx')
+      throw new UserError('ONNX_UNAVAILABLE', `--inference onnx: ${runtime}`, {
+        hint: 'Reinstall with npm ci (onnxruntime-node is a dependency; its CPU library is inside the package), or pass --inference tfjs.',
+      });
+    notes.push(`inference on TensorFlow.js: ${runtime}`);
+  }
+  return tfjsPredictor(net, options, notes);
+}
+
+function tfjsPredictor(net: InpaintingUNet, options: PredictorOptions, notes: string[]): Predictor {
+  const { size, kind } = options;
+  return {
+    engine: `TensorFlow.js ${tf.getBackend()}`,
+    notes,
+    async predict(images, masks, count) {
+      const out = tf.tidy(() => {
+        const x = tf.tensor4d(images, [count, size, size, 3]);
+        const m = tf.tensor4d(masks, [count, size, size, 1]);
+        const { input, mask } = modelInputs(kind, x, m, options.baselineFill);
+        return tf.clipByValue(net.predict(input, mask, false), 0, 1);
+      });
+      const data = (await out.data()) as Float32Array;
+      out.dispose();
+      return data;
+    },
+    dispose: async () => {},
+  };
+}

@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig } from '../../../src/core/config/parse-config.js';
+import { setupBackend } from '../../../src/core/engine/backend.js';
+import { createPredictor } from '../../../src/core/infer/predictor.js';
+import { modelInputs } from '../../../src/core/model/model-inputs.js';
+import type { InpaintingUNet } from '../../../src/core/model/unet.js';
+import { buildNetwork } from '../../../src/core/train/trainer.js';
+
+// The ONNX Runtime path is checked against TensorFlow.js' cpu backend (plain JavaScript, the
+// reference of every other check here) on small UNets of both kinds with trained-looking weights:
+// batch norm with non-trivial moving statistics, biases, holes of every size, both heads.
+
+beforeAll(async () => {
+  await setupBackend('cpu');
+});
+
+function network(kind: 'pconv' | 'conv', head: 'none' | 'sigmoid', size: number, levels: number, fill: 'mean-pixel' | 'grey' = 'mean-pixel'): InpaintingUNet {
+  const config = parseConfig(
+    `name: t\nseed: 3\ndata: { root: data/photos, imageSize: ${size} }\nmasks: { border: { margin: 1 } }\nmodel: { levels: ${levels}, baseChannels: 4, maxChannels: 16, head: ${head}, baselineFill: ${fill} }\nloss: { perceptual: 0, style: 0 }\n`,
+    't.yaml',
+    process.cwd(),
+  );
+  const net = buildNetwork(config, kind);
+  // Weights as training leaves them: no zero biases, no unit statistics.
+  let seed = 10;
+  for (const layer of net.layers()) {
+    for (const w of layer.weights) {
+      if (/kernel/.test(w.name)) continue;
+      const low = /moving_variance|gamma/.test(w.name) ? 0.5 : -0.5;
+      w.write(tf.randomUniform(w.shape as number[], low, low + 1, 'float32', seed++));
+    }
+  }
+  return net;
+}
+
+/** Images with structure and masks from all-valid to all-hole (a hole that reaches the deepest level). */
+function inputs(count: number, size: number): { images: Float32Array; masks: Float32Array } {
+  const images = Float32Array.from({ length: count * size * size * 3 }, (_, i) => 0.5 + 0.45 * Math.sin(i * 0.37) * Math.cos(i * 0.011));
+  const masks = new Float32Array(count * size * size).fill(1);
+  for (let b = 0; b < count; b++) {
+    const side = Math.round((b / Math.max(1, count - 1)) * size);
+    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) masks[b * size * size + ((y + b) % size) * size + x] = 0;
+  }
+  return { images, masks };
+}
+
+function reference(
+  net: InpaintingUNet,
+  kind: 'pconv' | 'conv',
+  fill: 'mean-pixel' | 'grey',
+  images: Float32Array,
+  masks: Float32Array,
+  count: number,
+  size: number,
+): Float32Array {
+  return tf.tidy(() => {
+    const { input, mask } = modelInputs(kind, tf.tensor4d(images, [count, size, size, 3]), tf.tensor4d(masks, [count, size, size, 1]), fill);
+    return tf.clipByValue(net.predict(input, mask, false), 0, 1).dataSync() as Float32Array;
+  });
+}
+
+function maxAbsDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
+  return max;
+}
+
+describe('createPredictor', () => {
+  test.each([
+    ['pconv', 'none', 32, 4, 'mean-pixel'],
+    ['pconv', 'sigmoid', 16, 3, 'mean-pixel'],
+    ['conv', 'none', 32, 4, 'mean-pixel'],
+    ['conv', 'sigmoid', 16, 2, 'grey'],
+  ] as const)('onnx agrees with the cpu backend: %s, head %s, %i px, %i levels, fill %s', async (kind, head, size, levels, fill) => {
+    const net = network(kind, head, size, levels, fill);
+    const count = 5;
+    const { images, masks } = inputs(count, size);
+    const expected = reference(net, kind, fill, images, masks, count, size);
+    const predictor = await createPredictor(net, { kind, size, baselineFill: fill, engine: 'onnx' });
+    try {
+      expect(predictor.engine).toMatch(/^onnxruntime-node \d/);
+      const got = await predictor.predict(images, masks, count);
+      expect(got.length).toBe(count * size * size * 3);
+      // Float32 sums in another order: ~1e-6; a wrong padding, mask count or layout: ~1e-1.
+      expect(maxAbsDifference(got, expected)).toBeLessThan(2e-5);
+      // Not everything is clipped to 0 or 1 (random weights without the sigmoid head push many
+      // outputs out of range): hundreds of values inside (0, 1) take part in the check above.
+      expect(got.filter((v) => v > 0.01 && v < 0.99).length).toBeGreaterThan(got.length / 50);
+      // A batch of one gives the same image as inside a batch (the batch size is free).
+      const one = await predictor.predict(images.subarray(0, size * size * 3), masks.subarray(0, size * size), 1);
+      expect(maxAbsDifference(one, got.subarray(0, size * size * 3))).toBeLessThan(2e-5);
+    } finally {
+      await predictor.dispose();
+      for (const layer of net.layers()) layer.dispose();
+    }
+  });
+
+  test('tfjs runs the network on the active backend, as predict does', async () => {
+    const net = network('pconv', 'none', 16, 3);
+    const { images, masks } = inputs(3, 16);
+    const predictor = await createPredictor(net, { kind: 'pconv', size: 16, baselineFill: 'mean-pixel', engine: 'tfjs' });
+    expect(predictor.engine).toBe('TensorFlow.js cpu');
+    const before = tf.memory().numTensors;
+    const got = await predictor.predict(images, masks, 3);
+    expect(tf.memory().numTensors).toBe(before);
+    expect([...got]).toEqual([...reference(net, 'pconv', 'mean-pixel', images, masks, 3, 16)]);
+    for (const layer of net.layers()) layer.dispose();
+  });
+
+  test('auto takes ONNX Runtime on a portable backend (cpu here)', async () => {
+    const net = network('conv', 'none', 16, 2);
+    const predictor = await createPredictor(net, { kind: 'conv', size: 16, baselineFill: 'mean-pixel', engine: 'auto' });
+    expect(predictor.engine).toMatch(/^onnxruntime-node/);
+    expect(predictor.notes).toEqual([]);
+    await predictor.dispose();
+    for (const layer of net.layers()) layer.dispose();
+  });
+});
