@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
+import { registerAdamUpdateKernels } from './adam-update-kernel.js';
 import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
@@ -107,6 +108,8 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
     });
   // The cpu backend is always loaded (tests and checks compare with it): fix its kernel first.
   registerCpuResizeNearestNeighborGrad();
+  // Adam's fused step for cpu and wasm (adam-update-kernel.ts); other backends run it as tf ops.
+  registerAdamUpdateKernels();
   switch (request) {
     case 'cpu':
       return setupCpu();

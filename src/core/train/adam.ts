@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { type AdamScalars, adamScalars, adamUpdate, hasAdamUpdateKernel } from '../engine/adam-update-kernel.js';
 
 export interface AdamState {
   /** Updates applied so far. */
@@ -9,15 +10,37 @@ export interface AdamState {
 }
 
 /**
+ * One Adam step of one weight tensor as tf ops (13 elementwise kernels): the formulation for
+ * backends without the fused kernel (webgl, webgpu, tensorflow). Returns [w', m', v'].
+ * The fused kernel (src/core/engine/adam-update-kernel.ts) computes the same floats bit for bit.
+ */
+export function adamUpdateOps(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.tidy(() => {
+    // Each number becomes a float32 scalar tensor exactly as in the original form
+    // (tf.mul(m, beta1), tf.mul(grad, 1 - beta1), ...): `s` holds those float32 values.
+    const m1 = tf.add(tf.mul(m, s.beta1), tf.mul(g, s.oneMinusBeta1));
+    const v1 = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), s.oneMinusBeta2));
+    const step = tf.div(tf.div(m1, s.correction1), tf.add(tf.sqrt(tf.div(v1, s.correction2)), s.epsilon));
+    return [tf.sub(w, tf.mul(step, s.learningRate)), m1, v1];
+  });
+}
+
+/**
  * Adam (Kingma and Ba 2015, PyTorch's form: eps outside the square root), written out so that its
  * state is plain tensors keyed by our stable variable names: a checkpoint saves and restores it
  * exactly, which tfjs' optimizer (state keyed by auto-generated variable names) does not allow.
+ * On cpu and wasm each weight tensor takes one pass of a fused kernel; elsewhere adamUpdateOps.
  */
 export class Adam {
   learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
+  /**
+   * Use the fused kernel where the backend has one (cpu, wasm). False runs adamUpdateOps
+   * everywhere; the results are the same bits either way (A/B benchmarks and tests switch it).
+   */
+  useFusedKernel = true;
   private t = 0;
   private readonly m = new Map<string, tf.Tensor>();
   private readonly v = new Map<string, tf.Tensor>();
@@ -32,19 +55,16 @@ export class Adam {
   /** Applies one update to `variables` (key -> variable) with `grads` (key -> gradient). */
   apply(variables: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>): void {
     this.t++;
-    const { beta1, beta2, epsilon } = this;
-    const correction1 = 1 - beta1 ** this.t;
-    const correction2 = 1 - beta2 ** this.t;
+    const scalars = adamScalars(this.t, this);
+    const update = this.useFusedKernel && hasAdamUpdateKernel() ? adamUpdate : adamUpdateOps;
     for (const [key, variable] of variables) {
       const grad = grads.get(key);
       if (!grad) continue;
       const [m, v] = tf.tidy(() => {
         const m0 = this.m.get(key) ?? tf.zerosLike(variable);
         const v0 = this.v.get(key) ?? tf.zerosLike(variable);
-        const m1 = tf.add(tf.mul(m0, beta1), tf.mul(grad, 1 - beta1));
-        const v1 = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        const step = tf.div(tf.div(m1, correction1), tf.add(tf.sqrt(tf.div(v1, correction2)), epsilon));
-        variable.assign(tf.sub(variable, tf.mul(step, this.learningRate)));
+        const [w1, m1, v1] = update(variable, grad, m0, v0, scalars);
+        variable.assign(w1);
         return [m1, v1];
       });
       this.m.get(key)?.dispose();
