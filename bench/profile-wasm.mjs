@@ -4,6 +4,7 @@
 // name and per kernel + input shapes, share by kind, tensors and bytes. See docs/profile-wasm.md.
 // Usage: npm run build && node bench/profile-wasm.mjs [--size 64] [--batch 4] [--levels L]
 //        [--base 64] [--max 512] [--steps 3] [--backend wasm] [--top 25] [--dist DIR] [--json]
+//        [--loss l1|full] [--inference: profile the inference pass instead]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -21,12 +22,12 @@ const { values: args } = parseArgs({
     dist: { type: 'string', default: 'dist' },
     json: { type: 'boolean', default: false },
     inference: { type: 'boolean', default: false },
+    loss: { type: 'string', default: 'l1' },
   },
 });
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
 const { startKernelProfile } = await import(`${dist}/core/engine/kernel-profiler.js`);
-const { parseConfig } = await import(`${dist}/core/config/parse-config.js`);
 const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
 
@@ -34,18 +35,13 @@ const size = Number(args.size);
 const batch = Number(args.batch);
 // Depth follows the size as in REFERENCE.md section 3 (8 levels at 512): the bottleneck is 2x2.
 const levels = args.levels ? Number(args.levels) : Math.log2(size) - 1;
-const yaml = `name: profile
-data: { root: data/photos, imageSize: ${size} }
-model: { levels: ${levels}, baseChannels: ${args.base}, maxChannels: ${args.max} }
-loss: { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 }
-train:
-  batchSize: ${batch}
-  phase1: { learningRate: 2.0e-4, steps: 1, freezeEncoderBatchNorm: false }
-  phase2: { learningRate: 5.0e-5, steps: 1, freezeEncoderBatchNorm: true }
-`;
-const config = parseConfig(yaml, 'profile.yaml', process.cwd());
+// The bench's config and loss (l1: valid + 6 x hole; full: eq. 7 with random VGG16 weights).
+const { benchConfig } = await import(`${dist}/bench/bench-config.js`);
+const { benchFeatures } = await import(`${dist}/bench/bench-features.js`);
+const config = benchConfig({ size, batch, loss: args.loss, levels, baseChannels: Number(args.base), maxChannels: Number(args.max), head: 'none', seed: 0 });
 const backend = await setupBackend(args.backend);
 const net = buildNetwork(config, 'pconv');
+const { extractor } = await benchFeatures(config, 0);
 const trainable = new Map([...weightMap(net)].filter(([, w]) => w.trainable).map(([key, w]) => [key, w.read()]));
 const adam = new Adam(2e-4);
 
@@ -72,7 +68,7 @@ const step = args.inference
       out.dataSync();
       out.dispose();
     }
-  : () => trainStep(net, 'pconv', config, data, trainable, adam);
+  : () => trainStep(net, 'pconv', config, data, trainable, adam, extractor);
 for (let i = 0; i < 2; i++) await step();
 const steps = Number(args.steps);
 const wall = [];
