@@ -1,4 +1,5 @@
 import { registerWasmResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
+import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
 import { registerWasmConv2dBackpropFilter } from './wasm-conv2d-backprop-filter.js';
 import { registerWasmConv2dBackpropInput } from './wasm-conv2d-backprop-input.js';
 import { registerWasmCopyKernels } from './wasm-copy-kernels.js';
@@ -13,4 +14,5 @@ export function registerWasmKernels(): void {
   registerWasmConv2dBackpropInput();
   registerWasmCopyKernels();
   registerWasmResizeNearestNeighborGrad();
+  registerWasmBatchMatMul();
 }
