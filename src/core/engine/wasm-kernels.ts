@@ -3,6 +3,7 @@ import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
 import { registerWasmConv2dBackpropFilter } from './wasm-conv2d-backprop-filter.js';
 import { registerWasmConv2dBackpropInput } from './wasm-conv2d-backprop-input.js';
 import { registerWasmCopyKernels } from './wasm-copy-kernels.js';
+import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad.js';
 
 /**
  * Every kernel we add to or replace in tfjs-backend-wasm (docs/profile-wasm.md says why each).
@@ -15,4 +16,5 @@ export function registerWasmKernels(): void {
   registerWasmCopyKernels();
   registerWasmResizeNearestNeighborGrad();
   registerWasmBatchMatMul();
+  registerWasmMaxPoolGrad();
 }
