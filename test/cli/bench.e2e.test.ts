@@ -40,6 +40,9 @@ describe('pconv-bench bench (end to end)', () => {
     expect(bench.train.msPerStep.samples).toHaveLength(2);
     const check = VerifyResultSchema.parse(verify);
     expect(check).toMatchObject({ backend: 'wasm', size: 4 * 2, batch: 1, loss: 'full', ok: true });
+    // Inference ran on ONNX Runtime (auto on wasm), and that engine's output was checked too.
+    expect(bench.inference.engine).toMatch(/^onnxruntime-node/);
+    expect(check.checks.map((c) => c.name)).toContain(`inference output (${bench.inference.engine})`);
     expect(events.at(-1)).toMatchObject({ type: 'end', exitCode: 0 });
   });
 
@@ -47,7 +50,7 @@ describe('pconv-bench bench (end to end)', () => {
     const run = await runCli(['bench', ...tiny]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/train step: [\d.]+ ms median \(min [\d.]+, max [\d.]+\); [\d.]+ steps\/s, [\d.]+ images\/s/);
-    expect(run.stdout).toMatch(/inference: [\d.]+ ms per batch median/);
+    expect(run.stdout).toMatch(/inference \(onnxruntime-node [^)]+\)\): [\d.]+ ms per batch median/);
     expect(run.stdout).toMatch(/memory: peak RSS \d+ MiB/);
   });
 
