@@ -49,31 +49,39 @@ export function dilatedHoles(mask: tf.Tensor4D): tf.Tensor4D {
  * The paper's loss (eq. 1-7). All means are over every element (batch, pixels, channels), as the
  * paper's 1/N normalisations. The TV term follows the paper: differences of the composite between
  * neighbours that both lie in P, summed and divided by the composite's element count.
- * Perceptual and style terms need `features`; with their weights at 0 they are not computed.
+ * A term whose weight is exactly 0 is not computed and reads 0 in the returned terms (and so in
+ * the training log): e.g. the l1 configs (valid + 6 x hole) compute no composite, TV or VGG16
+ * pass. Its weighted contribution would be 0 anyway, so the total and every gradient are the
+ * same. Perceptual and style terms need `features` when their weight is above 0.
  * `mask` is [B, H, W, 1] or [B, H, W, 3], 1 = valid.
  */
 export function inpaintingLoss(yTrue: tf.Tensor4D, yPred: tf.Tensor4D, mask: tf.Tensor4D, weights: LossWeights, features?: FeatureExtractor): LossTerms {
   return tf.tidy(() => {
     const m = mask.shape[3] === yTrue.shape[3] ? mask : (tf.tile(mask, [1, 1, 1, yTrue.shape[3]]) as tf.Tensor4D);
     const diff = tf.sub(yPred, yTrue);
-    const valid = tf.mean(tf.abs(tf.mul(m, diff))) as tf.Scalar;
-    const hole = tf.mean(tf.abs(tf.mul(tf.sub(1, m), diff))) as tf.Scalar;
-    const comp = tf.add(tf.mul(m, yTrue), tf.mul(tf.sub(1, m), yPred)) as tf.Tensor4D;
-    const tv = totalVariation(comp, dilatedHoles(m));
     const zero = tf.scalar(0);
+    const valid = weights.valid === 0 ? zero : (tf.mean(tf.abs(tf.mul(m, diff))) as tf.Scalar);
+    const hole = weights.hole === 0 ? zero : (tf.mean(tf.abs(tf.mul(tf.sub(1, m), diff))) as tf.Scalar);
+    const needsComposite = weights.tv !== 0 || weights.perceptual !== 0 || weights.style !== 0;
+    const comp = needsComposite ? (tf.add(tf.mul(m, yTrue), tf.mul(tf.sub(1, m), yPred)) as tf.Tensor4D) : undefined;
+    const tv = comp && weights.tv !== 0 ? totalVariation(comp, dilatedHoles(m)) : zero;
     let perceptual: tf.Scalar = zero;
     let styleOut: tf.Scalar = zero;
     let styleComp: tf.Scalar = zero;
-    if (weights.perceptual > 0 || weights.style > 0) {
-      if (!features) throw new Error('inpaintingLoss: perceptual or style weight above 0 needs a feature extractor (VGG16)');
+    if (comp && (weights.perceptual !== 0 || weights.style !== 0)) {
+      if (!features) throw new Error('inpaintingLoss: a perceptual or style weight other than 0 needs a feature extractor (VGG16)');
       const batch = yTrue.shape[0];
       // One pass through the extractor for all three images.
       const all = features(tf.concat([yPred, comp, yTrue], 0) as tf.Tensor4D);
       const parts = all.map((f) => tf.split(f, [batch, batch, batch], 0) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D]);
       const l1 = (a: tf.Tensor, b: tf.Tensor) => tf.mean(tf.abs(tf.sub(a, b))) as tf.Scalar;
-      perceptual = tf.addN(parts.map(([out, cmp, gt]) => tf.add(l1(out, gt), l1(cmp, gt)))) as tf.Scalar;
-      styleOut = tf.addN(parts.map(([out, , gt]) => l1(gramMatrix(out), gramMatrix(gt)))) as tf.Scalar;
-      styleComp = tf.addN(parts.map(([, cmp, gt]) => l1(gramMatrix(cmp), gramMatrix(gt)))) as tf.Scalar;
+      if (weights.perceptual !== 0) perceptual = tf.addN(parts.map(([out, cmp, gt]) => tf.add(l1(out, gt), l1(cmp, gt)))) as tf.Scalar;
+      if (weights.style !== 0) {
+        // Each ground truth's Gram matrix once, for both style terms.
+        const grams = parts.map(([out, cmp, gt]) => [gramMatrix(out), gramMatrix(cmp), gramMatrix(gt)] as const);
+        styleOut = tf.addN(grams.map(([out, , gt]) => l1(out, gt))) as tf.Scalar;
+        styleComp = tf.addN(grams.map(([, cmp, gt]) => l1(cmp, gt))) as tf.Scalar;
+      }
     }
     const total = tf.addN([
       tf.mul(weights.valid, valid),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../rng.js';
 import { FreezableBatchNorm } from './freezable-batch-norm.js';
-import { PartialConv2D } from './partial-conv.js';
+import { type MaskedSegment, PartialConv2D } from './partial-conv.js';
 
 /** pconv: the paper's model; conv: the same UNet with ordinary convolutions (the paper's baseline). */
 export type ModelKind = 'pconv' | 'conv';
@@ -18,10 +18,13 @@ export interface UNetArgs {
   readonly seed: number;
 }
 
-/** A convolution with the partial-convolution interface: [x, mask] in, [y, mask'] out. */
+/**
+ * A convolution with the partial-convolution interface: channel segments in (their concatenation
+ * is the input), [y, mask'] out with mask' of one channel, shared by every output channel.
+ */
 interface MaskedConv {
   readonly layer: tf.layers.Layer;
-  apply(x: tf.Tensor, mask: tf.Tensor): [tf.Tensor, tf.Tensor];
+  apply(segments: readonly MaskedSegment[]): [tf.Tensor4D, tf.Tensor4D];
 }
 
 interface Block {
@@ -44,10 +47,11 @@ function maskedConv(kind: ModelKind, seed: number, name: string, filters: number
   const layerSeed = deriveSeed(seed, kind, name);
   if (kind === 'pconv') {
     const layer = new PartialConv2D({ name, filters, kernelSize, strides, seed: layerSeed });
-    return { layer, apply: (x, mask) => layer.apply([x, mask]) as [tf.Tensor, tf.Tensor] };
+    return { layer, apply: (segments) => layer.applySegments(segments) };
   }
-  // The baseline sees holes only through its input (mean-pixel fill + mask channel); the mask
-  // still travels beside the features so both UNets share one wiring.
+  // The baseline sees holes only through its input (mean-pixel fill + mask channel); a mask still
+  // travels beside the features so both UNets share one wiring: the first segment's (the input's
+  // or the skip's), resized to the output, which no layer reads.
   const layer = tf.layers.conv2d({
     name,
     filters,
@@ -58,9 +62,17 @@ function maskedConv(kind: ModelKind, seed: number, name: string, filters: number
   });
   return {
     layer,
-    apply: (x, mask) => {
-      const y = layer.apply(x) as tf.Tensor;
-      const resized = strides === 1 ? mask : tf.image.resizeNearestNeighbor(mask as tf.Tensor4D, [y.shape[1] as number, y.shape[2] as number]);
+    apply: (segments) => {
+      const [first] = segments as [MaskedSegment];
+      const x =
+        segments.length === 1
+          ? first.x
+          : tf.concat(
+              segments.map((s) => s.x),
+              3,
+            );
+      const y = layer.apply(x) as tf.Tensor4D;
+      const resized = strides === 1 ? first.mask : tf.image.resizeNearestNeighbor(first.mask, [y.shape[1] as number, y.shape[2] as number]);
       return [y, resized];
     },
   };
@@ -73,6 +85,10 @@ function maskedConv(kind: ModelKind, seed: number, name: string, filters: number
  * from e2, ReLU. Decoder: nearest x2 upsampling of features and mask, concatenated after the
  * skip ([skip, upsampled]), 3x3 convolution, batch norm and LeakyReLU 0.2, except the last layer
  * (3 channels, no norm, linear or the sigmoid head).
+ *
+ * Masks travel as one channel per channel segment: a layer's output channels share one updated
+ * mask, so the decoder's [skip, upsampled] input is two segments with a mask each rather than a
+ * mask copied to every channel (PartialConv2D.applySegments; same values, bitwise).
  */
 export class InpaintingUNet {
   readonly args: UNetArgs;
@@ -112,28 +128,32 @@ export class InpaintingUNet {
 
   /**
    * Runs the network. `input` is the pconv model's image with holes zeroed (3 channels) or the
-   * baseline's mean-filled image plus mask (4 channels); `mask` is the mask broadcast to the
-   * input's channels (1 = valid). Returns the raw output image [B, H, W, 3].
+   * baseline's mean-filled image plus mask (4 channels); `mask` is [B, H, W, 1], the same on every
+   * input channel (modelInputs), or one per input channel; 1 = valid. Returns the raw output
+   * image [B, H, W, 3].
    */
   predict(input: tf.Tensor4D, mask: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const inputChannels = input.shape[3];
+    if (mask.rank !== 4 || mask.shape[0] !== input.shape[0] || mask.shape[1] !== input.shape[1] || mask.shape[2] !== input.shape[2])
+      throw new Error(`InpaintingUNet.predict: the mask [${mask.shape}] must be [B, H, W, 1] for the input [${input.shape}]`);
+    if (mask.shape[3] !== 1 && mask.shape[3] !== inputChannels)
+      throw new Error(`InpaintingUNet.predict: the mask has ${mask.shape[3]} channels; give 1 (modelInputs does) or the input's ${inputChannels}`);
     return tf.tidy(() => {
-      const skips: [tf.Tensor, tf.Tensor][] = [[input, mask]];
-      let x: tf.Tensor = input;
-      let m: tf.Tensor = mask;
+      const skips: MaskedSegment[] = [{ x: input, mask }];
+      let x: tf.Tensor4D = input;
+      let m: tf.Tensor4D = mask;
       for (const block of this.encoder) {
-        [x, m] = runBlock(block, x, m, training);
-        skips.push([x, m]);
+        [x, m] = runBlock(block, [{ x, mask: m }], training);
+        skips.push({ x, mask: m });
       }
       skips.pop();
       for (const block of this.decoder) {
-        const [skipX, skipM] = skips.pop() as [tf.Tensor, tf.Tensor];
-        const size: [number, number] = [skipX.shape[1] as number, skipX.shape[2] as number];
-        const upX = tf.image.resizeNearestNeighbor(x as tf.Tensor4D, size);
-        const upM = tf.image.resizeNearestNeighbor(m as tf.Tensor4D, size);
-        [x, m] = runBlock(block, tf.concat([skipX, upX], 3), tf.concat([skipM, upM], 3), training);
+        const skip = skips.pop() as MaskedSegment;
+        const size: [number, number] = [skip.x.shape[1], skip.x.shape[2]];
+        const up = { x: tf.image.resizeNearestNeighbor(x, size), mask: tf.image.resizeNearestNeighbor(m, size) };
+        [x, m] = runBlock(block, [skip, up], training);
       }
-      if (this.head) x = this.head.apply(x) as tf.Tensor;
-      return x as tf.Tensor4D;
+      return (this.head ? this.head.apply(x) : x) as tf.Tensor4D;
     });
   }
 
@@ -158,9 +178,9 @@ export class InpaintingUNet {
   }
 }
 
-function runBlock(block: Block, x: tf.Tensor, mask: tf.Tensor, training: boolean): [tf.Tensor, tf.Tensor] {
-  let [y, m] = block.conv.apply(x, mask);
-  if (block.norm) y = block.norm.apply(y, { training }) as tf.Tensor;
+function runBlock(block: Block, segments: readonly MaskedSegment[], training: boolean): [tf.Tensor4D, tf.Tensor4D] {
+  let [y, m] = block.conv.apply(segments);
+  if (block.norm) y = block.norm.apply(y, { training }) as tf.Tensor4D;
   if (block.activation === 'relu') y = tf.relu(y);
   else if (block.activation === 'leaky') y = tf.leakyRelu(y, 0.2);
   return [y, m];

@@ -71,6 +71,78 @@ describe('inpaintingLoss', () => {
   });
 });
 
+describe('inpaintingLoss with weights of 0', () => {
+  // 2 images of 4x4x3, a hole in each: enough for every term to be non-zero.
+  const rng = (seed: number) => Float32Array.from({ length: 2 * 4 * 4 * 3 }, (_, i) => ((i * 37 + seed * 11) % 17) / 17);
+  const gt = tf.tensor4d(rng(1), [2, 4, 4, 3]);
+  const out = tf.tensor4d(rng(2), [2, 4, 4, 3]);
+  const m = tf.tensor4d(
+    Array.from({ length: 32 }, (_, i) => (i % 16 < 6 ? 0 : 1)),
+    [2, 4, 4, 1],
+  );
+  const features = (x: tf.Tensor4D) => [x, tf.avgPool(x, 2, 2, 'valid') as tf.Tensor4D];
+  const l1Weights = { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 };
+  const bits = (t: tf.Tensor) => [...new Uint32Array(t.dataSync().buffer)];
+
+  test('a term whose weight is 0 reads 0; total and gradient are those of the term multiplied by 0', () => {
+    const pred = tf.variable(out);
+    const run = (skip: boolean) =>
+      tf.variableGrads(() => {
+        if (skip) return inpaintingLoss(gt, pred as unknown as tf.Tensor4D, m, l1Weights).total;
+        // What the loss did before it skipped terms: every term computed, then weighted by 0.
+        const t = inpaintingLoss(gt, pred as unknown as tf.Tensor4D, m, { ...paper }, features);
+        const w = l1Weights;
+        return tf.addN([
+          tf.mul(w.valid, t.valid),
+          tf.mul(w.hole, t.hole),
+          tf.mul(w.perceptual, t.perceptual),
+          tf.mul(w.style, tf.add(t.styleOut, t.styleComp)),
+          tf.mul(w.tv, t.tv),
+        ]) as tf.Scalar;
+      }, [pred]);
+    const skipped = run(true);
+    const computed = run(false);
+    expect(bits(skipped.value)).toEqual(bits(computed.value));
+    expect(bits(Object.values(skipped.grads)[0] as tf.Tensor)).toEqual(bits(Object.values(computed.grads)[0] as tf.Tensor));
+    const terms = values(inpaintingLoss(gt, out, m, l1Weights));
+    const all = values(inpaintingLoss(gt, out, m, paper, features));
+    expect(terms).toEqual({ ...all, total: terms.total, perceptual: 0, styleOut: 0, styleComp: 0, tv: 0 });
+    expect(all.tv).toBeGreaterThan(0);
+    expect(all.styleOut).toBeGreaterThan(0);
+  });
+
+  test.each([
+    ['perceptual', { perceptual: 0 }, ['perceptual']],
+    ['style', { style: 0 }, ['styleOut', 'styleComp']],
+    ['tv', { tv: 0 }, ['tv']],
+  ] as const)('only %s off: it reads 0, the other terms keep their values, one feature pass', (_, off, zeroed) => {
+    let passes = 0;
+    const counting = (x: tf.Tensor4D) => {
+      passes++;
+      return features(x);
+    };
+    const all = values(inpaintingLoss(gt, out, m, paper, features));
+    const terms = values(inpaintingLoss(gt, out, m, { ...paper, ...off }, counting));
+    expect(passes).toBe(1);
+    const expected: Record<string, number | undefined> = { ...all, total: terms.total };
+    for (const name of zeroed) expected[name] = 0;
+    expect(terms).toEqual(expected);
+    expect(terms.total).toBeLessThan(all.total as number);
+  });
+
+  test('with every VGG16 and TV weight at 0 no feature extractor is called', () => {
+    let passes = 0;
+    const terms = values(
+      inpaintingLoss(gt, out, m, l1Weights, (x) => {
+        passes++;
+        return [x];
+      }),
+    );
+    expect(passes).toBe(0);
+    expect(terms.total).toBeCloseTo((terms.valid as number) + 6 * (terms.hole as number), 6);
+  });
+});
+
 describe('gramMatrix', () => {
   test('is F^T F / (C * H * W) per sample', () => {
     // One sample, 1x2 pixels, 2 channels: rows (1, 2) and (3, 4).

@@ -163,3 +163,99 @@ describe('PartialConv2D properties', () => {
     expect(() => new PartialConv2D({ filters: 2, kernelSize: 3, strides: 1.5 })).toThrow(/strides/);
   });
 });
+
+describe('PartialConv2D on channel segments (applySegments, the UNet path)', () => {
+  /** Elements whose bits differ. */
+  const bitsDiffering = (a: tf.Tensor, b: tf.Tensor) => {
+    const [x, y] = [new Uint32Array(a.dataSync().buffer), new Uint32Array(b.dataSync().buffer)];
+    return x.length !== y.length ? Math.max(x.length, 1) : x.reduce((n, v, i) => n + (v === y[i] ? 0 : 1), 0);
+  };
+
+  test.each([
+    [3, 1, false],
+    [5, 2, false],
+    [3, 1, true],
+  ])('k=%i, stride %i, kerasCompat %s: the same bits as call() with the masks tiled and concatenated', (k, stride, kerasCompat) => {
+    const rng = new Rng(k * 7 + stride);
+    const layer = new PartialConv2D({ filters: 6, kernelSize: k, strides: stride, kerasCompat });
+    const [x1, x2] = [randomTensor([2, 10, 10, 3], rng), randomTensor([2, 10, 10, 5], rng)] as [tf.Tensor4D, tf.Tensor4D];
+    // Random masks with a 6x6 hole common to both segments, so some windows see no valid input.
+    const hole = tf.pad(
+      tf.zeros([2, 6, 6, 1]),
+      [
+        [0, 0],
+        [0, 4],
+        [0, 4],
+        [0, 0],
+      ],
+      1,
+    );
+    const [m1, m2] = [tf.mul(randomMask([2, 10, 10, 1], rng, 0.6), hole), tf.mul(randomMask([2, 10, 10, 1], rng, 0.3), hole)] as [tf.Tensor4D, tf.Tensor4D];
+    const full = tf.concat([tf.tile(m1, [1, 1, 1, 3]), tf.tile(m2, [1, 1, 1, 5])], 3);
+    apply(layer, tf.concat([x1, x2], 3), full);
+    layer.setWeights([randomTensor([k, k, 8, 6], rng), randomTensor([6], rng)]);
+    const [want, wantMask] = apply(layer, tf.concat([x1, x2], 3), full);
+    const [y, updated] = layer.applySegments([
+      { x: x1, mask: m1 },
+      { x: x2, mask: m2 },
+    ]);
+    expect(updated.shape).toEqual([2, 10 / stride, 10 / stride, 1]);
+    expect(bitsDiffering(y, want)).toBe(0);
+    expect(bitsDiffering(tf.tile(updated, [1, 1, 1, 6]), wantMask)).toBe(0);
+    // Windows inside the common hole have no valid input; the others have some.
+    expect(new Set(updated.dataSync()).size).toBe(2);
+  });
+
+  test('a segment may keep a mask per channel; the legacy [x, mask] form takes a one-channel mask too', () => {
+    const rng = new Rng(31);
+    const layer = new PartialConv2D({ filters: 2, kernelSize: 3 });
+    const x1 = randomTensor([1, 6, 6, 2], rng) as tf.Tensor4D;
+    const x2 = randomTensor([1, 6, 6, 3], rng) as tf.Tensor4D;
+    const perChannel = randomMask([1, 6, 6, 2], rng) as tf.Tensor4D;
+    const one = randomMask([1, 6, 6, 1], rng) as tf.Tensor4D;
+    const full = tf.concat([perChannel, tf.tile(one, [1, 1, 1, 3])], 3);
+    const [want] = apply(layer, tf.concat([x1, x2], 3), full);
+    const [y] = layer.applySegments([
+      { x: x1, mask: perChannel },
+      { x: x2, mask: one },
+    ]);
+    expect(bitsDiffering(y, want)).toBe(0);
+    const [legacy, legacyMask] = layer.apply([x1, perChannel, x2, one]) as [tf.Tensor, tf.Tensor];
+    expect(bitsDiffering(legacy, want)).toBe(0);
+    expect(legacyMask.shape).toEqual([1, 6, 6, 2]);
+  });
+
+  test('gradients reach only kernel and bias, and nothing leaks', () => {
+    const rng = new Rng(8);
+    const layer = new PartialConv2D({ filters: 3, kernelSize: 3, strides: 2 });
+    const segments = [
+      { x: randomTensor([1, 8, 8, 2], rng) as tf.Tensor4D, mask: randomMask([1, 8, 8, 1], rng, 0.3) as tf.Tensor4D },
+      { x: randomTensor([1, 8, 8, 4], rng) as tf.Tensor4D, mask: randomMask([1, 8, 8, 1], rng, 0.7) as tf.Tensor4D },
+    ];
+    tf.dispose(layer.applySegments(segments));
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layer.applySegments(segments)[0])) as tf.Scalar);
+    expect(Object.keys(grads).sort()).toEqual(layer.trainableWeights.map((w) => w.originalName ?? w.name).sort());
+    expect(Object.values(grads).every((g) => g.dataSync().every(Number.isFinite))).toBe(true);
+    expect(value.dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('inputs that do not fit are errors naming the layer, the segment and the shapes', () => {
+    const layer = new PartialConv2D({ filters: 2, kernelSize: 3, name: 'd7' });
+    const x = tf.ones([1, 4, 4, 3]) as tf.Tensor4D;
+    layer.applySegments([{ x, mask: tf.ones([1, 4, 4, 1]) as tf.Tensor4D }]);
+    expect(() => layer.applySegments([{ x, mask: tf.ones([1, 4, 4, 2]) as tf.Tensor4D }])).toThrow(
+      /PartialConv2D 'd7', input segment 0: the mask must have 1 channel or x's 3, got \[1,4,4,2\]/,
+    );
+    expect(() => layer.applySegments([{ x, mask: tf.ones([1, 4, 5, 1]) as tf.Tensor4D }])).toThrow(/input segment 0: batch, height and width must match/);
+    expect(() =>
+      layer.applySegments([
+        { x, mask: tf.ones([1, 4, 4, 1]) as tf.Tensor4D },
+        { x, mask: tf.ones([1, 4, 4, 1]) as tf.Tensor4D },
+      ]),
+    ).toThrow(/PartialConv2D 'd7': the inputs have 6 channels in all, the kernel was built for 3/);
+    expect(() => layer.apply([x, tf.ones([1, 4, 4, 1]), x])).toThrow(/expects inputs \[x, mask\] or \[x1, mask1, x2, mask2, \.\.\.\], got 3 tensor/);
+  });
+});

@@ -90,6 +90,23 @@ describe('InpaintingUNet', () => {
     expect(snapshot('d4_bn')).not.toEqual(decBefore);
   });
 
+  test.each(['pconv', 'conv'] as const)(
+    '%s: a [B, H, W, 1] mask and the same mask on every input channel give the same bits; other masks are errors',
+    (kind) => {
+      const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 4, maxChannels: 8, head: 'none', seed: 2 });
+      const { input, mask } = inputs(kind, 16, 2);
+      const one = tf.slice(mask, [0, 0, 0, 0], [2, 16, 16, 1]) as tf.Tensor4D;
+      const bits = (t: tf.Tensor) => [...new Uint32Array(t.dataSync().buffer)];
+      for (const training of [false, true]) expect(bits(net.predict(input, one, training))).toEqual(bits(net.predict(input, mask, training)));
+      expect(() => net.predict(input, tf.ones([2, 16, 16, 2]) as tf.Tensor4D, false)).toThrow(
+        /the mask has 2 channels; give 1 \(modelInputs does\) or the input's [34]/,
+      );
+      expect(() => net.predict(input, tf.ones([2, 8, 16, 1]) as tf.Tensor4D, false)).toThrow(
+        /the mask \[2,8,16,1\] must be \[B, H, W, 1\] for the input \[2,16,16,[34]\]/,
+      );
+    },
+  );
+
   test('no tensor leaks per forward pass', () => {
     const net = new InpaintingUNet({ kind: 'conv', levels: 3, baseChannels: 4, maxChannels: 8, head: 'sigmoid', seed: 1 });
     const { input, mask } = inputs('conv', 16, 1);
