@@ -88,6 +88,13 @@ function peer(size, loss, threads) {
   return BenchResultSchema.parse(JSON.parse(child.stdout));
 }
 
+/** Short names of bench --verify's checks for the table cell. */
+function checkLabel(name) {
+  if (name === 'inference output') return 'output';
+  if (name.startsWith('inference output (')) return 'engine output';
+  return name.split(' ')[0];
+}
+
 /** One side's results of several rounds as one: timed steps pooled, figures recomputed from them. */
 function pool(results) {
   const [first] = results;
@@ -98,7 +105,7 @@ function pool(results) {
     ...first,
     settings: { ...first.settings, repeats: steps.samples.length },
     train: { ...results.at(-1).train, msPerStep: steps, stepsPerSecond: 1000 / steps.median, imagesPerSecond: (1000 * batch) / steps.median },
-    inference: { msPerBatch: batches, imagesPerSecond: (1000 * batch) / batches.median },
+    inference: { ...(first.inference.engine ? { engine: first.inference.engine } : {}), msPerBatch: batches, imagesPerSecond: (1000 * batch) / batches.median },
     memory: { ...first.memory, peakRssBytes: Math.max(...results.map((r) => r.memory.peakRssBytes)) },
     seconds: results.reduce((sum, r) => sum + r.seconds, 0),
   });
@@ -148,15 +155,15 @@ const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const spread = (t) => `${fmt(t.min)}-${fmt(t.max)}`;
 const verifyCell = (v) =>
   v
-    ? `${v.ok ? 'ok' : '**FAILED**'}: ${v.checks.map((c) => `${c.name.split(' ')[0]} ${c.maxRelativeDifference.toExponential(0)}`).join(', ')} (${v.size} px, batch ${v.batch})`
-    : 'same layer types as the 64 px row';
+    ? `${v.ok ? 'ok' : '**FAILED**'}: ${v.checks.map((c) => `${checkLabel(c.name)} ${c.maxRelativeDifference.toExponential(0)}`).join(', ')} (${v.size} px, batch ${v.batch})`
+    : `not verified at this size (--verify-sizes ${args['verify-sizes']}: same layer types)`;
 const date = new Date().toISOString().slice(0, 10);
 const command = `npm run bench:compare -- --sizes ${args.sizes} --losses ${args.losses} --batch ${args.batch} --backend ${args.backend} --rounds ${rounds} --warmup ${args.warmup} --repeats ${args.repeats} --threads ${args.threads}`;
 const o0 = first.ours;
 const p0 = first.peer;
 const table = [
   `Machine: ${o0.machine.cpu}, ${o0.machine.cores} cores, ${o0.machine.runtime}, ${p0.machine.runtime}. Date: ${date}. Command: \`${command}\` (${(seconds / 60).toFixed(1)} min in all; load average ${load.toFixed(1)} at the start${load >= 0.5 * o0.machine.cores ? ': other work shared the machine' : ''}).`,
-  `Ours: ${o0.framework}, backend ${o0.backend.name} (${o0.backend.device}). Peer: ${p0.framework}, run with torch.set_num_threads at ${threadCounts.join(' and ')}; the faster count's figures are the reference (its count in the PyTorch column). Model: PConv UNet, ${o0.settings.baseChannels}..${o0.settings.maxChannels} channels, depth by the paper rule (2x2 bottleneck), same parameter count in both (checked). Batch ${o0.settings.batch}; per side ${rounds} round(s) in ABBA order, each ${o0.settings.warmup} warm-up + ${args.repeats} timed steps; medians of the ${o0.settings.repeats} pooled timed steps (range in brackets; best = ratio of the fastest steps, less sensitive to the load). Loss l1 = valid + 6 x hole; full = eq. 7 with VGG16 block1-3 at random weights (same FLOPs as ImageNet weights). Ratio = our time / PyTorch's, same run; targets: training <= 3, inference <= 2.`,
+  `Ours: training on ${o0.framework}, backend ${o0.backend.name} (${o0.backend.device}); inference on ${o0.inference.engine ?? `the same backend`} (what inpaint and eval run by default). Peer: ${p0.framework}, run with torch.set_num_threads at ${threadCounts.join(' and ')}; the faster count's figures are the reference (its count in the PyTorch column). Model: PConv UNet, ${o0.settings.baseChannels}..${o0.settings.maxChannels} channels, depth by the paper rule (2x2 bottleneck), same parameter count in both (checked). Batch ${o0.settings.batch}; per side ${rounds} round(s) in ABBA order, each ${o0.settings.warmup} warm-up + ${args.repeats} timed steps; medians of the ${o0.settings.repeats} pooled timed steps (range in brackets; best = ratio of the fastest steps, less sensitive to the load). Loss l1 = valid + 6 x hole; full = eq. 7 with VGG16 block1-3 at random weights (same FLOPs as ImageNet weights). Ratio = our time / PyTorch's, same run; targets: training <= 3, inference <= 2.`,
   '',
   '| size | loss | params | train ms/step, ours | train ms/step, PyTorch | train ratio (<= 3), best | inference img/s, ours | inference img/s, PyTorch | inference ratio (<= 2), best | peak RSS ours / PyTorch | outputs vs cpu backend |',
   '|---|---|---|---|---|---|---|---|---|---|---|',

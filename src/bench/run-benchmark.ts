@@ -87,6 +87,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
     // The trained weights go to the inference engine once, as inpaint and eval do (not timed).
     const predictor = await createPredictor(net, { kind: 'pconv', size, baselineFill: config.model.baselineFill, engine: options.inference ?? 'auto' });
     const inferenceTimes: number[] = [];
+    for (const note of predictor.notes) emit({ type: 'log', level: 'info', message: note });
     try {
       for (let i = 0; i < warmup + repeats; i++) {
         checkAbort();

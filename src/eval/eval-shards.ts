@@ -59,7 +59,7 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
   for (const { runDir, file } of shards) {
     if (file.shard.count !== count || JSON.stringify(file.header) !== headerText) {
       throw new UserError('MERGE_MISMATCH', `${runDir} evaluated other models, masks or settings than ${shards[0]?.runDir}`, {
-        hint: 'Merge shards of one evaluation (same masks, checkpoints, config, --shard n).',
+        hint: 'Merge shards of one evaluation (same masks, checkpoints, config, --shard n, --backend and --inference engine: results record what ran the models).',
       });
     }
   }

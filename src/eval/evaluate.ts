@@ -8,7 +8,7 @@ import { concatFloat32 } from '../core/data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
-import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
+import { createPredictor, type InferenceEngineRequest, type Predictor } from '../core/infer/predictor.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import { compareBinThenBorder, groupMasks } from '../core/masks/manifest-counts.js';
@@ -18,7 +18,7 @@ import { loadCheckpoint } from '../core/train/checkpoint.js';
 import { buildNetwork, checkpointDir, restoreWeights } from '../core/train/trainer.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { MaskEntry } from '../protocol/mask-manifest.js';
-import { METRIC_NAMES, type MetricName, type Results } from '../protocol/results.js';
+import { METRIC_NAMES, type MetricName, RESULTS_FORMAT, type Results } from '../protocol/results.js';
 import { type ImageMetrics, imageMetrics, METRIC_CONVENTIONS } from './metrics.js';
 import { pairedDifference, type Summary, summarize } from './statistics.js';
 import { TELEA_RADIUS, teleaInpainter } from './telea.js';
@@ -140,16 +140,17 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
     done.set(name, (done.get(name) ?? 0) + chunk.length);
     emit({ type: 'progress', stage: `eval ${name}`, done: done.get(name) as number, total: pairs.length, unit: 'pairs' });
   };
-  let inference: string | undefined;
+  const engines = new Set<string>();
   for (const model of models) {
     const checkpoint = await loadCheckpoint(model.dir);
     const net = buildNetwork(config, model.kind);
     restoreWeights(net, checkpoint);
     const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
-    const predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
-    inference = predictor.engine;
-    for (const note of predictor.notes) emit({ type: 'log', level: 'info', message: note });
+    let predictor: Predictor | undefined;
     try {
+      predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
+      engines.add(predictor.engine);
+      for (const note of predictor.notes) emit({ type: 'log', level: 'info', message: `${MODEL_NAMES[model.kind]}: ${note}` });
       for (let start = 0; start < pairs.length; start += batchSize) {
         if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
         const chunk = pairs.slice(start, start + batchSize);
@@ -162,7 +163,7 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
         );
       }
     } finally {
-      await predictor.dispose();
+      await predictor?.dispose();
       for (const layer of net.layers()) layer.dispose();
     }
     perModel.set(MODEL_NAMES[model.kind], scores);
@@ -210,7 +211,7 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
   const samples = await writeSamples(runDir, size, allPairs, sampleOf, sampleOutputs);
   emit({ type: 'stage', stage: 'eval', status: 'finished', message: `${pairs.length} pairs per model` });
   const header: RunScores['header'] = {
-    format: 'pconv-bench/results@1',
+    format: RESULTS_FORMAT,
     experiment: { name: config.name, configHash: options.configHash },
     conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
     masks: {
@@ -222,7 +223,12 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
       borderMargin: manifest.borderMargin,
     },
     images: { split: 'test', count: images.length, pairs: allPairs.length },
-    backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device, ...(inference ? { inference } : {}) },
+    backend: {
+      name: options.backend.name,
+      version: options.backend.version,
+      device: options.backend.device,
+      ...(engines.size > 0 ? { inference: [...engines].join('; ') } : {}),
+    },
     versions: options.versions,
     models: entries,
     config: config as unknown as Record<string, unknown>,

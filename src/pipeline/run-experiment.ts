@@ -153,8 +153,16 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
       });
     }
     let results: Results | undefined;
+    // The requested inference engine is an input: `run --inference tfjs` after an auto run
+    // re-evaluates rather than keep ONNX Runtime's numbers.
     const evalInputs = sha256Of(
-      [upstream.masks, upstream['train-pconv'], upstream['train-conv'], await filesFingerprint(splits.test, config.data.root)].join('|'),
+      [
+        upstream.masks,
+        upstream['train-pconv'],
+        upstream['train-conv'],
+        await filesFingerprint(splits.test, config.data.root),
+        `inference=${options.inference ?? 'auto'}`,
+      ].join('|'),
     );
     await step('eval', evalInputs, async () => {
       results = ResultsSchema.parse(

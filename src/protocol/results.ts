@@ -20,10 +20,14 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 /** Which way is better, for every metric: lower L1, higher PSNR and SSIM. */
 export const METRIC_DIRECTION: Record<MetricName, 'lower' | 'higher'> = { l1Hole: 'lower', l1: 'lower', psnr: 'higher', ssim: 'higher' };
 
-export const RESULTS_FORMAT = 'pconv-bench/results@1';
+/**
+ * @2 added backend.inference (what ran the models forward); @1 files (no such field) still read.
+ */
+export const RESULTS_FORMAT = 'pconv-bench/results@2';
+export const READABLE_RESULTS_FORMATS = [RESULTS_FORMAT, 'pconv-bench/results@1'] as const;
 
 export const ResultsSchema = z.strictObject({
-  format: z.literal(RESULTS_FORMAT),
+  format: z.enum(READABLE_RESULTS_FORMATS),
   experiment: z.strictObject({ name: z.string(), configHash: z.string() }),
   conventions: z.record(z.string(), z.string()),
   masks: z.strictObject({ manifestSha256: z.string(), count: z.int(), width: z.int(), height: z.int(), binRule: z.string(), borderMargin: z.int() }),
@@ -89,8 +93,12 @@ export function parseResultsText(
   } catch (error) {
     return { ok: false, problem: 'json', message: `${path} is not valid JSON (${(error as Error).message})` };
   }
-  if (json.format !== RESULTS_FORMAT) {
-    return { ok: false, problem: 'format', message: `${path} has format ${JSON.stringify(json.format ?? 'none')}; ${reader} reads ${RESULTS_FORMAT}` };
+  if (!(READABLE_RESULTS_FORMATS as readonly unknown[]).includes(json.format)) {
+    return {
+      ok: false,
+      problem: 'format',
+      message: `${path} has format ${JSON.stringify(json.format ?? 'none')}; ${reader} reads ${READABLE_RESULTS_FORMATS.join(' and ')}`,
+    };
   }
   const parsed = ResultsSchema.safeParse(json);
   if (!parsed.success) {

@@ -37,6 +37,7 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
         engine: args.inference,
       });
       const seconds = (performance.now() - started) / 1000;
+      for (const note of result.notes) ctx.output.info(note);
       ctx.output.print(
         `${args.out}: ${result.width}x${result.height}, ${(result.holeRatio * 100).toFixed(1)}% hole, ${result.model} model, ${result.tiles} tiles, ${seconds.toFixed(2)} s on ${result.engine}`,
       );

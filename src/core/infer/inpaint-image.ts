@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { Polarity } from '../masks/import-masks.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { buildNetwork, restoreWeights } from '../train/trainer.js';
-import { createPredictor, type InferenceEngineRequest } from './predictor.js';
+import { createPredictor, type InferenceEngineRequest, type Predictor } from './predictor.js';
 import { inpaintTiled } from './tiling.js';
 
 export interface InpaintImageOptions {
@@ -30,6 +30,8 @@ export interface InpaintImageResult {
   readonly tiles: number;
   /** What ran the model, in words. */
   readonly engine: string;
+  /** Why auto did not take ONNX Runtime, if it did not. */
+  readonly notes: readonly string[];
 }
 
 async function decode(path: string, what: string, pipeline: (s: Sharp) => Sharp) {
@@ -79,19 +81,22 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
   const net = buildNetwork(config, kind);
   restoreWeights(net, checkpoint);
   const tile = config.data.imageSize;
-  const predictor = await createPredictor(net, { kind, size: tile, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
   let tiles = 0;
   let predicted: Float32Array;
+  let predictor: Predictor | undefined;
   try {
+    predictor = await createPredictor(net, { kind, size: tile, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
+    const run = predictor;
     predicted = await inpaintTiled(pixels, valid, width, height, tile, async (requests) => {
       tiles += requests.length;
-      const out = await predictor.predict(concatFloat32(requests.map((r) => r.image)), concatFloat32(requests.map((r) => r.mask)), requests.length);
+      const out = await run.predict(concatFloat32(requests.map((r) => r.image)), concatFloat32(requests.map((r) => r.mask)), requests.length);
       return requests.map((_, i) => out.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
     });
   } finally {
-    await predictor.dispose();
+    await predictor?.dispose();
     for (const layer of net.layers()) layer.dispose();
   }
+  const { engine, notes } = predictor;
 
   const result = Buffer.alloc(width * height * 3);
   for (let p = 0; p < width * height; p++) {
@@ -104,5 +109,5 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
   const ext = extname(options.out).toLowerCase();
   const bytes = ext === '.jpg' || ext === '.jpeg' ? await encoder.jpeg({ quality: 95 }).toBuffer() : await encoder.png().toBuffer();
   await writeFileAtomic(options.out, bytes);
-  return { width, height, holeRatio: holes / (width * height), model: kind, tiles, engine: predictor.engine };
+  return { width, height, holeRatio: holes / (width * height), model: kind, tiles, engine, notes };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadOnnxRuntime } from '../engine/onnx-runtime.js';
 import { UserError } from '../errors.js';
-import { IMAGENET_MEAN_PIXEL, modelInputs } from '../model/model-inputs.js';
+import { fillPixelOf, modelInputs } from '../model/model-inputs.js';
 import type { InpaintingUNet, ModelKind } from '../model/unet.js';
 import { ONNX_INPUTS, ONNX_OUTPUT, unetToOnnx } from '../onnx/unet-to-onnx.js';
 
@@ -11,7 +11,6 @@ import { ONNX_INPUTS, ONNX_OUTPUT, unetToOnnx } from '../onnx/unet-to-onnx.js';
  * webgpu are native already). Training always runs on TensorFlow.js.
  */
 export type InferenceEngineRequest = 'auto' | 'tfjs' | 'onnx';
-export const INFERENCE_ENGINE_REQUESTS: readonly InferenceEngineRequest[] = ['auto', 'tfjs', 'onnx'];
 
 /** A trained network's inference: images and masks in, the prediction clipped to [0, 1] out. */
 export interface Predictor {
@@ -34,36 +33,49 @@ export interface PredictorOptions {
   readonly engine: InferenceEngineRequest;
 }
 
-/** The network's weights are copied into an ONNX model: later changes to `net` are not seen. */
+/**
+ * The network's weights are copied into an ONNX model: later changes to `net` are not seen. In
+ * auto mode anything that keeps ONNX Runtime from running this network (not installed, a graph it
+ * refuses) falls back to TensorFlow.js with a note; asked for explicitly, it is an error.
+ */
 export async function createPredictor(net: InpaintingUNet, options: PredictorOptions): Promise<Predictor> {
   const notes: string[] = [];
   const portableBackend = ['wasm', 'cpu'].includes(tf.getBackend());
   if (options.engine === 'onnx' || (options.engine === 'auto' && portableBackend)) {
-    const runtime = await loadOnnxRuntime();
-    if (typeof runtime !== 'string') {
-      const fillPixel = options.baselineFill === 'grey' ? ([0.5, 0.5, 0.5] as const) : IMAGENET_MEAN_PIXEL;
-      const session = await runtime.createSession(unetToOnnx(net, { size: options.size, fillPixel }));
-      const { size } = options;
-      return {
-        engine: runtime.version,
-        notes,
-        async predict(images, masks, count) {
-          const out = await session.run({
-            [ONNX_INPUTS.images]: { data: images, dims: [count, size, size, 3] },
-            [ONNX_INPUTS.masks]: { data: masks, dims: [count, size, size, 1] },
-          });
-          return out[ONNX_OUTPUT] as Float32Array;
-        },
-        dispose: () => session.release(),
-      };
-    }
+    const outcome = await onnxPredictor(net, options);
+    if (typeof outcome !== 'string') return outcome;
     if (options.engine === 'onnx')
-      throw new UserError('ONNX_UNAVAILABLE', `--inference onnx: ${runtime}`, {
+      throw new UserError('ONNX_UNAVAILABLE', `--inference onnx: ${outcome}`, {
         hint: 'Reinstall with npm ci (onnxruntime-node is a dependency; its CPU library is inside the package), or pass --inference tfjs.',
       });
-    notes.push(`inference on TensorFlow.js: ${runtime}`);
+    notes.push(`inference on TensorFlow.js ${tf.getBackend()}: ${outcome}`);
   }
   return tfjsPredictor(net, options, notes);
+}
+
+/** ONNX Runtime running the exported network, or why it cannot. */
+async function onnxPredictor(net: InpaintingUNet, options: PredictorOptions): Promise<Predictor | string> {
+  const runtime = await loadOnnxRuntime();
+  if (typeof runtime === 'string') return runtime;
+  let session: Awaited<ReturnType<typeof runtime.createSession>>;
+  try {
+    session = await runtime.createSession(unetToOnnx(net, { size: options.size, fillPixel: fillPixelOf(options.baselineFill) }));
+  } catch (error) {
+    return `ONNX Runtime did not take the network: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+  }
+  const { size } = options;
+  return {
+    engine: runtime.version,
+    notes: [],
+    async predict(images, masks, count) {
+      const out = await session.run({
+        [ONNX_INPUTS.images]: { data: images, dims: [count, size, size, 3] },
+        [ONNX_INPUTS.masks]: { data: masks, dims: [count, size, size, 1] },
+      });
+      return out[ONNX_OUTPUT] as Float32Array;
+    },
+    dispose: () => session.release(),
+  };
 }
 
 function tfjsPredictor(net: InpaintingUNet, options: PredictorOptions, notes: string[]): Predictor {

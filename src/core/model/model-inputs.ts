@@ -4,6 +4,11 @@ import type { ModelKind } from './unet.js';
 /** ImageNet's mean pixel on [0, 1], the baseline's default hole fill (REFERENCE.md section 4). */
 export const IMAGENET_MEAN_PIXEL = [0.485, 0.456, 0.406] as const;
 
+/** The baseline's hole fill per RGB channel on [0, 1] (config model.baselineFill). */
+export function fillPixelOf(fill: 'mean-pixel' | 'grey'): readonly [number, number, number] {
+  return fill === 'grey' ? [0.5, 0.5, 0.5] : IMAGENET_MEAN_PIXEL;
+}
+
 /**
  * What each model sees of an image with holes. Ground-truth pixels of the hole never reach a
  * model: PConv gets the image with holes zeroed; the baseline gets the image with holes filled by
@@ -14,7 +19,7 @@ export function modelInputs(kind: ModelKind, images: tf.Tensor4D, mask: tf.Tenso
   return tf.tidy(() => {
     const known = tf.mul(images, mask);
     if (kind === 'pconv') return { input: known as tf.Tensor4D, mask };
-    const pixel = fill === 'grey' ? tf.tensor1d([0.5, 0.5, 0.5]) : tf.tensor1d([...IMAGENET_MEAN_PIXEL]);
+    const pixel = tf.tensor1d([...fillPixelOf(fill)]);
     const filled = tf.add(known, tf.mul(tf.sub(1, mask), pixel));
     return { input: tf.concat([filled, mask], 3) as tf.Tensor4D, mask };
   });

@@ -153,6 +153,7 @@ export function renderReport(input: ReportInput): string {
   const data = chartData(input);
   const env = [
     ['backend', `${results.backend.name} (${results.backend.version}) on ${results.backend.device}`],
+    ...(results.backend.inference ? [['inference', results.backend.inference]] : []),
     ...Object.entries(results.versions),
     ['test images', `${results.images.count} (split ${results.images.split}); ${results.images.pairs} (image, mask) pairs per model`],
     [

@@ -117,4 +117,18 @@ describe('createPredictor', () => {
     await predictor.dispose();
     for (const layer of net.layers()) layer.dispose();
   });
+
+  test('a network ONNX Runtime cannot take: auto falls back to TensorFlow.js with a note, onnx is a clear error', async () => {
+    const net = network('pconv', 'none', 16, 2);
+    // PConv-Keras' variant is not exported (unet-to-onnx.ts); the UNet never builds it itself.
+    (net.encoder[0]?.conv.layer as unknown as { kerasCompat: boolean }).kerasCompat = true;
+    const auto = await createPredictor(net, { kind: 'pconv', size: 16, baselineFill: 'mean-pixel', engine: 'auto' });
+    expect(auto.engine).toBe('TensorFlow.js cpu');
+    expect(auto.notes.join()).toMatch(/ONNX Runtime did not take the network: .*kerasCompat/);
+    await expect(createPredictor(net, { kind: 'pconv', size: 16, baselineFill: 'mean-pixel', engine: 'onnx' })).rejects.toMatchObject({
+      code: 'ONNX_UNAVAILABLE',
+      hint: expect.stringContaining('--inference tfjs'),
+    });
+    for (const layer of net.layers()) layer.dispose();
+  });
 });
