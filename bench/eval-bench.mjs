@@ -1,27 +1,38 @@
 #!/usr/bin/env node
 // Evaluation benchmark at 512x512: images/s of each part of `pconv-bench eval` (PConv UNet inference
-// at the paper's size on the chosen backend, OpenCV Telea, metrics) and the same Telea + metrics
-// work in Python (cv2 + scikit-image) on the same files, measured in the same run.
-// Usage: npm run bench:eval -- [--images 24] [--backend wasm] [--write]
+// at the paper's size through the engine eval runs it on, OpenCV Telea, metrics) and the same
+// Telea + metrics work in Python (cv2 + scikit-image) on the same files, measured in the same run.
+// Inference goes through createPredictor as in src/eval/evaluate.ts: engine auto by default (ONNX
+// Runtime when tfjs runs on wasm or cpu), and the table names the engine that ran.
+// Usage: npm run bench:eval -- [--images 24] [--backend auto] [--inference auto|tfjs|onnx] [--write]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
+import { benchConfig } from '../dist/bench/bench-config.js';
 import { setupBackend } from '../dist/core/engine/backend.js';
+import { createPredictor } from '../dist/core/infer/predictor.js';
 import { binsFromEdges, PAPER_BIN_EDGES } from '../dist/core/masks/bins.js';
 import { writeMaskSet } from '../dist/core/masks/write-mask-set.js';
-import { InpaintingUNet } from '../dist/core/model/unet.js';
-import { composite, modelInputs } from '../dist/core/model/model-inputs.js';
+import { buildNetwork } from '../dist/core/train/trainer.js';
 import { imageMetrics } from '../dist/eval/metrics.js';
 import { teleaInpainter } from '../dist/eval/telea.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: args } = parseArgs({ options: { images: { type: 'string', default: '24' }, backend: { type: 'string', default: 'auto' }, write: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    images: { type: 'string', default: '24' },
+    backend: { type: 'string', default: 'auto' },
+    inference: { type: 'string', default: 'auto' },
+    write: { type: 'boolean', default: false },
+  },
+});
 const count = Number(args.images);
+if (!Number.isInteger(count) || count < 1) throw new Error(`--images ${args.images}: give a whole number of pairs, 1 or more`);
+if (!['auto', 'tfjs', 'onnx'].includes(args.inference)) throw new Error(`--inference ${args.inference}: give auto, tfjs or onnx`);
 const size = 512;
 const dir = mkdtempSync(join(tmpdir(), 'pconv-bench-eval-'));
 try {
@@ -43,28 +54,42 @@ try {
   }
 
   const backend = await setupBackend(args.backend);
-  const net = new InpaintingUNet({ kind: 'pconv', levels: 8, baseChannels: 64, maxChannels: 512, head: 'none', seed: 1 });
-  // Batch 1: at 512 px the paper network with batch 4 runs out of the wasm heap (memory access out of bounds).
+  // The network as eval gets it: buildNetwork (built, so that its weights exist for the ONNX
+  // export) from a config of the paper's size, weights random (speed does not depend on them).
+  const config = benchConfig({ size, batch: 1, loss: 'l1', levels: 8, baseChannels: 64, maxChannels: 512, head: 'none', seed: 1 });
+  const net = buildNetwork(config, 'pconv');
+  // What eval runs per batch: createPredictor's predict on the pairs' images and masks. Eval's
+  // composite (known pixels copied back, a loop over the pixels) is left out: a copy, not compute.
+  const predictor = await createPredictor(net, { kind: 'pconv', size, baselineFill: config.model.baselineFill, engine: args.inference });
+  console.error(`inference engine: ${predictor.engine}`);
+  for (const note of predictor.notes) console.error(`note: ${note}`);
+  // Batch 1: at 512 px the paper network with batch 4 runs out of the wasm heap on the tfjs engine
+  // (memory access out of bounds); ONNX Runtime runs batch 1 too, so that both engines compare.
   const batch = 1;
-  const run = (n) =>
-    tf.tidy(() => {
-      const x = tf.tensor4d(new Float32Array(n * size * size * 3).fill(0.5), [n, size, size, 3]);
-      const m = tf.ones([n, size, size, 1]);
-      const { input, mask } = modelInputs('pconv', x, m, 'mean-pixel');
-      return composite(x, net.predict(input, mask, false), m);
-    });
-  (await run(1).data()); // build and warm up
-  let t = performance.now();
-  const batches = Math.max(1, Math.ceil(Math.min(count, 8) / batch));
-  for (let i = 0; i < batches; i++) {
-    const out = run(batch);
-    await out.data();
-    out.dispose();
+  const predictPairs = (from) => {
+    const chunk = Array.from({ length: batch }, (_, i) => pairs[(from + i) % count]);
+    const images = new Float32Array(batch * size * size * 3);
+    const masks = new Float32Array(batch * size * size);
+    for (const [i, p] of chunk.entries()) {
+      images.set(p.image, i * size * size * 3);
+      masks.set(p.valid, i * size * size);
+    }
+    return predictor.predict(images, masks, batch);
+  };
+  let inferenceMs;
+  try {
+    await predictPairs(0); // build (tfjs) or first run (ONNX Runtime) and warm up
+    const t = performance.now();
+    const batches = Math.max(1, Math.ceil(Math.min(count, 8) / batch));
+    for (let i = 0; i < batches; i++) await predictPairs(i * batch);
+    inferenceMs = (performance.now() - t) / (batches * batch);
+  } finally {
+    await predictor.dispose();
+    for (const layer of net.layers()) layer.dispose();
   }
-  const inferenceMs = (performance.now() - t) / (batches * batch);
 
   const telea = await teleaInpainter();
-  t = performance.now();
+  let t = performance.now();
   const outputs = pairs.map((p) => telea(p.image, p.valid, size, size));
   const teleaMs = (performance.now() - t) / count;
   t = performance.now();
@@ -78,12 +103,12 @@ try {
   const date = new Date().toISOString().slice(0, 10);
   const rate = (ms) => (1000 / ms).toFixed(ms < 1000 ? 1 : 2);
   const table = [
-    `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}. Date: ${date}. Command: \`npm run bench:eval -- --images ${count} --backend ${args.backend}\`. Backend: ${backend.name} (${backend.device}).`,
+    `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}. Date: ${date}. Command: \`npm run bench:eval -- --images ${count} --backend ${args.backend} --inference ${args.inference}\`. Backend: ${backend.name} (${backend.device}). Inference: ${predictor.engine}.`,
     `${count} pairs of 512x512 (bundled photos scaled up, paper-bin masks). Ratio = peer time / our time per image (above 1: we are faster), same run.`,
     '',
     '| part of eval, per 512x512 image | ours | peer (Python) | ratio |',
     '|---|---|---|---|',
-    `| PConv UNet inference, paper size (8 levels, 64 base), batch ${batch} | ${inferenceMs.toFixed(0)} ms (${rate(inferenceMs)} img/s) | PyTorch: see issue 7's bench | - |`,
+    `| PConv UNet inference, paper size (8 levels, 64 base), batch ${batch}, ${predictor.engine} | ${inferenceMs.toFixed(0)} ms (${rate(inferenceMs)} img/s) | PyTorch: see issue 7's bench | - |`,
     `| Telea, radius 3 | ${teleaMs.toFixed(1)} ms (@opencvjs/node, WebAssembly) | ${peer.teleaMsPerImage.toFixed(1)} ms (cv2 ${peer.peer.split(' ')[2]?.replace(',', '')}, native) | ${(peer.teleaMsPerImage / teleaMs).toFixed(2)} |`,
     `| metrics: L1 holes + whole, PSNR, SSIM (Gaussian) | ${metricsMs.toFixed(1)} ms (separable Gaussian SSIM, JS) | ${peer.metricsMsPerImage.toFixed(1)} ms (scikit-image) | ${(peer.metricsMsPerImage / metricsMs).toFixed(2)} |`,
     `| eval per image, PConv + Telea + metrics for both | ${(inferenceMs + teleaMs + 2 * metricsMs).toFixed(0)} ms (${rate(inferenceMs + teleaMs + 2 * metricsMs)} img/s) | | |`,

@@ -4,7 +4,8 @@
 // name and per kernel + input shapes, share by kind, tensors and bytes. See docs/profile-wasm.md.
 // Usage: npm run build && node bench/profile-wasm.mjs [--size 64] [--batch 4] [--levels L]
 //        [--base 64] [--max 512] [--steps 3] [--backend wasm] [--top 25] [--dist DIR] [--json]
-//        [--loss l1|full] [--inference: profile the inference pass instead]
+//        [--loss l1|full] [--inference: profile the TensorFlow.js inference pass instead, the one
+//        `pconv-bench bench --inference tfjs` times]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -55,7 +56,9 @@ for (let b = 0; b < batch; b++) {
 }
 const data = { size, count: batch, images, masks };
 
-// --inference profiles the pass `bench` times for inference instead: predict in inference mode.
+// --inference profiles the TensorFlow.js inference pass instead (predict in inference mode, clipped,
+// as createPredictor's tfjs engine runs it): what `pconv-bench bench --inference tfjs` times. By
+// default bench and eval infer with ONNX Runtime on wasm/cpu, which runs no tfjs kernels to profile.
 const { modelInputs } = await import(`${dist}/core/model/model-inputs.js`);
 const step = args.inference
   ? () => {

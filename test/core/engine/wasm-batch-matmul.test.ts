@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { maxRelativeDifference } from '../../../src/bench/max-relative-difference.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { startKernelProfile } from '../../../src/core/engine/kernel-profiler.js';
+import { batchMatMulAsPlainProducts, wasmBatchMatMul } from '../../../src/core/engine/wasm-batch-matmul.js';
 import { gramMatrix } from '../../../src/core/model/inpainting-loss.js';
 import { Rng } from '../../../src/core/rng.js';
 
@@ -33,7 +34,9 @@ beforeAll(async () => {
   await setupBackend('wasm');
 });
 
-// [batch shape of a, of b, m, k, n]: equal batches, one side a single matrix, rank 2 to 4.
+// [batch shape of a, of b, m, k, n]: equal batches, one side a single matrix, rank 2 to 4; batch
+// ranks that differ (the output's batch shape is their broadcast: [] and [1] give [1], [1, 1]
+// and [3] give [1, 3]); an inner size of 0 (the products are 0).
 const shapes: [number[], number[], number, number, number][] = [
   [[4], [4], 17, 33, 9],
   [[2, 3], [2, 3], 5, 8, 7],
@@ -41,6 +44,13 @@ const shapes: [number[], number[], number, number, number][] = [
   [[3], [], 7, 5, 11],
   [[], [], 13, 21, 6],
   [[4], [4], 64, 256, 64],
+  [[], [1], 5, 6, 7],
+  [[1], [], 7, 6, 5],
+  [[1, 1], [3], 4, 5, 6],
+  [[3], [1, 1], 6, 5, 4],
+  [[2, 3], [1], 3, 4, 5],
+  [[2], [2], 3, 0, 4],
+  [[], [], 3, 0, 4],
 ];
 const cases = shapes.flatMap(([batchA, batchB, m, k, n], i) =>
   [
@@ -59,6 +69,10 @@ const cases = shapes.flatMap(([batchA, batchB, m, k, n], i) =>
 );
 
 describe('wasm BatchMatMul as XNNPACK plain products', () => {
+  test('the wasm BatchMatMul kernel is ours', () => {
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')?.kernelFunc).toBe(wasmBatchMatMul);
+  });
+
   test.each(cases)('$name agrees with the cpu backend', async ({ aShape, bShape, ta, tb, seed }) => {
     const { cpu, wasm } = await onBoth(() => tf.matMul(tensor(aShape, seed), tensor(bShape, seed + 50), ta, tb));
     expect(wasm[0]?.shape).toEqual(cpu[0]?.shape);
@@ -76,6 +90,46 @@ describe('wasm BatchMatMul as XNNPACK plain products', () => {
       expect(wasm[i]?.shape).toEqual(cpu[i]?.shape);
       expect(maxRelativeDifference(wasm[i]?.values as Float32Array, cpu[i]?.values as Float32Array)).toBeLessThan(1e-5);
     }
+  });
+
+  test.each(
+    [
+      { aShape: [0, 3, 4], bShape: [4, 5] },
+      { aShape: [0, 3, 4], bShape: [0, 4, 5] },
+      { aShape: [4, 3], bShape: [0, 1, 3, 5] },
+      { aShape: [2, 0, 3, 4], bShape: [1, 4, 5] },
+      { aShape: [2, 0, 4], bShape: [2, 4, 5] },
+    ].map((c) => ({ ...c, name: `a [${c.aShape}] x b [${c.bShape}]` })),
+  )('$name has no elements: an empty tensor of the shape the cpu backend gives', async ({ aShape, bShape }) => {
+    const { cpu, wasm } = await onBoth(() => tf.matMul(tensor(aShape, 1), tensor(bShape, 2)));
+    expect(wasm[0]?.shape).toEqual(cpu[0]?.shape);
+    expect(tf.util.sizeFromShape(wasm[0]?.shape as number[])).toBe(0);
+    // Not compared with cpu's values: tfjs-backend-cpu 4.22 returns m x n NaN for an empty batch.
+    expect(wasm[0]?.values.length).toBe(0);
+  });
+
+  test("batch shapes that broadcast otherwise ([2, 1] against [2]) are left to tfjs' own kernel, as on cpu", async () => {
+    const aShape = [2, 1, 3, 4];
+    const bShape = [2, 4, 5];
+    const { cpu, wasm } = await onBoth(() => tf.matMul(tensor(aShape, 3), tensor(bShape, 4)));
+    expect(wasm[0]?.shape).toEqual(cpu[0]?.shape);
+    // tfjs 4.22 computes max(countA, countB) = 2 products here, not the shape's 4: whatever its
+    // kernels give, ours gives the same.
+    expect(wasm[0]?.shape).toEqual([2, 2, 3, 5]);
+    expect(maxRelativeDifference(wasm[0]?.values as Float32Array, cpu[0]?.values as Float32Array)).toBeLessThan(1e-5);
+    // One call and no plain products of ours: the original kernel ran it.
+    const [a, b] = [tensor(aShape, 3), tensor(bShape, 4)];
+    const profiler = startKernelProfile('wasm');
+    tf.dispose(tf.matMul(a, b));
+    const rows = profiler.stop().byShape.filter((r) => r.key.startsWith('BatchMatMul'));
+    expect(new Map(rows.map((r) => [r.key, r.calls]))).toEqual(new Map([['BatchMatMul 2x1x3x4 2x4x5', 1]]));
+    expect(() => batchMatMulAsPlainProducts(a, b, false, false)).toThrow(/batch shapes are equal or one of them a single matrix/);
+    // Inner sizes that differ are refused as tfjs refuses them, an inner size of 0 included.
+    const [empty, wide, other] = [tensor([2, 3, 0], 5), tensor([2, 3, 4], 6), tensor([2, 4, 5], 7)];
+    expect(() => tf.matMul(empty, other)).toThrow(/inner shapes \(0\) and \(4\)/);
+    expect(() => tf.matMul(wide, other, true, false)).toThrow(/inner shapes \(3\) and \(4\)/);
+    tf.dispose([empty, wide, other]);
+    tf.dispose([a, b]);
   });
 
   test('a batched, transposed product runs as plain products (no call reaches the slow loop)', async () => {

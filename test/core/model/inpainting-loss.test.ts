@@ -82,7 +82,11 @@ describe('inpaintingLoss with weights of 0', () => {
   );
   const features = (x: tf.Tensor4D) => [x, tf.avgPool(x, 2, 2, 'valid') as tf.Tensor4D];
   const l1Weights = { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 };
-  const bits = (t: tf.Tensor) => [...new Uint32Array(t.dataSync().buffer)];
+  const bits = (t: tf.Tensor) => {
+    // A view of the float32 values' own bytes: dataSync() may be a view into a larger buffer.
+    const values = t.dataSync() as Float32Array;
+    return [...new Uint32Array(values.buffer, values.byteOffset, values.length)];
+  };
 
   test('a term whose weight is 0 reads 0; total and gradient are those of the term multiplied by 0', () => {
     const pred = tf.variable(out);

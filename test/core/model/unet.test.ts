@@ -96,7 +96,11 @@ describe('InpaintingUNet', () => {
       const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 4, maxChannels: 8, head: 'none', seed: 2 });
       const { input, mask } = inputs(kind, 16, 2);
       const one = tf.slice(mask, [0, 0, 0, 0], [2, 16, 16, 1]) as tf.Tensor4D;
-      const bits = (t: tf.Tensor) => [...new Uint32Array(t.dataSync().buffer)];
+      const bits = (t: tf.Tensor) => {
+        // A view of the float32 values' own bytes: dataSync() may be a view into a larger buffer.
+        const values = t.dataSync() as Float32Array;
+        return [...new Uint32Array(values.buffer, values.byteOffset, values.length)];
+      };
       for (const training of [false, true]) expect(bits(net.predict(input, one, training))).toEqual(bits(net.predict(input, mask, training)));
       expect(() => net.predict(input, tf.ones([2, 16, 16, 2]) as tf.Tensor4D, false)).toThrow(
         /the mask has 2 channels; give 1 \(modelInputs does\) or the input's [34]/,
