@@ -38,6 +38,12 @@ interface MaskedPart {
  * partial convolution's valid count is sum_i channels_i * boxsum(mask_i), the same integers.
  */
 export function unetToOnnx(net: InpaintingUNet, options: UNetOnnxOptions): Uint8Array {
+  const unbuilt = net
+    .layers()
+    .filter((layer) => !layer.built)
+    .map((layer) => layer.name);
+  if (unbuilt.length > 0)
+    throw new Error(`unetToOnnx: layers ${unbuilt.join(', ')} have no weights yet; build the network (buildNetwork) or run it once before exporting`);
   const g = new OnnxGraph();
   const { size } = options;
   const images = g.input(ONNX_INPUTS.images, ['N', size, size, 3]);

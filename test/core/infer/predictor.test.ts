@@ -4,7 +4,7 @@ import { parseConfig } from '../../../src/core/config/parse-config.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { createPredictor } from '../../../src/core/infer/predictor.js';
 import { modelInputs } from '../../../src/core/model/model-inputs.js';
-import type { InpaintingUNet } from '../../../src/core/model/unet.js';
+import { InpaintingUNet } from '../../../src/core/model/unet.js';
 import { buildNetwork } from '../../../src/core/train/trainer.js';
 
 // The ONNX Runtime path is checked against TensorFlow.js' cpu backend (plain JavaScript, the
@@ -130,5 +130,11 @@ describe('createPredictor', () => {
       hint: expect.stringContaining('--inference tfjs'),
     });
     for (const layer of net.layers()) layer.dispose();
+  });
+
+  test('a network that was never built (no weights) is refused by name, and auto says so', async () => {
+    const net = new InpaintingUNet({ kind: 'pconv', levels: 2, baseChannels: 4, maxChannels: 8, head: 'none', seed: 1 });
+    const auto = await createPredictor(net, { kind: 'pconv', size: 16, baselineFill: 'mean-pixel', engine: 'auto' });
+    expect(auto.notes.join()).toMatch(/layers e1, .* have no weights yet/);
   });
 });
