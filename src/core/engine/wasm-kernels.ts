@@ -2,6 +2,7 @@ import { registerWasmResizeNearestNeighborGrad } from './resize-nearest-neighbor
 import { registerWasmBatchMatMul } from './wasm-batch-matmul.js';
 import { registerWasmConv2dBackpropFilter } from './wasm-conv2d-backprop-filter.js';
 import { registerWasmConv2dBackpropInput } from './wasm-conv2d-backprop-input.js';
+import { registerWasmConv2dDeep } from './wasm-conv2d-deep.js';
 import { registerWasmCopyKernels } from './wasm-copy-kernels.js';
 import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad.js';
 
@@ -17,4 +18,5 @@ export function registerWasmKernels(): void {
   registerWasmResizeNearestNeighborGrad();
   registerWasmBatchMatMul();
   registerWasmMaxPoolGrad();
+  registerWasmConv2dDeep();
 }
