@@ -33,13 +33,11 @@ export function conv2dByMatMul(
   const rows = Math.ceil(Math.max((outHeight - 1) * sh + kh, top + height) / sh) * sh;
   const cols = Math.ceil(Math.max((outWidth - 1) * sw + kw, left + width) / sw) * sw;
   return tf.tidy(() => {
-    const keepH = Math.min(height, rows - top);
-    const keepW = Math.min(width, cols - left);
-    const cut = keepH === height && keepW === width ? x : tf.slice(x, [0, 0, 0, 0], [-1, keepH, keepW, -1]);
-    const xpad = tf.pad(cut, [
+    // rows >= top + height (and cols >= left + width): the whole input fits, zeros pad the rest.
+    const xpad = tf.pad(x, [
       [0, 0],
-      [top, rows - top - keepH],
-      [left, cols - left - keepW],
+      [top, rows - top - height],
+      [left, cols - left - width],
       [0, 0],
     ]);
     const phases = tf.reshape(xpad, [batch, rows / sh, sh, cols / sw, sw, inChannels]);
@@ -51,6 +49,9 @@ export function conv2dByMatMul(
       }
     }
     const patches = taps.length === 1 ? (taps[0] as tf.Tensor) : tf.concat(taps, 1);
+    // tfjs-wasm caches its XNNPACK product operator by the right operand's data id, not its shape;
+    // a reshape keeps the id, so the filter must always enter a product as this same [k*k*C, O]
+    // matrix (it does: conv2dBackpropInputByMatMul uses it as the left operand).
     const product = tf.matMul(patches as tf.Tensor2D, tf.reshape(filter, [kh * kw * inChannels, outChannels]) as tf.Tensor2D);
     return tf.reshape(product, [batch, outHeight, outWidth, outChannels]) as tf.Tensor4D;
   });
@@ -61,7 +62,7 @@ export function preferConv2dByMatMul(batchOutPositions: number, filterShape: rea
   const [kh, kw, inChannels, outChannels] = filterShape as [number, number, number, number];
   const filterSize = kh * kw * inChannels * outChannels;
   // Packing only dominates for large filters; the patch matrix must stay small next to them.
-  return filterSize >= 1 << 20 && batchOutPositions <= 2 * outChannels && kh * kw <= 49;
+  return filterSize >= 1 << 20 && batchOutPositions > 0 && batchOutPositions <= 2 * outChannels && kh * kw <= 49;
 }
 
 let registered = false;

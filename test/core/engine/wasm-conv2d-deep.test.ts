@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 // [x shape, filter shape, stride, padding]: the UNet's deep layers and odd cases around them.
-const cases: [number[], number[], number, 'same' | 'valid' | number][] = [
+const cases: [number[], number[], number, 'same' | 'valid' | number | tf.backend_util.ExplicitPadding][] = [
   [[4, 4, 4, 1024], [3, 3, 1024, 512], 1, 'same'],
   [[4, 8, 8, 256], [3, 3, 256, 512], 2, 'same'],
   [[2, 5, 7, 96], [3, 3, 96, 40], 1, 'same'],
@@ -35,6 +35,18 @@ const cases: [number[], number[], number, 'same' | 'valid' | number][] = [
   [[1, 6, 6, 8], [3, 3, 8, 16], 2, 'valid'],
   [[3, 5, 5, 16], [3, 3, 16, 8], 1, 1],
   [[1, 8, 8, 12], [7, 7, 12, 5], 2, 'same'],
+  // Explicit, uneven padding: what our Conv2DBackpropInput passes to tf.conv2d.
+  [
+    [2, 5, 5, 6],
+    [3, 3, 6, 4],
+    2,
+    [
+      [0, 0],
+      [0, 2],
+      [1, 0],
+      [0, 0],
+    ],
+  ],
 ];
 
 describe('Conv2D on wasm as im2col + one matrix product', () => {
@@ -50,13 +62,47 @@ describe('Conv2D on wasm as im2col + one matrix product', () => {
     expect(preferConv2dByMatMul(4 * 4 * 4, [3, 3, 1024, 512])).toBe(true);
     expect(preferConv2dByMatMul(4 * 64 * 64, [3, 3, 192, 64])).toBe(false);
     expect(preferConv2dByMatMul(4, [3, 3, 8, 16])).toBe(false);
+    expect(preferConv2dByMatMul(0, [3, 3, 1024, 512])).toBe(false);
     await tf.setBackend('wasm');
     const profiler = startKernelProfile('wasm');
-    const ours = await convOn('wasm', () => tf.conv2d(tensor([4, 4, 4, 1024], 3), tensor([3, 3, 1024, 512], 4), 1, 'same'));
-    const kernels = profiler.stop().byName.map((r) => r.key);
+    let kernels: string[] = [];
+    let ours: { values: Float32Array };
+    try {
+      ours = await convOn('wasm', () => tf.conv2d(tensor([4, 4, 4, 1024], 3), tensor([3, 3, 1024, 512], 4), 1, 'same'));
+    } finally {
+      kernels = profiler.stop().byName.map((r) => r.key);
+    }
     // The product ran inside Conv2D (a plain convolution would call no BatchMatMul).
     expect(kernels).toContain('BatchMatMul');
     const cpu = await convOn('cpu', () => tf.conv2d(tensor([4, 4, 4, 1024], 3), tensor([3, 3, 1024, 512], 4), 1, 'same'));
+    expect(maxRelativeDifference(ours.values, cpu.values)).toBeLessThan(1e-5);
+  });
+
+  test('a shallow or dilated convolution keeps the original kernel (no product runs)', async () => {
+    await tf.setBackend('wasm');
+    const profiler = startKernelProfile('wasm');
+    try {
+      tf.tidy(() => {
+        tf.conv2d(tensor([4, 32, 32, 64], 5), tensor([3, 3, 64, 64], 6), 1, 'same').dataSync();
+        tf.conv2d(tensor([1, 6, 6, 1024], 7), tensor([3, 3, 1024, 512], 8), 1, 'same', 'NHWC', 2).dataSync();
+      });
+    } finally {
+      expect(profiler.stop().byName.map((r) => r.key)).not.toContain('BatchMatMul');
+    }
+  });
+
+  test('gradients through tf.conv2d at a deep layer agree with the cpu backend', async () => {
+    expect(preferConv2dByMatMul(2 * 2 * 2, [3, 3, 512, 256])).toBe(true);
+    const run = () => {
+      // Small enough for the cpu backend, deep enough for the product path (1.2M weights, 8 positions).
+      const x = tensor([2, 2, 2, 512], 9);
+      const w = tensor([3, 3, 512, 256], 10);
+      const weights = tensor([2, 2, 2, 256], 11);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), weights)))([x, w]);
+      return tf.concat([tf.reshape(dx as tf.Tensor, [-1]), tf.reshape(dw as tf.Tensor, [-1])]);
+    };
+    const ours = await convOn('wasm', run);
+    const cpu = await convOn('cpu', run);
     expect(maxRelativeDifference(ours.values, cpu.values)).toBeLessThan(1e-5);
   });
 });
