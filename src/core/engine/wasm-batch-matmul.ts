@@ -75,6 +75,27 @@ export function batchMatMulAsPlainProducts(a: tf.Tensor, b: tf.Tensor, transpose
 let original: tf.KernelConfig | undefined;
 
 /**
+ * The [K, N] shape each right operand's data had in a plain product. tfjs-backend-wasm 4.22 caches
+ * the XNNPACK operator (with B packed in it) under B's data id alone, and a reshape keeps the id:
+ * multiplying by t as [6, 4] and then by a reshape of t to [4, 6] reused the [6, 4] operator and
+ * returned garbage (test). A right operand seen before with another shape is copied first.
+ */
+const rightOperandShapes = new WeakMap<object, string>();
+
+function plainProduct(kernel: tf.KernelConfig, params: Parameters<tf.KernelFunc>[0], b: tf.Tensor): ReturnType<tf.KernelFunc> {
+  const shape = `${b.shape.at(-2)}x${b.shape.at(-1)}`;
+  const seen = rightOperandShapes.get(b.dataId);
+  if (seen === undefined) rightOperandShapes.set(b.dataId, shape);
+  if (seen === undefined || seen === shape) return kernel.kernelFunc(params);
+  const copy = tf.mul(b, 1);
+  try {
+    return kernel.kernelFunc({ ...params, inputs: { ...params.inputs, b: copy } });
+  } finally {
+    copy.dispose();
+  }
+}
+
+/**
  * The kernel function registered for BatchMatMul on wasm (exported so that tests can tell it is
  * ours). Plain products still go to the original (its XNNPACK path), and so does what this does
  * not cover: other dtypes, and batch shapes that broadcast other than "equal, or one side a single
@@ -90,7 +111,8 @@ export const wasmBatchMatMul: tf.KernelFunc = (params) => {
   const single = tf.util.sizeFromShape(batchA) === 1 && tf.util.sizeFromShape(batchB) === 1;
   const plain = !transposeA && !transposeB && single && inner > 0;
   const covered = a.dtype === 'float32' && b.dtype === 'float32' && isCovered(batchA, batchB);
-  if (plain || !covered) return original.kernelFunc(params);
+  if (plain) return plainProduct(original, params, b);
+  if (!covered) return original.kernelFunc(params);
   // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
   // Empty products are answered here too: tfjs-backend-wasm 4.22's kernel traps ("remainder by
   // zero") on a [0, M, K] x [K, N] product and returns uninitialised memory when K is 0.

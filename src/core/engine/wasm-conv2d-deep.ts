@@ -49,9 +49,8 @@ export function conv2dByMatMul(
       }
     }
     const patches = taps.length === 1 ? (taps[0] as tf.Tensor) : tf.concat(taps, 1);
-    // tfjs-wasm caches its XNNPACK product operator by the right operand's data id, not its shape;
-    // a reshape keeps the id, so the filter must always enter a product as this same [k*k*C, O]
-    // matrix (it does: conv2dBackpropInputByMatMul uses it as the left operand).
+    // tfjs-wasm caches its XNNPACK product operator by the right operand's data id, which this
+    // reshape keeps; our BatchMatMul (wasm-batch-matmul.ts) copies an operand it saw with another shape.
     const product = tf.matMul(patches as tf.Tensor2D, tf.reshape(filter, [kh * kw * inChannels, outChannels]) as tf.Tensor2D);
     return tf.reshape(product, [batch, outHeight, outWidth, outChannels]) as tf.Tensor4D;
   });

@@ -148,4 +148,19 @@ describe('wasm BatchMatMul as XNNPACK plain products', () => {
     );
     tf.dispose([a, b]);
   });
+
+  test('one tensor as the right operand under two shapes (reshapes share its data): both products right', async () => {
+    // tfjs-backend-wasm 4.22 alone returns garbage for the second product (its operator cache is
+    // keyed by the data id only); ours copies the operand the second time.
+    const run = () => {
+      const t = tf.tensor1d(Array.from({ length: 24 }, (_, i) => i + 1));
+      const first = tf.matMul(tf.ones([2, 6]), tf.reshape(t, [6, 4]));
+      const second = tf.matMul(tf.ones([2, 4]), tf.reshape(t, [4, 6]));
+      const again = tf.matMul(tf.ones([1, 6]), tf.reshape(t, [6, 4]));
+      return [first, second, again];
+    };
+    const { cpu, wasm } = await onBoth(run);
+    for (let i = 0; i < 3; i++) expect([...(wasm[i]?.values ?? [])]).toEqual([...(cpu[i]?.values ?? [])]);
+    expect([...(wasm[1]?.values ?? [])]).toEqual([40, 44, 48, 52, 56, 60, 40, 44, 48, 52, 56, 60]);
+  });
 });
