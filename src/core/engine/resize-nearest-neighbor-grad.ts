@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './replace-kernel.js';
 
 /**
  * ResizeNearestNeighborGrad (the gradient of the UNet's nearest upsampling) for cpu and wasm.
@@ -42,35 +43,33 @@ export function resizeNearestNeighborGradInto(
   }
 }
 
-function replace(backendName: string, kernelFunc: tf.KernelFunc): void {
-  const original = tf.getKernel(tf.ResizeNearestNeighborGrad, backendName);
-  if (!original) throw new Error(`ResizeNearestNeighborGrad: the ${backendName} backend is not loaded`);
-  tf.unregisterKernel(tf.ResizeNearestNeighborGrad, backendName);
-  tf.registerKernel({ ...original, kernelFunc });
-}
-
 let cpuRegistered = false;
 
 /** Replaces the cpu backend's ResizeNearestNeighborGrad (once). */
 export function registerCpuResizeNearestNeighborGrad(): void {
   if (cpuRegistered) return;
   cpuRegistered = true;
-  replace('cpu', ({ inputs, attrs, backend }) => {
-    const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-    const cpu = backend as unknown as {
-      data: { get(id: tf.DataId): { values: ArrayLike<number> } };
-      makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-    };
-    const output = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
-    resizeNearestNeighborGradInto(
-      output,
-      cpu.data.get(dy.dataId).values,
-      images.shape,
-      dy.shape,
-      (attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
-    );
-    return cpu.makeTensorInfo(images.shape, 'float32', output);
-  });
+  replaceKernel(
+    tf.ResizeNearestNeighborGrad,
+    'cpu',
+    ({ inputs, attrs, backend }) => {
+      const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+      const cpu = backend as unknown as {
+        data: { get(id: tf.DataId): { values: ArrayLike<number> } };
+        makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+      };
+      const output = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
+      resizeNearestNeighborGradInto(
+        output,
+        cpu.data.get(dy.dataId).values,
+        images.shape,
+        dy.shape,
+        (attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
+      );
+      return cpu.makeTensorInfo(images.shape, 'float32', output);
+    },
+    'registerCpuResizeNearestNeighborGrad',
+  );
 }
 
 let wasmRegistered = false;
@@ -79,23 +78,28 @@ let wasmRegistered = false;
 export function registerWasmResizeNearestNeighborGrad(): void {
   if (wasmRegistered) return;
   wasmRegistered = true;
-  replace('wasm', (params) => {
-    const { images, dy } = params.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-    const wasm = params.backend as unknown as {
-      makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-      typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-    };
-    if (dy.dtype !== 'float32') throw new Error(`ResizeNearestNeighborGrad on wasm needs a float32 dy, not ${dy.dtype}`);
-    const out = wasm.makeOutput(images.shape, 'float32');
-    // Views after makeOutput: an allocation may grow the heap and detach older ones.
-    const output = wasm.typedArrayFromHeap(out);
-    resizeNearestNeighborGradInto(
-      output,
-      wasm.typedArrayFromHeap(dy),
-      images.shape,
-      dy.shape,
-      (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
-    );
-    return out;
-  });
+  replaceKernel(
+    tf.ResizeNearestNeighborGrad,
+    'wasm',
+    (params) => {
+      const { images, dy } = params.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
+      const wasm = params.backend as unknown as {
+        makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+        typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+      };
+      if (dy.dtype !== 'float32') throw new Error(`ResizeNearestNeighborGrad on wasm needs a float32 dy, not ${dy.dtype}`);
+      const out = wasm.makeOutput(images.shape, 'float32');
+      // Views after makeOutput: an allocation may grow the heap and detach older ones.
+      const output = wasm.typedArrayFromHeap(out);
+      resizeNearestNeighborGradInto(
+        output,
+        wasm.typedArrayFromHeap(dy),
+        images.shape,
+        dy.shape,
+        (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
+      );
+      return out;
+    },
+    'registerWasmResizeNearestNeighborGrad',
+  );
 }

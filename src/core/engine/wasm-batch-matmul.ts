@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './replace-kernel.js';
 
 /** Batch shapes this file multiplies itself: equal, or one side a single matrix (any rank of 1s). */
 function isCovered(batchA: readonly number[], batchB: readonly number[]): boolean {
@@ -122,9 +123,5 @@ export const wasmBatchMatMul: tf.KernelFunc = (params) => {
 /** Replaces the wasm backend's BatchMatMul (once). Call before tf.setBackend('wasm'). */
 export function registerWasmBatchMatMul(): void {
   if (original) return;
-  const kernel = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (!kernel) throw new Error('registerWasmBatchMatMul: import @tensorflow/tfjs-backend-wasm first');
-  original = kernel;
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel({ ...kernel, kernelFunc: wasmBatchMatMul });
+  original = replaceKernel(tf.BatchMatMul, 'wasm', wasmBatchMatMul, 'registerWasmBatchMatMul');
 }

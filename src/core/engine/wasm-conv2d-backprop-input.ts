@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dBackpropInputByMatMul } from './conv2d-backprop-input-matmul.js';
+import { replaceKernel } from './replace-kernel.js';
 
 /**
  * Conv2DBackpropInput (the gradient of a convolution with respect to its input) for the wasm
@@ -110,13 +111,10 @@ let registered = false;
  */
 export function registerWasmConv2dBackpropInput(): void {
   if (registered) return;
-  const original = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
-  if (!original) throw new Error('registerWasmConv2dBackpropInput: import @tensorflow/tfjs-backend-wasm first');
-  registered = true;
-  tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: (params) => {
+  const original = replaceKernel(
+    tf.Conv2DBackpropInput,
+    'wasm',
+    (params) => {
       const { dy, filter } = params.inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
       const { strides, pad, dataFormat, dimRoundingMode, inputShape } = params.attrs as unknown as tf.Conv2DBackpropInputAttrs;
       const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
@@ -129,5 +127,7 @@ export function registerWasmConv2dBackpropInput(): void {
       // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
       return form(dy, filter, inputShape as [number, number, number, number], strides, pad, dimRoundingMode) as unknown as tf.TensorInfo;
     },
-  });
+    'registerWasmConv2dBackpropInput',
+  );
+  registered = true;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './replace-kernel.js';
 
 /**
  * Conv2D for the wasm backend's deep layers as im2col + one matrix product. tfjs-backend-wasm 4.22
@@ -73,13 +74,10 @@ let registered = false;
  */
 export function registerWasmConv2dDeep(): void {
   if (registered) return;
-  const original = tf.getKernel(tf.Conv2D, 'wasm');
-  if (!original) throw new Error('registerWasmConv2dDeep: import @tensorflow/tfjs-backend-wasm first');
-  registered = true;
-  tf.unregisterKernel(tf.Conv2D, 'wasm');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: (params) => {
+  const original = replaceKernel(
+    tf.Conv2D,
+    'wasm',
+    (params) => {
       const { x, filter } = params.inputs as { x: tf.Tensor4D; filter: tf.Tensor4D };
       const { strides, pad, dataFormat, dilations, dimRoundingMode } = params.attrs as unknown as tf.Conv2DAttrs;
       const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
@@ -89,5 +87,7 @@ export function registerWasmConv2dDeep(): void {
       // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
       return conv2dByMatMul(x, filter, strides, pad, dimRoundingMode) as unknown as tf.TensorInfo;
     },
-  });
+    'registerWasmConv2dDeep',
+  );
+  registered = true;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './replace-kernel.js';
 
 /**
  * Copy kernels for the wasm backend that cost what they copy. tfjs-backend-wasm 4.22's Slice (and
@@ -119,17 +120,16 @@ function replace(
   kernelName: string,
   kernelFunc: (params: KernelParams, x: tf.TensorInfo, backend: WasmBackend, original: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[],
 ): void {
-  const original = tf.getKernel(kernelName, 'wasm');
-  if (!original) throw new Error(`registerWasmCopyKernels: wasm has no ${kernelName} kernel; import @tensorflow/tfjs-backend-wasm first`);
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: (params) => {
+  const original = replaceKernel(
+    kernelName,
+    'wasm',
+    (params) => {
       const x = params.inputs.x as tf.TensorInfo;
       if (x.dtype === 'string') return original.kernelFunc(params);
       return kernelFunc(params, x, params.backend as unknown as WasmBackend, original.kernelFunc);
     },
-  });
+    'registerWasmCopyKernels',
+  );
 }
 
 let registered = false;

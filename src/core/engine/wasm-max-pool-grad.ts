@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './replace-kernel.js';
 
 /**
  * MaxPoolGrad for the wasm backend as one pass over the windows, in JavaScript on the heap.
@@ -86,9 +87,5 @@ export const wasmMaxPoolGrad: tf.KernelFunc = (params) => {
 /** Replaces the wasm backend's MaxPoolGrad (once); call before tf.setBackend('wasm'). */
 export function registerWasmMaxPoolGrad(): void {
   if (original) return;
-  const kernel = tf.getKernel(tf.MaxPoolGrad, 'wasm');
-  if (!kernel) throw new Error('registerWasmMaxPoolGrad: import @tensorflow/tfjs-backend-wasm first');
-  original = kernel;
-  tf.unregisterKernel(tf.MaxPoolGrad, 'wasm');
-  tf.registerKernel({ ...kernel, kernelFunc: wasmMaxPoolGrad });
+  original = replaceKernel(tf.MaxPoolGrad, 'wasm', wasmMaxPoolGrad, 'registerWasmMaxPoolGrad');
 }
