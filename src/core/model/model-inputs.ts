@@ -24,8 +24,3 @@ export function modelInputs(kind: ModelKind, images: tf.Tensor4D, mask: tf.Tenso
     return { input: tf.concat([filled, mask], 3) as tf.Tensor4D, mask };
   });
 }
-
-/** Known pixels from the image, the model's output in the holes. */
-export function composite(images: tf.Tensor4D, output: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.add(tf.mul(images, mask), tf.mul(output, tf.sub(1, mask))) as tf.Tensor4D);
-}
