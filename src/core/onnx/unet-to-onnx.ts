@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { FreezableBatchNorm } from '../model/freezable-batch-norm.js';
 import { PartialConv2D } from '../model/partial-conv.js';
 import type { InpaintingUNet } from '../model/unet.js';
@@ -102,18 +102,14 @@ function runBlock(g: OnnxGraph, block: Block, parts: MaskedPart[], side: number)
   else {
     // The baseline: an ordinary convolution; its mask only travels along (the mask
     // channel of its input is how it sees holes), so the graph never reads it again.
-    const [kernel, bias] = weightsOf(layer);
-    const config = layer.getConfig() as { kernelSize: number[]; strides: number[] };
+    const [kernel, bias] = weightsOf(layer) as [tf.LayerVariable, tf.LayerVariable | undefined];
+    const [k, , , filters] = kernel.shape as [number, number, number, number];
     const x = concat(
       g,
       parts.map((p) => p.x),
     );
-    const y = g.node(
-      'Conv',
-      [x, convWeight(g, kernel as tf.LayerVariable), biasOf(g, bias)],
-      convAttributes(config.kernelSize[0] as number, config.strides[0] as number, side),
-    );
-    part = { x: y, mask: (parts[0] as MaskedPart).mask, channels: (kernel as tf.LayerVariable).shape[3] as number };
+    const y = g.node('Conv', [x, convWeight(g, kernel), biasOf(g, bias)], convAttributes(k, strideOf(layer), side));
+    part = { x: y, mask: (parts[0] as MaskedPart).mask, channels: filters };
   }
   let y = part.x;
   if (block.norm) y = batchNorm(g, block.norm, y);
@@ -171,13 +167,10 @@ function strideOf(layer: tf.layers.Layer): number {
   return ((layer.getConfig() as { strides: number[] }).strides[0] as number) ?? 1;
 }
 
-/** TensorFlow's 'same' padding: out = ceil(in / s), the extra row and column at the end. */
+/** A k x k, stride-s convolution with TensorFlow's 'same' padding, as tfjs computes it for conv2d. */
 function convAttributes(k: number, s: number, side: number): Record<string, { ints: number[] }> {
-  const out = Math.ceil(side / s);
-  const total = Math.max((out - 1) * s + k - side, 0);
-  const begin = Math.floor(total / 2);
-  const end = total - begin;
-  return { kernel_shape: { ints: [k, k] }, strides: { ints: [s, s] }, pads: { ints: [begin, begin, end, end] } };
+  const { top, left, bottom, right } = tf.backend_util.computeConv2DInfo([1, side, side, 1], [k, k, 1, 1], s, 1, 'same').padInfo;
+  return { kernel_shape: { ints: [k, k] }, strides: { ints: [s, s] }, pads: { ints: [top, left, bottom, right] } };
 }
 
 function weightsOf(layer: tf.layers.Layer): (tf.LayerVariable | undefined)[] {
