@@ -21,18 +21,14 @@ const { values: args } = parseArgs({
 });
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
-const { parseConfig } = await import(`${dist}/core/config/parse-config.js`);
+const { benchConfig } = await import(`${dist}/bench/bench-config.js`);
 const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
 
 const [size, batch, rounds] = [Number(args.size), Number(args.batch), Number(args.rounds)];
-// Paper widths (64..512 channels), depth by the paper rule (2x2 bottleneck), loss valid + 6 x hole.
-const yaml = `name: adam-ab
-data: { root: data/photos, imageSize: ${size} }
-model: { levels: ${Math.log2(size) - 1}, baseChannels: 64, maxChannels: 512 }
-loss: { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 }
-`;
-const config = parseConfig(yaml, 'adam-ab.yaml', process.cwd());
+// The bench's config: paper widths (64..512 channels), depth by the paper rule (2x2 bottleneck),
+// loss valid + 6 x hole.
+const config = benchConfig({ size, batch, loss: 'l1', baseChannels: 64, maxChannels: 512, head: 'none', seed: 0 });
 const backend = await setupBackend(args.backend);
 const net = buildNetwork(config, 'pconv');
 const trainable = new Map([...weightMap(net)].filter(([, w]) => w.trainable).map(([key, w]) => [key, w.read()]));
