@@ -14,7 +14,9 @@ gradient. Loss l1 = valid + 6 x hole; full = eq. 7 with VGG16 block1-3 at random
 (the bench's default: same FLOPs as ImageNet weights), torch preprocessing. Adam (lr 2e-4), float32.
 
 Usage: /usr/bin/python3 bench/peers/pytorch_pconv.py --size 64 --batch 4 --loss l1 [--threads 2]
-Needs Debian's python3-torch (apt-get install python3-torch).
+       python3 bench/peers/pytorch_pconv.py --device cuda --size 512 --batch 4   (GPU; fp32, TF32 off
+       unless --tf32: issue 7's GPU target is against fp32)
+Needs Debian's python3-torch (apt-get install python3-torch), or any PyTorch with CUDA for --device cuda.
 """
 import argparse
 import json
@@ -232,6 +234,8 @@ def main():
     parser.add_argument("--head", choices=["none", "sigmoid"], default="none")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch.set_num_threads (default: all cores)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--tf32", action="store_true", help="allow TF32 in cuDNN and cuBLAS (default: strict fp32)")
     args = parser.parse_args()
     levels = args.levels if args.levels is not None else default_levels(args.size)
     if not 2 <= levels <= 8 or args.size % 2**levels != 0:
@@ -242,16 +246,22 @@ def main():
     started = time.perf_counter()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("error: --device cuda: this PyTorch sees no CUDA device")
+        torch.backends.cuda.matmul.allow_tf32 = args.tf32
+        torch.backends.cudnn.allow_tf32 = args.tf32
     weights = (
         {"valid": 1.0, "hole": 6.0, "perceptual": 0.0, "style": 0.0, "tv": 0.0}
         if args.loss == "l1"
         else {"valid": 1.0, "hole": 6.0, "perceptual": 0.05, "style": 120.0, "tv": 0.1}
     )
     learning_rate = 2e-4
-    model = PConvUNet(levels, args.base_channels, args.max_channels, args.head)
-    vgg = RandomVgg16Features() if args.loss == "full" else None
+    model = PConvUNet(levels, args.base_channels, args.max_channels, args.head).to(device)
+    vgg = RandomVgg16Features().to(device) if args.loss == "full" else None
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, betas=(0.9, 0.999), eps=1e-8)
-    images, masks = synthetic_batch(args.size, args.batch, args.seed)
+    images, masks = (t.to(device) for t in synthetic_batch(args.size, args.batch, args.seed))
 
     def model_inputs():
         # As modelInputs('pconv'): the image with holes zeroed, the mask on all three channels.
@@ -278,11 +288,18 @@ def main():
         for i in range(args.warmup + args.repeats):
             t0 = time.perf_counter()
             x, m = model_inputs()
-            model(x, m).clamp(0, 1).numpy()
+            model(x, m).clamp(0, 1).cpu().numpy()
             ms = (time.perf_counter() - t0) * 1000
             if i >= args.warmup:
                 inference_ms.append(ms)
 
+    if args.device == "cuda":
+        precision = "TF32 allowed" if args.tf32 else "fp32, TF32 off"
+        device_name = f"{torch.cuda.get_device_name(device)}, PyTorch eager (CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, {precision})"
+        framework_memory = {"peakDeviceBytes": torch.cuda.max_memory_allocated(device)}
+    else:
+        device_name = "CPU, PyTorch eager (oneDNN/OpenMP)"
+        framework_memory = {}
     trainable = sum(p.numel() for p in model.parameters())
     statistics_count = sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
     step = timing(step_ms)
@@ -290,7 +307,7 @@ def main():
     result = {
         "tool": "pytorch",
         "framework": f"torch {torch.__version__}",
-        "backend": {"name": "cpu", "version": f"torch {torch.__version__}", "device": "CPU, PyTorch eager (oneDNN/OpenMP)", "threads": torch.get_num_threads()},
+        "backend": {"name": args.device, "version": f"torch {torch.__version__}", "device": device_name, "threads": torch.get_num_threads()},
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count() or 1, "runtime": f"Python {platform.python_version()}"},
         "settings": {
             "size": args.size,
@@ -316,7 +333,7 @@ def main():
             "lastLoss": last_loss,
         },
         "inference": {"msPerBatch": inference, "imagesPerSecond": 1000 * args.batch / inference["median"]},
-        "memory": {"peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "framework": {}, "tensorsLeakedPerStep": None},
+        "memory": {"peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "framework": framework_memory, "tensorsLeakedPerStep": None},
         "seconds": time.perf_counter() - started,
     }
     json.dump(result, sys.stdout)

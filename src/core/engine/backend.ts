@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { registerAdamUpdateKernels } from './adam-update-kernel.js';
 import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { registerWasmKernels } from './wasm-kernels.js';
+import { registerWebgpuKernels } from './webgpu-kernels.js';
 import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
 
 /**
@@ -23,10 +24,14 @@ export interface BackendInfo {
   readonly notes: readonly string[];
 }
 
-/** Imported by name at run time so that a missing optional package is a message, not a crash. */
-async function tryImport(name: string): Promise<{ ok: true; module: unknown } | { ok: false; reason: string }> {
+/**
+ * Imported at run time so that a missing optional package is a message, not a crash. `load` is
+ * `() => import('literal')` where a bundler should follow the import (the GPU machine's bundle,
+ * bench/gpu/bundle.mjs, must hold the same tfjs-core instance the backend registers with).
+ */
+async function tryImport(name: string, load: () => Promise<unknown> = () => import(name)): Promise<{ ok: true; module: unknown } | { ok: false; reason: string }> {
   try {
-    return { ok: true, module: await import(name) };
+    return { ok: true, module: await load() };
   } catch (error) {
     return { ok: false, reason: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? 'failed to load' };
   }
@@ -61,8 +66,9 @@ async function setupWebgpu(): Promise<BackendInfo | string> {
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
   Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true });
-  const backend = await tryImport('@tensorflow/tfjs-backend-webgpu');
+  const backend = await tryImport('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
   if (!backend.ok) return `@tensorflow/tfjs-backend-webgpu is not installed: ${backend.reason}`;
+  registerWebgpuKernels();
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not start the webgpu backend';
   await tf.ready();
   const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string } }).info;
