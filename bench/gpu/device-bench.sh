@@ -1,36 +1,48 @@
 #!/usr/bin/env bash
 # Issue 7's GPU comparison, run ON the lent GPU machine from the project root (it has no Node: the
-# carry folder from bench/gpu/make-bundle.mjs brings it). Writes JSON and logs to $OUT (or ./gpu-out).
-# Usage: bash bench/gpu/device-bench.sh [SIZES=512] [LOSSES=l1] ; env PROFILE=1 adds per-kernel GPU times,
-#        TF32=1 adds PyTorch with TF32, WARMUP / REPEATS as the bench's flags (default 2 / 5).
+# carry folder from bench/gpu/make-bundle.mjs brings it). Logs and JSON go to $WORK (default
+# /tmp/gpu-out), packed at the end into $OUT/gpu-out.tgz when OUT is set (the device tool returns
+# at most 8 files). Prints one summary line per setting.
+# Usage: bash bench/gpu/device-bench.sh [SIZES=512] [LOSSES=l1]
+#   env KERNELS="stock all"   our webgpu kernels per run (PCONV_WEBGPU_KERNELS: stock, all, filter,input)
+#       PROFILE=1             per-kernel GPU times of the last KERNELS setting (profile-webgpu.mjs)
+#       TF32=1                also PyTorch with TF32; BATCH, WARMUP, REPEATS as the bench's flags
+#       CHECK=1               our kernels against the cpu backend first (check-webgpu-kernels.mjs)
 set -uo pipefail
-OUT=${OUT:-gpu-out}; mkdir -p "$OUT"
+WORK=${WORK:-/tmp/gpu-out}; mkdir -p "$WORK"
 SIZES=${1:-512}; LOSSES=${2:-l1}; BATCH=${BATCH:-4}; WARMUP=${WARMUP:-2}; REPEATS=${REPEATS:-5}
-source .gpu-carry/setup.sh >"$OUT/setup.log" 2>&1 || { cat "$OUT/setup.log"; exit 1; }
+KERNELS=${KERNELS:-all}
+source .gpu-carry/setup.sh >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log"; exit 1; }
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+# setup.sh points Vulkan at the NVIDIA driver; elsewhere (a software Vulkan, for trying this script) let the loader look.
+[ -f "${VK_DRIVER_FILES:-}" ] || unset VK_DRIVER_FILES
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-node --version
 py=$(command -v python3)
+if [ "${CHECK:-0}" = 1 ]; then echo "== kernel check"; timeout 120 node .gpu-carry/check-webgpu-kernels.mjs 2>"$WORK/check.err" | tee "$WORK/check.txt"; fi
 for size in ${SIZES//,/ }; do
   for loss in ${LOSSES//,/ }; do
     tag="$size-$loss"
-    echo "== $tag peer (fp32)"; timeout 300 "$py" bench/peers/pytorch_pconv.py --device cuda --size "$size" --batch "$BATCH" --loss "$loss" --warmup 3 --repeats 10 >"$OUT/peer-$tag.json" 2>"$OUT/peer-$tag.err"; echo "rc $?"
-    if [ "${TF32:-0}" = 1 ]; then "$py" bench/peers/pytorch_pconv.py --device cuda --tf32 --size "$size" --batch "$BATCH" --loss "$loss" --warmup 3 --repeats 10 >"$OUT/peer-tf32-$tag.json" 2>>"$OUT/peer-$tag.err"; fi
-    echo "== $tag ours (webgpu)"; timeout 400 node .gpu-carry/pconv.mjs bench --backend webgpu --json --size "$size" --batch "$BATCH" --loss "$loss" --warmup "$WARMUP" --repeats "$REPEATS" ${BENCH_FLAGS:-} 2>"$OUT/ours-$tag.err" | grep -v '"type":"progress"' >"$OUT/ours-$tag.jsonl"; echo "rc $?"
-    if [ "${PROFILE:-0}" = 1 ]; then echo "== $tag profile"; timeout 300 node .gpu-carry/profile-webgpu.mjs --size "$size" --batch "$BATCH" --loss "$loss" --top 40 >"$OUT/profile-$tag.md" 2>>"$OUT/ours-$tag.err"; echo "rc $?"; fi
+    timeout 300 "$py" bench/peers/pytorch_pconv.py --device cuda --size "$size" --batch "$BATCH" --loss "$loss" --warmup 3 --repeats 10 >"$WORK/peer-$tag.json" 2>"$WORK/peer-$tag.err" || echo "peer $tag failed: $(tail -c 300 "$WORK/peer-$tag.err")"
+    if [ "${TF32:-0}" = 1 ]; then "$py" bench/peers/pytorch_pconv.py --device cuda --tf32 --size "$size" --batch "$BATCH" --loss "$loss" --warmup 3 --repeats 10 >"$WORK/peer-tf32-$tag.json" 2>>"$WORK/peer-$tag.err"; fi
+    for kernels in $KERNELS; do
+      PCONV_WEBGPU_KERNELS=$kernels timeout 400 node .gpu-carry/pconv.mjs bench --backend webgpu --json --size "$size" --batch "$BATCH" --loss "$loss" --warmup "$WARMUP" --repeats "$REPEATS" ${BENCH_FLAGS:-} 2>"$WORK/ours-$tag-$kernels.err" | grep -v '"type":"progress"' >"$WORK/ours-$tag-$kernels.jsonl" || echo "ours $tag $kernels failed: $(grep -v Warning "$WORK/ours-$tag-$kernels.err" | tail -c 400)"
+    done
+    if [ "${PROFILE:-0}" = 1 ]; then PCONV_WEBGPU_KERNELS=$kernels timeout 300 node .gpu-carry/profile-webgpu.mjs --size "$size" --batch "$BATCH" --loss "$loss" --top 40 >"$WORK/profile-$tag-$kernels.md" 2>>"$WORK/ours-$tag-$kernels.err"; head -16 "$WORK/profile-$tag-$kernels.md"; fi
   done
 done
-# One line per setting: ours vs the peer (median ms per training step, inference images/s).
+# One line per setting: ours vs the fp32 peer (median ms per training step, inference images/s).
 node -e '
-const fs = require("fs"), out = process.argv[1];
-for (const f of fs.readdirSync(out).filter((f) => f.startsWith("peer-") && f.endsWith(".json")).sort()) {
-  const tag = f.slice(5, -5).replace(/^tf32-/, "");
-  try {
-    const peer = JSON.parse(fs.readFileSync(`${out}/${f}`, "utf8"));
-    const lines = fs.readFileSync(`${out}/ours-${tag}.jsonl`, "utf8").trim().split("\n").map((l) => { try { return JSON.parse(l); } catch { return {}; } });
-    const ours = lines.find((e) => e.type === "result")?.data;
-    if (!ours) { console.log(tag, "ours: no result"); continue; }
-    const o = ours.train.msPerStep.median, p = peer.train.msPerStep.median;
-    console.log(`${f}: train ${o.toFixed(1)} / ${p.toFixed(1)} ms = ${(o / p).toFixed(2)}x; infer ${ours.inference.imagesPerSecond.toFixed(1)} / ${peer.inference.imagesPerSecond.toFixed(1)} img/s`);
-  } catch (e) { console.log(f, String(e).slice(0, 200)); }
-}' "$OUT"
+const fs = require("fs"), dir = process.argv[1];
+const read = (f) => { try { return JSON.parse(fs.readFileSync(`${dir}/${f}`, "utf8")); } catch { return null; } };
+for (const f of fs.readdirSync(dir).filter((f) => f.startsWith("ours-") && f.endsWith(".jsonl")).sort()) {
+  const [, size, loss, kernels] = f.slice(0, -6).split("-");
+  const lines = fs.readFileSync(`${dir}/${f}`, "utf8").trim().split("\n").map((l) => { try { return JSON.parse(l); } catch { return {}; } });
+  const ours = lines.find((e) => e.type === "result")?.data;
+  const peer = read(`peer-${size}-${loss}.json`), tf32 = read(`peer-tf32-${size}-${loss}.json`);
+  if (!ours || !peer) { console.log(f, "missing result"); continue; }
+  const o = ours.train.msPerStep, p = peer.train.msPerStep.median;
+  console.log(`${size} ${loss} kernels=${kernels}: train ${o.median.toFixed(1)} ms (min ${o.min.toFixed(1)}) / torch fp32 ${p.toFixed(1)} = ${(o.median / p).toFixed(2)}x` +
+    (tf32 ? ` (TF32 ${tf32.train.msPerStep.median.toFixed(1)})` : "") +
+    `; infer ${ours.inference.imagesPerSecond.toFixed(1)} / ${peer.inference.imagesPerSecond.toFixed(1)} img/s; GPU bytes ${ours.memory.framework.numBytesAllocatedInGPU ?? "?"} vs ${peer.memory.framework.peakDeviceBytes ?? "?"}`);
+}' "$WORK"
+if [ -n "${OUT:-}" ]; then tar czf "$OUT/gpu-out.tgz" -C "$(dirname "$WORK")" "$(basename "$WORK")"; fi

@@ -42,7 +42,7 @@ const bundle = (from, to) =>
     { stdio: 'inherit' },
   );
 bundle(entry, 'pconv.mjs');
-for (const script of ['profile-webgpu', 'kernels-webgpu']) {
+for (const script of ['profile-webgpu', 'check-webgpu-kernels']) {
   const from = join(root, 'bench/gpu', `${script}.mjs`);
   if (existsSync(from)) bundle(from, `${script}.mjs`);
 }

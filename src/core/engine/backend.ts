@@ -3,8 +3,8 @@ import { UserError } from '../errors.js';
 import { registerAdamUpdateKernels } from './adam-update-kernel.js';
 import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { registerWasmKernels } from './wasm-kernels.js';
-import { registerWebgpuKernels } from './webgpu-kernels.js';
 import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
+import { patchWebgpuBackend, registerWebgpuKernels, webgpuChanges } from './webgpu-kernels.js';
 
 /**
  * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
@@ -29,7 +29,10 @@ export interface BackendInfo {
  * `() => import('literal')` where a bundler should follow the import (the GPU machine's bundle,
  * bench/gpu/bundle.mjs, must hold the same tfjs-core instance the backend registers with).
  */
-async function tryImport(name: string, load: () => Promise<unknown> = () => import(name)): Promise<{ ok: true; module: unknown } | { ok: false; reason: string }> {
+async function tryImport(
+  name: string,
+  load: () => Promise<unknown> = () => import(name),
+): Promise<{ ok: true; module: unknown } | { ok: false; reason: string }> {
   try {
     return { ok: true, module: await load() };
   } catch (error) {
@@ -68,9 +71,14 @@ async function setupWebgpu(): Promise<BackendInfo | string> {
   Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true });
   const backend = await tryImport('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
   if (!backend.ok) return `@tensorflow/tfjs-backend-webgpu is not installed: ${backend.reason}`;
-  registerWebgpuKernels();
+  const changes = webgpuChanges();
+  registerWebgpuKernels(changes);
+  // Dispatches recorded before tfjs submits them (its default 15); for measuring the CPU-side cost.
+  const submitBatch = Number(process.env.PCONV_WEBGPU_SUBMIT_BATCH);
+  if (Number.isInteger(submitBatch) && submitBatch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not start the webgpu backend';
   await tf.ready();
+  patchWebgpuBackend(tf.backend(), changes);
   const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string } }).info;
   return {
     name: 'webgpu',

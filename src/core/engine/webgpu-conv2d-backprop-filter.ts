@@ -212,11 +212,7 @@ class SumSplitsProgram implements WebgpuProgram {
 }
 
 /** The webgpu kernel: channels-last input, any stride, padding and rounding tfjs accepts. */
-export function webgpuConv2dBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: WebgpuBackendLike;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function webgpuConv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: WebgpuBackendLike; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as {
     strides: [number, number] | number;

@@ -23,7 +23,14 @@ export function registerWebgpuConv2dBackpropInput(): void {
       const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
       if (dataFormat !== 'NHWC' || sh !== sw) return original.kernelFunc(params);
       // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
-      return conv2dBackpropInputByForwardConv(dy, filter, inputShape as [number, number, number, number], strides, pad, dimRoundingMode) as unknown as tf.TensorInfo;
+      return conv2dBackpropInputByForwardConv(
+        dy,
+        filter,
+        inputShape as [number, number, number, number],
+        strides,
+        pad,
+        dimRoundingMode,
+      ) as unknown as tf.TensorInfo;
     },
     'registerWebgpuConv2dBackpropInput',
   );
