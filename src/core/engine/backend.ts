@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
 import { registerAdamUpdateKernels } from './adam-update-kernel.js';
+import { registerReductionGradients } from './reduction-gradients.js';
 import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
-import { patchWebgpuBackend, registerWebgpuKernels, webgpuChanges } from './webgpu-kernels.js';
+import { registerWebgpuKernels, webgpuKernelNames } from './webgpu-kernels.js';
 
 /**
  * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
@@ -57,7 +58,12 @@ async function setupTensorflow(): Promise<BackendInfo | string> {
   return 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (they download libtensorflow at install time)';
 }
 
-async function setupWebgpu(): Promise<BackendInfo | string> {
+/**
+ * `hardwareOnly` (auto): an adapter that is a CPU rasteriser (Mesa's llvmpipe, SwiftShader: WebGPU's
+ * "fallback adapter") is refused, since wasm is far faster there. Asked for by name, it is used
+ * (the test suite checks our WGSL kernels on llvmpipe) with a note.
+ */
+async function setupWebgpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
   const dawn = await tryImport('webgpu');
   if (!dawn.ok) return `the "webgpu" package (Dawn for Node) is not installed: ${dawn.reason}`;
   const { create, globals } = dawn.module as { create: (options: string[]) => GPU; globals?: Record<string, unknown> };
@@ -65,26 +71,24 @@ async function setupWebgpu(): Promise<BackendInfo | string> {
   const gpu = create([]);
   const adapter = await gpu.requestAdapter();
   if (!adapter) return 'the webgpu package found no GPU adapter (Vulkan, Metal or D3D12)';
+  const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } }).info;
+  const device = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'GPU';
+  const software = info?.isFallbackAdapter === true;
+  if (software && hardwareOnly) return `the only webgpu adapter is a software one (${device}), slower than wasm`;
   // tfjs-backend-webgpu registers itself only where window and navigator.gpu exist (ENGINE.md).
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
   Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true });
   const backend = await tryImport('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
   if (!backend.ok) return `@tensorflow/tfjs-backend-webgpu is not installed: ${backend.reason}`;
-  const changes = webgpuChanges();
-  registerWebgpuKernels(changes);
-  // Dispatches recorded before tfjs submits them (its default 15); for measuring the CPU-side cost.
-  const submitBatch = Number(process.env.PCONV_WEBGPU_SUBMIT_BATCH);
-  if (Number.isInteger(submitBatch) && submitBatch > 0) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
+  registerWebgpuKernels(webgpuKernelNames());
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not start the webgpu backend';
   await tf.ready();
-  patchWebgpuBackend(tf.backend(), changes);
-  const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string } }).info;
   return {
     name: 'webgpu',
     version: `@tensorflow/tfjs-backend-webgpu ${tf.version.tfjs}`,
-    device: [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'GPU',
-    notes: [],
+    device,
+    notes: software ? [`webgpu runs on a software adapter (${device}): correct but slow; --backend wasm is faster on a CPU`] : [],
   };
 }
 
@@ -122,6 +126,8 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
     });
   // The cpu backend is always loaded (tests and checks compare with it): fix its kernel first.
   registerCpuResizeNearestNeighborGrad();
+  // Sum and Mean gradients without a ones array from JavaScript (every backend; same floats).
+  registerReductionGradients();
   // Adam's fused step for cpu and wasm (adam-update-kernel.ts); other backends run it as tf ops.
   registerAdamUpdateKernels();
   switch (request) {
@@ -135,13 +141,13 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
       return result;
     }
     case 'webgpu': {
-      const result = await setupWebgpu();
+      const result = await setupWebgpu(false);
       if (typeof result === 'string') throw unavailable('webgpu', result);
       return result;
     }
     case 'auto': {
       const notes: string[] = [];
-      for (const setup of [setupTensorflow, setupWebgpu]) {
+      for (const setup of [setupTensorflow, () => setupWebgpu(true)]) {
         const result = await setup();
         if (typeof result !== 'string') return result;
         notes.push(result);

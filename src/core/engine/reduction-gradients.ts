@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Gradients of Sum and Mean that broadcast dy on the backend instead of multiplying it by a
+ * tensor of ones. tfjs-core 4.22 writes them as mul(reshape(dy), ones(x.shape)) (divided by the
+ * reduced size for Mean), and ones() fills a JavaScript array of x's size and uploads it: for the
+ * batch norm statistics of the UNet's widest layer at 512 px batch 4 that is 67 million floats per
+ * gradient. Measured on an H200 (webgpu): the ones arrays and their uploads took most of the
+ * JavaScript time of a training step (docs/profile-webgpu.md). Multiplying by one changes no float
+ * (NaN, infinities and -0 included), so broadcastTo(dy) gives the same values bit for bit.
+ */
+function expandedDy(dy: tf.Tensor, x: tf.Tensor, axes: number[]): tf.Tensor {
+  const shape = x.shape.slice();
+  for (const axis of axes) shape[axis] = 1;
+  // ones(x.shape, 'float32') made the original's result float32 whatever dy was.
+  const flat = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
+  return tf.broadcastTo(tf.reshape(flat, shape), x.shape);
+}
+
+let registered = false;
+
+/** Registers both gradients in place of tfjs' own (once; they apply to every backend). */
+export function registerReductionGradients(): void {
+  if (registered) return;
+  tf.registerGradient({
+    kernelName: tf.Sum,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const axes = tf.util.parseAxisParam((attrs as unknown as tf.SumAttrs).axis, x.shape);
+      const derX = expandedDy(dy as tf.Tensor, x, axes);
+      return { x: () => derX };
+    },
+  });
+  tf.registerGradient({
+    kernelName: tf.Mean,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
+      const reduceSize = tf.util.sizeFromShape(tf.backend_util.computeOutAndReduceShapes(x.shape, axes)[1]);
+      return { x: () => tf.div(expandedDy(dy as tf.Tensor, x, axes), reduceSize) };
+    },
+  });
+  registered = true;
+}
