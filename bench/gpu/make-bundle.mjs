@@ -2,14 +2,15 @@
 // Packs what `pconv-bench bench --backend webgpu` needs on a GPU machine that has no Node.js and no
 // package registry (the lent H100/H200 machines): one esbuild bundle of the CLI, the Dawn for Node
 // binary of linux-x64, and stubs for the native image libraries that the bench never calls.
-// Usage, from the project root, after `npm run build`:
-//   ../shared/gpu/make-carry.sh .gpu-carry     (Node binary, Vulkan loaders, setup.sh; once)
-//   node bench/gpu/make-bundle.mjs .gpu-carry
-// On the GPU machine: `source .gpu-carry/setup.sh && node .gpu-carry/pconv.mjs bench --backend webgpu ...`
-// (bench/gpu/device-bench.sh does the whole comparison there).
+// It also packs this machine's Node binary (xz), the Vulkan/GL loader packages (apt-get download,
+// Debian/Ubuntu amd64) and a setup.sh that unpacks them there.
+// Usage, from the project root, after `npm run build`:  node bench/gpu/make-bundle.mjs [.gpu-carry]
+// (add the folder to .git/info/exclude). On the GPU machine, from the project root:
+//   source .gpu-carry/setup.sh && node .gpu-carry/pconv.mjs bench --backend webgpu ...
+// (bench/gpu/device-bench.sh does the whole comparison there; docs/profile-webgpu.md).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -42,10 +43,9 @@ const bundle = (from, to) =>
     { stdio: 'inherit' },
   );
 bundle(entry, 'pconv.mjs');
-for (const script of ['profile-webgpu', 'check-webgpu-kernels']) {
-  const from = join(root, 'bench/gpu', `${script}.mjs`);
-  if (existsSync(from)) bundle(from, `${script}.mjs`);
-}
+for (const script of ['profile-webgpu', 'check-webgpu-kernels']) bundle(join(root, 'bench/gpu', `${script}.mjs`), `${script}.mjs`);
+// Plain Node, no imports: copied as it is.
+copyFileSync(join(root, 'bench/gpu/summarize-cpuprofile.mjs'), join(dest, 'summarize-cpuprofile.mjs'));
 
 const modules = join(dest, 'node_modules');
 const webgpu = join(modules, 'webgpu');
@@ -63,4 +63,32 @@ const stub = (name, body) => {
 const fail = (name) => `() => { throw new Error('${name} is not in the GPU bundle (bench/gpu/make-bundle.mjs)'); }`;
 stub('sharp', `export default ${fail('sharp')};\n`);
 stub('@napi-rs/canvas', `export const createCanvas = ${fail('@napi-rs/canvas')};\n`);
+// Node itself: the GPU machines have none.
+if (!existsSync(join(dest, 'node.xz'))) writeFileSync(join(dest, 'node.xz'), execFileSync('xz', ['-T2', '-6', '-c', process.execPath], { maxBuffer: 512 * 2 ** 20 }));
+// The Vulkan loader (Dawn needs libvulkan.so.1) and GL dispatch libraries, as Debian packages
+// unpacked there; the NVIDIA driver itself is on the machine.
+const debs = join(dest, 'debs');
+mkdirSync(debs, { recursive: true });
+if (!readdirSync(debs).some((name) => name.startsWith('libvulkan1_'))) {
+  try {
+    execFileSync('apt-get', ['-oAPT::Architecture=amd64', 'download', 'libvulkan1', 'libegl1', 'libglvnd0', 'libopengl0', 'libgl1', 'libglx0', 'libgles2'], {
+      cwd: debs,
+      stdio: 'inherit',
+    });
+  } catch (error) {
+    console.warn(`could not download the Vulkan loader packages (${error.message}); put libvulkan1_*.deb in ${debs} by hand`);
+  }
+}
+writeFileSync(
+  join(dest, 'setup.sh'),
+  `# Source this on the GPU machine, from the project root: source ${relative(root, dest)}/setup.sh
+_carry=$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)
+for f in "$_carry"/debs/*.deb; do dpkg -x "$f" /; done; ldconfig
+export VK_DRIVER_FILES=\${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+[ -x /tmp/node/bin/node ] || { mkdir -p /tmp/node/bin && xz -dc "$_carry/node.xz" > /tmp/node/bin/node && chmod +x /tmp/node/bin/node; }
+export PATH=/tmp/node/bin:$PATH
+for f in $(find "$_carry" -name '*.node.xz'); do [ -f "\${f%.xz}" ] || xz -dc "$f" > "\${f%.xz}"; done
+node --version && { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true; }
+`,
+);
 console.log(execFileSync('du', ['-sh', dest], { encoding: 'utf8' }).trim());

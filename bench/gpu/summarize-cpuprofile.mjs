@@ -2,7 +2,6 @@
 // Self time per function of a V8 CPU profile (node --cpu-prof --cpu-prof-dir DIR ...), largest first:
 // where the JavaScript thread of a webgpu training step spends its time (docs/profile-webgpu.md).
 // Usage: node bench/gpu/summarize-cpuprofile.mjs DIR [TOP=30]
-// Self time per function of a .cpuprofile (node --cpu-prof), top N.
 import { readFileSync, readdirSync } from 'node:fs';
 const dir = process.argv[2], top = Number(process.argv[3] ?? 30);
 const f = readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))[0];

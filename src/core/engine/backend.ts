@@ -65,11 +65,19 @@ async function setupTensorflow(): Promise<BackendInfo | string> {
  */
 async function setupWebgpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
   const dawn = await tryImport('webgpu');
-  if (!dawn.ok) return `the "webgpu" package (Dawn for Node) is not installed: ${dawn.reason}`;
+  if (!dawn.ok) return `the "webgpu" package (Dawn for Node) could not be loaded: ${dawn.reason}`;
   const { create, globals } = dawn.module as { create: (options: string[]) => GPU; globals?: Record<string, unknown> };
   if (globals) Object.assign(globalThis, globals);
-  const gpu = create([]);
-  const adapter = await gpu.requestAdapter();
+  let gpu: GPU;
+  let adapter: GPUAdapter | null;
+  try {
+    gpu = create([]);
+    // The adapter tfjs-backend-webgpu will ask for (its default, high-performance), so that the
+    // device recorded and the software check below describe the one that runs.
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (error) {
+    return `Dawn could not look for a GPU adapter: ${error instanceof Error ? error.message : String(error)}`;
+  }
   if (!adapter) return 'the webgpu package found no GPU adapter (Vulkan, Metal or D3D12)';
   const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } }).info;
   const device = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'GPU';
@@ -128,8 +136,11 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
   registerCpuResizeNearestNeighborGrad();
   // Sum and Mean gradients without a ones array from JavaScript (every backend; same floats).
   registerReductionGradients();
-  // Adam's fused step for cpu and wasm (adam-update-kernel.ts); other backends run it as tf ops.
+  // Adam's fused step for cpu and wasm (adam-update-kernel.ts; webgpu's registers with its other
+  // kernels); the tensorflow backend runs it as tf ops.
   registerAdamUpdateKernels();
+  // A bad PCONV_WEBGPU_KERNELS is an error wherever webgpu could be chosen, not only where it runs.
+  if (request === 'webgpu' || request === 'auto') webgpuKernelNames();
   switch (request) {
     case 'cpu':
       return setupCpu();

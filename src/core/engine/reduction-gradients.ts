@@ -3,10 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Gradients of Sum and Mean that broadcast dy on the backend instead of multiplying it by a
  * tensor of ones. tfjs-core 4.22 writes them as mul(reshape(dy), ones(x.shape)) (divided by the
- * reduced size for Mean), and ones() fills a JavaScript array of x's size and uploads it: for the
- * batch norm statistics of the UNet's widest layer at 512 px batch 4 that is 67 million floats per
- * gradient. Measured on an H200 (webgpu): the ones arrays and their uploads took most of the
- * JavaScript time of a training step (docs/profile-webgpu.md). Multiplying by one changes no float
+ * reduced size for Mean), and ones() fills a JavaScript array of x's size and uploads it: at 512 px
+ * batch 4 that is up to 16.8 million floats per batch-norm gradient (4x256x256x64) and 67 million
+ * for the full loss's VGG block-1 features. Measured on an H200 (webgpu): filling those arrays was
+ * ~30% of the JavaScript thread's time in training, uploading them most of another 28%
+ * (docs/profile-webgpu.md). Multiplying by one changes no float
  * (NaN, infinities and -0 included), so broadcastTo(dy) gives the same values bit for bit.
  */
 function expandedDy(dy: tf.Tensor, x: tf.Tensor, axes: number[]): tf.Tensor {

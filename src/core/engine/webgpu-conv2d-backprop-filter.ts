@@ -20,15 +20,18 @@ import type { WebgpuBackendLike, WebgpuProgram } from './webgpu-program.js';
 
 /** Rows of n staged in workgroup memory per step of the product loop. */
 const TILE_K = 16;
+/** The workgroup is THREADS_PER_SIDE x THREADS_PER_SIDE threads; tiles are multiples of it. */
+const THREADS_PER_SIDE = 16;
+const THREADS = THREADS_PER_SIDE * THREADS_PER_SIDE;
 /** Workgroups wanted in flight: enough for ~130 streaming multiprocessors several times over. */
 const TARGET_WORKGROUPS = 1024;
 /** Fewest reduction rows per split: below this the partial sums cost more than they save. */
 const MIN_CHUNK = 256;
 
 interface TileShape {
-  /** Rows of dW (filter taps m) per workgroup tile; 16 threads each compute TM / 16 of them. */
+  /** Rows of dW (filter taps m) per workgroup tile; THREADS_PER_SIDE threads each compute TM / that. */
   readonly tm: number;
-  /** Columns of dW (output channels o) per tile; 16 threads each compute TN / 16. */
+  /** Columns of dW (output channels o) per tile; THREADS_PER_SIDE threads each compute TN / that. */
   readonly tn: number;
 }
 
@@ -54,7 +57,7 @@ export function splitPlan(rows: number, tiles: number): SplitPlan {
 class FilterGradPartialsProgram implements WebgpuProgram {
   readonly variableNames = ['x', 'dy'];
   readonly uniforms = 'pads : vec2<i32>, strides : vec2<i32>, filterDims : vec2<i32>, chunkSteps : i32,';
-  readonly workgroupSize: [number, number, number] = [16, 16, 1];
+  readonly workgroupSize: [number, number, number] = [THREADS_PER_SIDE, THREADS_PER_SIDE, 1];
   readonly dispatchLayout = { x: [2], y: [1], z: [0] };
   readonly outputShape: number[];
   readonly dispatch: [number, number, number];
@@ -73,9 +76,10 @@ class FilterGradPartialsProgram implements WebgpuProgram {
 
   getUserCode(): string {
     const { tm, tn } = this.tile;
-    const rm = tm / 16;
-    const rn = tn / 16;
-    // 256 threads load a TILE_K x tm slab of A and a TILE_K x tn slab of dy per step; consecutive
+    const rm = tm / THREADS_PER_SIDE;
+    const rn = tn / THREADS_PER_SIDE;
+    const side = THREADS_PER_SIDE;
+    // The THREADS threads load a TILE_K x tm slab of A and a TILE_K x tn slab of dy per step; consecutive
     // threads take consecutive columns (consecutive channels: contiguous in NHWC memory).
     return `
       const TM = ${tm};
@@ -125,7 +129,7 @@ class FilterGradPartialsProgram implements WebgpuProgram {
         // rows past this split's end load zeros.
         for (var step = 0; step < uniforms.chunkSteps; step++) {
           let base = rowStart + step * TK;
-          for (var r = li / TM; r < TK; r += ${256 / tm}) {
+          for (var r = li / TM; r < TK; r += ${THREADS / tm}) {
             let n = base + r;
             var value = 0.0;
             if (tapValid && n < rowEnd) {
@@ -141,7 +145,7 @@ class FilterGradPartialsProgram implements WebgpuProgram {
             }
             tileA[r][aCol] = value;
           }
-          for (var r = li / TN; r < TK; r += ${256 / tn}) {
+          for (var r = li / TN; r < TK; r += ${THREADS / tn}) {
             let n = base + r;
             var value = 0.0;
             if (outChannelValid && n < rowEnd) {
@@ -153,10 +157,10 @@ class FilterGradPartialsProgram implements WebgpuProgram {
           for (var k = 0; k < TK; k++) {
             var a : array<f32, ${rm}>;
             for (var i = 0; i < ${rm}; i++) {
-              a[i] = tileA[k][ty + 16 * i];
+              a[i] = tileA[k][ty + ${side} * i];
             }
             for (var j = 0; j < ${rn}; j++) {
-              let bValue = tileB[k][tx + 16 * j];
+              let bValue = tileB[k][tx + ${side} * j];
               for (var i = 0; i < ${rm}; i++) {
                 acc[i][j] = fma(a[i], bValue, acc[i][j]);
               }
@@ -165,9 +169,9 @@ class FilterGradPartialsProgram implements WebgpuProgram {
           workgroupBarrier();
         }
         for (var i = 0; i < ${rm}; i++) {
-          let row = tileRow + ty + 16 * i;
+          let row = tileRow + ty + ${side} * i;
           for (var j = 0; j < ${rn}; j++) {
-            let col = tileCol + tx + 16 * j;
+            let col = tileCol + tx + ${side} * j;
             if (row < taps && col < outChannels) {
               result[(split * taps + row) * outChannels + col] = acc[i][j];
             }
@@ -256,8 +260,8 @@ export function registerWebgpuConv2dBackpropFilter(): void {
     'Conv2DBackpropFilter',
     'webgpu',
     (args) => {
-      const format = (args.attrs as { dataFormat?: string } | undefined)?.dataFormat ?? 'NHWC';
-      if (format !== 'NHWC') return original.kernelFunc(args);
+      // tfjs always passes dataFormat; anything but NHWC (channels last) is tfjs' kernel's.
+      if ((args.attrs as { dataFormat?: string } | undefined)?.dataFormat !== 'NHWC') return original.kernelFunc(args);
       return webgpuConv2dBackpropFilter(args as unknown as Parameters<typeof webgpuConv2dBackpropFilter>[0]);
     },
     'registerWebgpuConv2dBackpropFilter',

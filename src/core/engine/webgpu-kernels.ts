@@ -12,13 +12,13 @@ const KERNELS: Readonly<Record<string, () => void>> = {
 
 /**
  * Which of our webgpu kernels to use: PCONV_WEBGPU_KERNELS is `stock` (tfjs' own only), a comma
- * list of names (filter, input, adam), or unset / `all`. For A/B timing and checks.
+ * list of names (filter, input, adam), or unset / empty / `all`. For A/B timing and checks.
  */
 export function webgpuKernelNames(env: NodeJS.ProcessEnv = process.env): string[] {
-  const wanted = (env.PCONV_WEBGPU_KERNELS ?? 'all').trim();
+  const wanted = (env.PCONV_WEBGPU_KERNELS ?? '').trim() || 'all';
   if (wanted === 'stock') return [];
   const all = Object.keys(KERNELS);
-  const names = wanted === 'all' ? all : wanted.split(',').map((name) => name.trim());
+  const names = wanted === 'all' ? all : wanted.split(',').flatMap((name) => (name.trim() ? [name.trim()] : []));
   for (const name of names) {
     if (!all.includes(name))
       throw new UserError('INVALID_ENV', `PCONV_WEBGPU_KERNELS: unknown kernel "${name}"`, {

@@ -6,8 +6,8 @@ import { setupBackend } from '../../../src/core/engine/backend.js';
 const original = { sum: tf.getGradient(tf.Sum), mean: tf.getGradient(tf.Mean) };
 
 /** dL/dx through the gradient registered for `kernel`, with dy given (tfjs' engine calls gradFunc so). */
-function dx(config: tf.GradConfig | undefined, x: tf.Tensor, dy: tf.Tensor, axis: number[] | number): tf.Tensor {
-  const derX = config?.gradFunc(dy, [x], { axis, keepDims: false } as unknown as tf.NamedAttrMap).x;
+function dx(config: tf.GradConfig | undefined, x: tf.Tensor, dy: tf.Tensor, axis: number[] | number, keepDims = false): tf.Tensor {
+  const derX = config?.gradFunc(dy, [x], { axis, keepDims } as unknown as tf.NamedAttrMap).x;
   if (!derX) throw new Error('no gradient with respect to x registered');
   return derX();
 }
@@ -67,8 +67,29 @@ describe('Sum and Mean gradients without a ones array', () => {
   test('an int32 dy gives a float32 gradient, as tfjs-core own', () => {
     const x = tf.zeros([2, 3]);
     const dy = tf.tensor1d([1, 2], 'int32');
-    const out = tf.tidy(() => dx(tf.getGradient(tf.Sum), x, dy, [1]));
-    expect(out.dtype).toBe('float32');
-    expect([...out.dataSync()]).toEqual([1, 1, 1, 2, 2, 2]);
+    for (const [ours, theirs] of [
+      [tf.getGradient(tf.Sum), original.sum],
+      [tf.getGradient(tf.Mean), original.mean],
+    ] as const) {
+      const [a, b] = [dx(ours, x, dy, [1]), dx(theirs, x, dy, [1])];
+      expect(a.dtype).toBe('float32');
+      expect(b.dtype).toBe('float32');
+      expect([...a.dataSync()]).toEqual([...b.dataSync()]);
+    }
+    expect([...dx(tf.getGradient(tf.Sum), x, dy, [1]).dataSync()]).toEqual([1, 1, 1, 2, 2, 2]);
+  });
+
+  test('keepDims: dy already has the reduced axes as 1, the same result as tfjs-core own', () => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 9);
+    const dy = tf.randomNormal([2, 1, 4], 0, 1, 'float32', 10);
+    for (const [ours, theirs] of [
+      [tf.getGradient(tf.Sum), original.sum],
+      [tf.getGradient(tf.Mean), original.mean],
+    ] as const) {
+      const a = dx(ours, x, dy, [1], true).dataSync() as Float32Array;
+      const b = dx(theirs, x, dy, [1], true).dataSync() as Float32Array;
+      expect(a.length).toBe(24);
+      expect(bits(a)).toEqual(bits(b));
+    }
   });
 });
