@@ -2,7 +2,8 @@
 // Packs what `pconv-bench bench --backend webgpu` needs on a GPU machine that has no Node.js and no
 // package registry (the lent H100/H200 machines): one esbuild bundle of the CLI, the Dawn for Node
 // binary of linux-x64, and stubs for the native image libraries that the bench never calls.
-// It also packs this machine's Node binary (xz), the Vulkan/GL loader packages (apt-get download,
+// Only the webgpu backend works from the bundle (wasm's .wasm files are not packed: `--backend
+// webgpu`, never auto, there). It also packs this machine's Node binary (xz), the Vulkan/GL loader packages (apt-get download,
 // Debian/Ubuntu amd64) and a setup.sh that unpacks them there.
 // Usage, from the project root, after `npm run build`:  node bench/gpu/make-bundle.mjs [.gpu-carry]
 // (add the folder to .git/info/exclude). On the GPU machine, from the project root:

@@ -6,6 +6,7 @@ import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-
 import { registerWasmKernels } from './wasm-kernels.js';
 import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
 import { registerWebgpuKernels, webgpuKernelNames } from './webgpu-kernels.js';
+import { probeWebgpuAdapter } from './webgpu-probe.js';
 
 /**
  * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
@@ -59,11 +60,18 @@ async function setupTensorflow(): Promise<BackendInfo | string> {
 }
 
 /**
- * `hardwareOnly` (auto): an adapter that is a CPU rasteriser (Mesa's llvmpipe, SwiftShader: WebGPU's
- * "fallback adapter") is refused, since wasm is far faster there. Asked for by name, it is used
- * (the test suite checks our WGSL kernels on llvmpipe) with a note.
+ * `hardwareOnly` (auto): first asks a child process whether there is a hardware adapter
+ * (webgpu-probe.ts: keeps Dawn's native warnings out of every command on GPU-less machines); an
+ * adapter that is a CPU rasteriser (Mesa's llvmpipe, SwiftShader: WebGPU's "fallback adapter") is
+ * refused, since wasm is far faster there. Asked for by name, Dawn loads here directly and a
+ * software adapter is used (the test suite checks our WGSL kernels on llvmpipe) with a note.
  */
 async function setupWebgpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
+  if (hardwareOnly) {
+    const probe = await probeWebgpuAdapter();
+    if (!probe.found) return probe.reason;
+    if (probe.software) return `the only webgpu adapter is a software one (${probe.device}), slower than wasm`;
+  }
   const dawn = await tryImport('webgpu');
   if (!dawn.ok) return `the "webgpu" package (Dawn for Node) could not be loaded: ${dawn.reason}`;
   const { create, globals } = dawn.module as { create: (options: string[]) => GPU; globals?: Record<string, unknown> };
