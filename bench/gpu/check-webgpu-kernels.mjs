@@ -14,7 +14,9 @@ const cases = [
   [[4, 64, 64, 3], 7, 2, 64, 'same'],
   [[4, 32, 32, 64], 5, 2, 128, 'same'],
   [[2, 8, 8, 256], 3, 2, 512, 'same'],
-  [[2, 8, 8, 1024], 3, 1, 512, 'same'],
+  // One image at 4x4: the cpu backend's reference for 3x3 1024 -> 512 is slow (at 2x8x8 this
+  // check did not finish inside a 120 s device call).
+  [[1, 4, 4, 1024], 3, 1, 512, 'same'],
   [[2, 32, 32, 192], 3, 1, 64, 'same'],
   [[4, 96, 96, 67], 3, 1, 3, 'same'],
   [[1, 11, 13, 6], 3, 2, 5, 'valid'],

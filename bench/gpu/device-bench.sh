@@ -8,6 +8,9 @@
 #       PROFILE=1             per-kernel GPU times of the last KERNELS setting (profile-webgpu.mjs)
 #       TF32=1                also PyTorch with TF32; BATCH, WARMUP, REPEATS as the bench's flags
 #       CHECK=1               our kernels against the cpu backend first (check-webgpu-kernels.mjs)
+#       CPU_PROFILE=1         the JavaScript thread's time by function (node --cpu-prof) of the last
+#                             KERNELS setting's bench, summarised (summarize-cpuprofile.mjs)
+#       VERIFY=1              `bench --verify` of the last KERNELS setting (32 px, loss full, vs cpu)
 set -uo pipefail
 WORK=${WORK:-/tmp/gpu-out}; mkdir -p "$WORK"
 SIZES=${1:-512}; LOSSES=${2:-l1}; BATCH=${BATCH:-4}; WARMUP=${WARMUP:-2}; REPEATS=${REPEATS:-5}
@@ -18,7 +21,7 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 [ -f "${VK_DRIVER_FILES:-}" ] || unset VK_DRIVER_FILES
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 py=$(command -v python3)
-if [ "${CHECK:-0}" = 1 ]; then echo "== kernel check"; timeout 120 node .gpu-carry/check-webgpu-kernels.mjs 2>"$WORK/check.err" | tee "$WORK/check.txt"; fi
+if [ "${CHECK:-0}" = 1 ]; then echo "== kernel check"; timeout 300 node .gpu-carry/check-webgpu-kernels.mjs 2>"$WORK/check.err" | tee "$WORK/check.txt" | grep -v '^filter\|^input\|^adam'; fi
 for size in ${SIZES//,/ }; do
   for loss in ${LOSSES//,/ }; do
     tag="$size-$loss"
@@ -30,6 +33,18 @@ for size in ${SIZES//,/ }; do
     if [ "${PROFILE:-0}" = 1 ]; then PCONV_WEBGPU_KERNELS=$kernels timeout 300 node .gpu-carry/profile-webgpu.mjs --size "$size" --batch "$BATCH" --loss "$loss" --top 40 >"$WORK/profile-$tag-$kernels.md" 2>>"$WORK/ours-$tag-$kernels.err"; head -16 "$WORK/profile-$tag-$kernels.md"; fi
   done
 done
+last=${KERNELS##* }
+if [ "${CPU_PROFILE:-0}" = 1 ]; then
+  echo "== JavaScript thread, kernels=$last, ${SIZES%%,*} px ${LOSSES%%,*}"
+  rm -rf "$WORK/cpuprof"
+  PCONV_WEBGPU_KERNELS=$last timeout 300 node --cpu-prof --cpu-prof-dir="$WORK/cpuprof" .gpu-carry/pconv.mjs bench --backend webgpu --size "${SIZES%%,*}" --batch "$BATCH" --loss "${LOSSES%%,*}" --warmup "$WARMUP" --repeats "$REPEATS" 2>/dev/null | grep "train step"
+  node .gpu-carry/summarize-cpuprofile.mjs "$WORK/cpuprof" 25 | tee "$WORK/cpuprofile.txt"
+  rm -rf "$WORK/cpuprof"
+fi
+if [ "${VERIFY:-0}" = 1 ]; then
+  echo "== verify, kernels=$last"
+  PCONV_WEBGPU_KERNELS=$last timeout 300 node .gpu-carry/pconv.mjs bench --backend webgpu --size 64 --batch 2 --loss full --verify --warmup 0 --repeats 1 2>/dev/null | tail -4 | tee "$WORK/verify.txt"
+fi
 # One line per setting: ours vs the fp32 peer (median ms per training step, inference images/s).
 node -e '
 const fs = require("fs"), dir = process.argv[1];
