@@ -29,7 +29,7 @@ export interface BackendInfo {
 /**
  * Imported at run time so that a missing optional package is a message, not a crash. `load` is
  * `() => import('literal')` where a bundler should follow the import (the GPU machine's bundle,
- * bench/gpu/bundle.mjs, must hold the same tfjs-core instance the backend registers with).
+ * bench/gpu/make-bundle.mjs, must hold the same tfjs-core instance the backend registers with).
  */
 async function tryImport(
   name: string,
