@@ -14,36 +14,43 @@
 set -uo pipefail
 WORK=${WORK:-/tmp/gpu-out}; mkdir -p "$WORK"
 SIZES=${1:-512}; LOSSES=${2:-l1}; BATCH=${BATCH:-4}; WARMUP=${WARMUP:-2}; REPEATS=${REPEATS:-5}
-KERNELS=${KERNELS:-all}
+read -ra kernel_sets <<<"${KERNELS:-all}"
+[ "${#kernel_sets[@]}" -gt 0 ] || kernel_sets=(all)
+last=${kernel_sets[-1]}
 source .gpu-carry/setup.sh >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log"; exit 1; }
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 # setup.sh points Vulkan at the NVIDIA driver; elsewhere (a software Vulkan, for trying this script) let the loader look.
 [ -f "${VK_DRIVER_FILES:-}" ] || unset VK_DRIVER_FILES
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 py=$(command -v python3)
-if [ "${CHECK:-0}" = 1 ]; then echo "== kernel check"; timeout 300 node .gpu-carry/check-webgpu-kernels.mjs 2>"$WORK/check.err" | tee "$WORK/check.txt" | grep -v '^filter\|^input\|^adam'; fi
+if [ "${CHECK:-0}" = 1 ]; then
+  echo "== kernel check"
+  timeout 300 node .gpu-carry/check-webgpu-kernels.mjs 2>"$WORK/check.err" | tee "$WORK/check.txt" | grep -v '^filter\|^input\|^adam'
+  check_rc=${PIPESTATUS[0]}
+  [ "$check_rc" = 0 ] || echo "kernel check: exit $check_rc (see check.txt, check.err)"
+fi
 for size in ${SIZES//,/ }; do
   for loss in ${LOSSES//,/ }; do
     tag="$size-$loss"
     timeout 300 "$py" bench/peers/pytorch_pconv.py --device cuda --size "$size" --batch "$BATCH" --loss "$loss" --warmup 3 --repeats 10 >"$WORK/peer-$tag.json" 2>"$WORK/peer-$tag.err" || echo "peer $tag failed: $(tail -c 300 "$WORK/peer-$tag.err")"
     if [ "${TF32:-0}" = 1 ]; then "$py" bench/peers/pytorch_pconv.py --device cuda --tf32 --size "$size" --batch "$BATCH" --loss "$loss" --warmup 3 --repeats 10 >"$WORK/peer-tf32-$tag.json" 2>>"$WORK/peer-$tag.err"; fi
-    for kernels in $KERNELS; do
+    for kernels in "${kernel_sets[@]}"; do
       PCONV_WEBGPU_KERNELS=$kernels timeout 400 node .gpu-carry/pconv.mjs bench --backend webgpu --json --size "$size" --batch "$BATCH" --loss "$loss" --warmup "$WARMUP" --repeats "$REPEATS" ${BENCH_FLAGS:-} 2>"$WORK/ours-$tag-$kernels.err" | grep -v '"type":"progress"' >"$WORK/ours-$tag-$kernels.jsonl" || echo "ours $tag $kernels failed: $(grep -v Warning "$WORK/ours-$tag-$kernels.err" | tail -c 400)"
     done
-    if [ "${PROFILE:-0}" = 1 ]; then PCONV_WEBGPU_KERNELS=$kernels timeout 300 node .gpu-carry/profile-webgpu.mjs --size "$size" --batch "$BATCH" --loss "$loss" --top 40 >"$WORK/profile-$tag-$kernels.md" 2>>"$WORK/ours-$tag-$kernels.err"; head -16 "$WORK/profile-$tag-$kernels.md"; fi
+    if [ "${PROFILE:-0}" = 1 ]; then PCONV_WEBGPU_KERNELS=$last timeout 300 node .gpu-carry/profile-webgpu.mjs --size "$size" --batch "$BATCH" --loss "$loss" --top 40 >"$WORK/profile-$tag-$last.md" 2>>"$WORK/ours-$tag-$last.err" || echo "profile $tag failed (see ours-$tag-$last.err)"; head -16 "$WORK/profile-$tag-$last.md"; fi
   done
 done
-last=${KERNELS##* }
 if [ "${CPU_PROFILE:-0}" = 1 ]; then
   echo "== JavaScript thread, kernels=$last, ${SIZES%%,*} px ${LOSSES%%,*}"
   rm -rf "$WORK/cpuprof"
-  PCONV_WEBGPU_KERNELS=$last timeout 300 node --cpu-prof --cpu-prof-dir="$WORK/cpuprof" .gpu-carry/pconv.mjs bench --backend webgpu --size "${SIZES%%,*}" --batch "$BATCH" --loss "${LOSSES%%,*}" --warmup "$WARMUP" --repeats "$REPEATS" 2>/dev/null | grep "train step"
-  node .gpu-carry/summarize-cpuprofile.mjs "$WORK/cpuprof" 25 | tee "$WORK/cpuprofile.txt"
+  PCONV_WEBGPU_KERNELS=$last timeout 300 node --cpu-prof --cpu-prof-dir="$WORK/cpuprof" .gpu-carry/pconv.mjs bench --backend webgpu --size "${SIZES%%,*}" --batch "$BATCH" --loss "${LOSSES%%,*}" --warmup "$WARMUP" --repeats "$REPEATS" ${BENCH_FLAGS:-} 2>"$WORK/cpuprof.err" | grep "train step"
+  if [ -d "$WORK/cpuprof" ]; then node .gpu-carry/summarize-cpuprofile.mjs "$WORK/cpuprof" 25 | tee "$WORK/cpuprofile.txt"; else echo "no CPU profile written (see cpuprof.err)"; fi
   rm -rf "$WORK/cpuprof"
 fi
 if [ "${VERIFY:-0}" = 1 ]; then
   echo "== verify, kernels=$last"
-  PCONV_WEBGPU_KERNELS=$last timeout 300 node .gpu-carry/pconv.mjs bench --backend webgpu --size 64 --batch 2 --loss full --verify --warmup 0 --repeats 1 2>/dev/null | tail -4 | tee "$WORK/verify.txt"
+  PCONV_WEBGPU_KERNELS=$last timeout 300 node .gpu-carry/pconv.mjs bench --backend webgpu --size 64 --batch 2 --loss full --verify --warmup 0 --repeats 1 2>"$WORK/verify.err" | tail -4 | tee "$WORK/verify.txt"
+  [ -s "$WORK/verify.txt" ] || echo "verify printed nothing (see verify.err)"
 fi
 # One line per setting: ours vs the fp32 peer (median ms per training step, inference images/s).
 node -e '

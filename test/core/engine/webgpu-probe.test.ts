@@ -5,6 +5,17 @@ import { expect, test } from 'vitest';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const backendModule = pathToFileURL(resolve(repoRoot, 'dist/core/engine/backend.js')).href;
+const resolves = (name: string) => {
+  try {
+    import.meta.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+};
+// Where the claim can be checked: Dawn installed (an optional dependency), Vulkan the only API it
+// could use (Linux: VK_* below hide every driver), and no tfjs-node for auto to take first.
+const checkable = process.platform === 'linux' && resolves('webgpu') && !resolves('@tensorflow/tfjs-node') && !resolves('@tensorflow/tfjs-node-gpu');
 
 /**
  * `--backend auto` on a machine without a usable GPU must not print Dawn's native warnings (they
@@ -13,7 +24,7 @@ const backendModule = pathToFileURL(resolve(repoRoot, 'dist/core/engine/backend.
  * first) in its own process, with the Vulkan loader pointed at a driver file that does not exist,
  * so that Dawn finds nothing and, loaded in-process, would print "vkCreateInstance: Found no drivers!".
  */
-test('auto without a GPU: wasm, a note saying why, and nothing from Dawn or Vulkan on stderr', () => {
+test.runIf(checkable)('auto without a GPU: wasm, the probe says why, and nothing from Dawn or Vulkan on stderr', () => {
   const script = `
     const { setupBackend } = await import(${JSON.stringify(backendModule)});
     const info = await setupBackend('auto');
@@ -27,6 +38,6 @@ test('auto without a GPU: wasm, a note saying why, and nothing from Dawn or Vulk
   expect(child.status, child.stderr).toBe(0);
   const info = JSON.parse(child.stdout) as { name: string; notes: string[] };
   expect(info.name).toBe('wasm');
-  expect(info.notes.join(' ')).toMatch(/webgpu (package found no GPU adapter|could not be loaded|is not installed)/);
+  expect(info.notes.join(' ')).toMatch(/the webgpu package found no GPU adapter/);
   expect(child.stderr).not.toMatch(/vkCreateInstance|loader_get_json|Warning:/);
 });
