@@ -6,7 +6,7 @@
 // webgpu`, never auto, there). It also packs this machine's Node binary (xz), the Vulkan/GL loader packages (apt-get download,
 // Debian/Ubuntu amd64) and a setup.sh that unpacks them there.
 // Usage, from the project root, after `npm run build`:  node bench/gpu/make-bundle.mjs [.gpu-carry]
-// (add the folder to .git/info/exclude). On the GPU machine, from the project root:
+// (.gpu-carry is git-ignored; name it in the device tool's `carry`). On the GPU machine, from the project root:
 //   source .gpu-carry/setup.sh && node .gpu-carry/pconv.mjs bench --backend webgpu ...
 // (bench/gpu/device-bench.sh does the whole comparison there; docs/profile-webgpu.md).
 import { execFileSync } from 'node:child_process';
