@@ -66,7 +66,7 @@ async function setupTensorflow(): Promise<BackendInfo | string> {
  * refused, since wasm is far faster there. Asked for by name, Dawn loads here directly and a
  * software adapter is used (the test suite checks our WGSL kernels on llvmpipe) with a note.
  */
-async function setupWebgpu(hardwareOnly: boolean): Promise<BackendInfo | string> {
+async function setupWebgpu(hardwareOnly: boolean, kernelNames: readonly string[]): Promise<BackendInfo | string> {
   if (hardwareOnly) {
     const probe = await probeWebgpuAdapter();
     if (!probe.found) return probe.reason;
@@ -89,15 +89,15 @@ async function setupWebgpu(hardwareOnly: boolean): Promise<BackendInfo | string>
   if (!adapter) return 'the webgpu package found no GPU adapter (Vulkan, Metal or D3D12)';
   const info = (adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } }).info;
   const device = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'GPU';
+  // Only asked-for-by-name gets here with a software adapter: auto's probe refused it above.
   const software = info?.isFallbackAdapter === true;
-  if (software && hardwareOnly) return `the only webgpu adapter is a software one (${device}), slower than wasm`;
   // tfjs-backend-webgpu registers itself only where window and navigator.gpu exist (ENGINE.md).
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
   Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true });
   const backend = await tryImport('@tensorflow/tfjs-backend-webgpu', () => import('@tensorflow/tfjs-backend-webgpu'));
   if (!backend.ok) return `@tensorflow/tfjs-backend-webgpu is not installed: ${backend.reason}`;
-  registerWebgpuKernels(webgpuKernelNames());
+  registerWebgpuKernels(kernelNames);
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not start the webgpu backend';
   await tf.ready();
   return {
@@ -147,8 +147,9 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
   // Adam's fused step for cpu and wasm (adam-update-kernel.ts; webgpu's registers with its other
   // kernels); the tensorflow backend runs it as tf ops.
   registerAdamUpdateKernels();
-  // A bad PCONV_WEBGPU_KERNELS is an error wherever webgpu could be chosen, not only where it runs.
-  if (request === 'webgpu' || request === 'auto') webgpuKernelNames();
+  // Read here, so that a bad PCONV_WEBGPU_KERNELS is an error wherever webgpu could be chosen, not
+  // only where it runs.
+  const kernelNames = request === 'webgpu' || request === 'auto' ? webgpuKernelNames() : [];
   switch (request) {
     case 'cpu':
       return setupCpu();
@@ -160,13 +161,13 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
       return result;
     }
     case 'webgpu': {
-      const result = await setupWebgpu(false);
+      const result = await setupWebgpu(false, kernelNames);
       if (typeof result === 'string') throw unavailable('webgpu', result);
       return result;
     }
     case 'auto': {
       const notes: string[] = [];
-      for (const setup of [setupTensorflow, () => setupWebgpu(true)]) {
+      for (const setup of [setupTensorflow, () => setupWebgpu(true, kernelNames)]) {
         const result = await setup();
         if (typeof result !== 'string') return result;
         notes.push(result);

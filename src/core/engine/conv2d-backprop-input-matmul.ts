@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Conv2DBackpropInput as one plain matrix product and a col2im, for layers whose filter is much
  * larger than their activations (the UNet's deepest layers: 3x3x1024x512 at 4x4 px). The
- * convolution form (wasm-conv2d-backprop-input.ts) has to transpose that filter and XNNPACK packs
+ * convolution form (conv2d-backprop-input-forward-conv.ts) has to transpose that filter and XNNPACK packs
  * it again on every call, which there costs more than the arithmetic; here the filter is read as
  * it is stored:
  *

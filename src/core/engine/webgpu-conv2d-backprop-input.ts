@@ -1,6 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
-import { replaceKernel } from './replace-kernel.js';
-import { conv2dBackpropInputByForwardConv } from './wasm-conv2d-backprop-input.js';
+import { conv2dBackpropInputByForwardConv, replaceConv2dBackpropInput } from './conv2d-backprop-input-forward-conv.js';
 
 let registered = false;
 
@@ -14,25 +12,6 @@ let registered = false;
  */
 export function registerWebgpuConv2dBackpropInput(): void {
   if (registered) return;
-  const original = replaceKernel(
-    tf.Conv2DBackpropInput,
-    'webgpu',
-    (params) => {
-      const { dy, filter } = params.inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
-      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = params.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-      const [sh, sw] = typeof strides === 'number' ? [strides, strides] : strides;
-      if (dataFormat !== 'NHWC' || sh !== sw) return original.kernelFunc(params);
-      // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
-      return conv2dBackpropInputByForwardConv(
-        dy,
-        filter,
-        inputShape as [number, number, number, number],
-        strides,
-        pad,
-        dimRoundingMode,
-      ) as unknown as tf.TensorInfo;
-    },
-    'registerWebgpuConv2dBackpropInput',
-  );
+  replaceConv2dBackpropInput('webgpu', () => conv2dBackpropInputByForwardConv, 'registerWebgpuConv2dBackpropInput');
   registered = true;
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { maxRelativeDifference } from '../../../src/bench/max-relative-difference.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
+import { conv2dBackpropInputByForwardConv } from '../../../src/core/engine/conv2d-backprop-input-forward-conv.js';
 import { conv2dBackpropInputByMatMul } from '../../../src/core/engine/conv2d-backprop-input-matmul.js';
-import { conv2dBackpropInputByForwardConv } from '../../../src/core/engine/wasm-conv2d-backprop-input.js';
 import { Rng } from '../../../src/core/rng.js';
 import { type ConvCase as Case, convGradient, makeConvCase } from '../../helpers/conv-gradient-cases.js';
 
