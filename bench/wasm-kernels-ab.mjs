@@ -5,7 +5,7 @@
 // "before" = tfjs-backend-wasm 4.22's Conv2DBackpropInput, Slice, SplitV, Tile, DepthToSpace and
 // ResizeNearestNeighborGrad, and our first Conv2DBackpropFilter (padded s rows too many, sliced).
 // Usage: npm run build && PCONV_WASM_THREADS=1 node bench/wasm-kernels-ab.mjs [--size 64] [--batch 4]
-//        [--rounds 5] [--dist dist]
+//        [--rounds 5] [--dist dist] [--kernels Identity,Sum,Mean: "before" = tfjs' own of just these]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -18,9 +18,10 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '5' },
     dist: { type: 'string', default: 'dist' },
+    kernels: { type: 'string' },
   },
 });
-const REPLACED = ['Conv2DBackpropInput', 'Slice', 'SplitV', 'Tile', 'DepthToSpace', 'ResizeNearestNeighborGrad'];
+const REPLACED = args.kernels?.split(',') ?? ['Conv2DBackpropInput', 'Slice', 'SplitV', 'Tile', 'DepthToSpace', 'ResizeNearestNeighborGrad'];
 const originals = Object.fromEntries(REPLACED.map((name) => [name, tf.getKernel(name, 'wasm').kernelFunc]));
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
@@ -36,7 +37,7 @@ loss: { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 }
 `;
 const config = parseConfig(yaml, 'ab.yaml', process.cwd());
 const backend = await setupBackend('wasm');
-const configs = Object.fromEntries([...REPLACED, 'Conv2DBackpropFilter'].map((name) => [name, tf.getKernel(name, 'wasm')]));
+const configs = Object.fromEntries([...REPLACED, ...(args.kernels ? [] : ['Conv2DBackpropFilter'])].map((name) => [name, tf.getKernel(name, 'wasm')]));
 const ours = Object.fromEntries(Object.entries(configs).map(([name, config]) => [name, config.kernelFunc]));
 
 /** The filter gradient as first registered: bottom/right padded s too many, then sliced to k x k. */
@@ -56,7 +57,7 @@ function firstFilterGradient({ inputs, attrs }) {
 const use = {
   before: () => {
     for (const name of REPLACED) configs[name].kernelFunc = originals[name];
-    configs.Conv2DBackpropFilter.kernelFunc = firstFilterGradient;
+    if (!args.kernels) configs.Conv2DBackpropFilter.kernelFunc = firstFilterGradient;
   },
   after: () => {
     for (const [name, func] of Object.entries(ours)) configs[name].kernelFunc = func;

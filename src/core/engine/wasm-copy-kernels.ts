@@ -10,9 +10,15 @@ import { replaceKernel } from './replace-kernel.js';
  *
  * These versions read and write the heap through views (no copy of the input) and move whole
  * contiguous runs with TypedArray.set/fill. Tensors of dtype string go to the original kernels.
+ *
+ * Identity is here too: wasm's copies its input (cpu's and webgpu's share the memory, as every
+ * backend's Reshape does). Gradients pass through Identity ~600 times per training step of the
+ * paper UNet at 128 px, ~390 MiB of copies and ~30 ms of a ~1,630 ms step (docs/profile-wasm.md).
+ * Sharing is safe because no kernel writes into its inputs' memory.
  */
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: tf.DataId): void;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
@@ -100,6 +106,11 @@ export function tileOnHeap(backend: WasmBackend, x: tf.TensorInfo, reps: readonl
   const outShape = x.shape.map((d, axis) => d * (reps[axis] as number));
   const { out, dst, src } = output(backend, outShape, x.dtype, [x]);
   const xv = src[0] as HeapArray;
+  // One value (a scalar broadcast to a mask's shape, say): one fill, not one per output row.
+  if (x.shape.every((d) => d === 1)) {
+    dst.fill(xv[0] as number);
+    return out;
+  }
   const xStrides = strides(x.shape);
   const inner = x.shape[rank - 1] as number;
   const rowLength = outShape[rank - 1] as number;
@@ -134,9 +145,13 @@ function replace(
 
 let registered = false;
 
-/** Replaces wasm's Slice, SplitV, Tile and DepthToSpace (once). Call before tf.setBackend('wasm'). */
+/** Replaces wasm's Slice, SplitV, Tile, DepthToSpace and Identity (once). Call before tf.setBackend('wasm'). */
 export function registerWasmCopyKernels(): void {
   if (registered) return;
+  replace(tf.Identity, (_params, x, backend) => {
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
   replace(tf.Slice, ({ attrs }, x, backend) => {
     const { begin, size } = attrs as unknown as tf.SliceAttrs;
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [number[], number[]];

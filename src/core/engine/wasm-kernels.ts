@@ -5,6 +5,7 @@ import { registerWasmConv2dBackpropInput } from './wasm-conv2d-backprop-input.js
 import { registerWasmConv2dDeep } from './wasm-conv2d-deep.js';
 import { registerWasmCopyKernels } from './wasm-copy-kernels.js';
 import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad.js';
+import { registerWasmReductions } from './wasm-reductions.js';
 
 /**
  * Every kernel we add to or replace in tfjs-backend-wasm (docs/profile-wasm.md says why each).
@@ -19,4 +20,5 @@ export function registerWasmKernels(): void {
   registerWasmBatchMatMul();
   registerWasmMaxPoolGrad();
   registerWasmConv2dDeep();
+  registerWasmReductions();
 }

@@ -91,6 +91,11 @@ describe('copy kernels replaced on wasm', () => {
       [2, 3, 1, 2, 2],
       [1, 2, 3, 1, 2],
     ],
+    [
+      [1, 1, 1, 1],
+      [4, 16, 16, 1],
+    ],
+    [[1], [9]],
   ] as const)('tile of %j by %j matches the cpu backend (float32, int32, bool)', async (shape, reps) => {
     for (const dtype of ['float32', 'int32', 'bool'] as const) {
       const { cpu, wasm } = await onBoth(() => tf.tile(tensor([...shape], 13, dtype), [...reps]));
@@ -114,6 +119,27 @@ describe('copy kernels replaced on wasm', () => {
       return tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.concat([p, q], 3), dy)))([a, b]);
     });
     expect(wasm).toEqual(cpu);
+  });
+
+  test('a channel split of a UNet-like tensor (runs of 64 and 3 per row) matches the cpu backend', async () => {
+    const { cpu, wasm } = await onBoth(() => tf.split(tensor([2, 16, 16, 67], 37), [64, 3], 3));
+    expect(wasm).toEqual(cpu);
+  });
+
+  test('Identity shares its input: same values, and each tensor outlives the other', async () => {
+    await tf.setBackend('wasm');
+    const x = tensor([3, 4], 41);
+    const want = [...x.dataSync()];
+    const y = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
+    expect(y.dataId).toBe(x.dataId);
+    const before = tf.memory().numBytes;
+    x.dispose();
+    expect([...y.dataSync()]).toEqual(want);
+    const z = tf.engine().runKernel('Identity', { x: y }) as tf.Tensor;
+    y.dispose();
+    expect([...z.dataSync()]).toEqual(want);
+    z.dispose();
+    expect(tf.memory().numBytes).toBeLessThan(before);
   });
 
   test('leaves no tensors behind', async () => {

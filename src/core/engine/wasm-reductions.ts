@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs';
+import { replaceKernel } from './replace-kernel.js';
+
+/**
+ * Sum and Mean for the wasm backend over one contiguous block of axes, read in place on the heap.
+ * tfjs-backend-wasm 4.22 first transposes the reduced axes to the end (a copy of the whole input)
+ * and then sums; the UNet's reductions are all over leading axes (batch norm statistics and their
+ * gradients, bias gradients: [B, H, W, C] to [C]) or over everything (the losses), so that copy
+ * is most of their cost: ~60 ms of a ~1,630 ms training step at 128 px (docs/profile-wasm.md).
+ *
+ * Viewing x as [outer, reduce, inner] (the reduced axes merged in the middle), each output is
+ * summed over the reduced index in row-major order in double precision and rounded once, which is
+ * what tfjs-backend-cpu does: the results equal the cpu backend's bit for bit (its Mean divides
+ * each element by the count first, and so does this one). Other inputs (non-float32, axes that are not contiguous, no axes)
+ * go to the original kernels.
+ */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** [outer, reduce, inner] of x when `axes` (sorted, distinct) are one contiguous block; else null. */
+export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  if (axes.length === 0) return null;
+  const first = axes[0] as number;
+  const last = axes.at(-1) as number;
+  if (last - first + 1 !== axes.length) return null;
+  const product = (from: number, to: number) => shape.slice(from, to).reduce((a, b) => a * b, 1);
+  return [product(0, first), product(first, last + 1), product(last + 1, shape.length)];
+}
+
+/**
+ * out[o, i] = sum over r of x[o, r, i], accumulated in double and rounded to float32 once. With a
+ * divisor (Mean) each element is divided first and rounded to float32, as the cpu backend's Mean
+ * does (RealDiv, then Sum).
+ */
+export function sumBlock(x: ArrayLike<number>, out: Float32Array, [outer, reduce, inner]: readonly [number, number, number], divisor = 1): void {
+  if (inner === 1) {
+    // A total per row (the losses' means): a local sum, not an array slot per element.
+    for (let o = 0, row = 0; o < outer; o++) {
+      let sum = 0;
+      if (divisor === 1) for (let r = 0; r < reduce; r++, row++) sum += x[row] as number;
+      else for (let r = 0; r < reduce; r++, row++) sum += Math.fround((x[row] as number) / divisor);
+      out[o] = sum;
+    }
+    return;
+  }
+  const acc = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    let row = o * reduce * inner;
+    if (divisor === 1) {
+      for (let r = 0; r < reduce; r++, row += inner) for (let i = 0; i < inner; i++) acc[i] = (acc[i] as number) + (x[row + i] as number);
+    } else {
+      for (let r = 0; r < reduce; r++, row += inner)
+        for (let i = 0; i < inner; i++) acc[i] = (acc[i] as number) + Math.fround((x[row + i] as number) / divisor);
+    }
+    out.set(acc, o * inner);
+  }
+}
+
+function reduceOnHeap(params: Parameters<tf.KernelFunc>[0], original: tf.KernelFunc, mean: boolean): tf.TensorInfo | tf.TensorInfo[] {
+  const x = params.inputs.x as tf.TensorInfo;
+  const { axis, keepDims } = params.attrs as unknown as tf.SumAttrs;
+  const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
+  const block = x.dtype === 'float32' ? reductionBlock(x.shape, axes) : null;
+  if (!block) return original(params);
+  const backend = params.backend as unknown as WasmBackend;
+  const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const out = backend.makeOutput(keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
+  // Views after makeOutput: an allocation may grow the heap and detach older views.
+  sumBlock(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out) as Float32Array, block, mean ? block[1] : 1);
+  return out;
+}
+
+let registered = false;
+
+/** Replaces wasm's Sum and Mean (once). Call before tf.setBackend('wasm'). */
+export function registerWasmReductions(): void {
+  if (registered) return;
+  const sum = replaceKernel(tf.Sum, 'wasm', (params) => reduceOnHeap(params, sum.kernelFunc, false), 'registerWasmReductions');
+  const mean = replaceKernel(tf.Mean, 'wasm', (params) => reduceOnHeap(params, mean.kernelFunc, true), 'registerWasmReductions');
+  registered = true;
+}
