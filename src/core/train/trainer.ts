@@ -7,6 +7,7 @@ import { BatchSource } from '../data/batch-source.js';
 import { concatFloat32 } from '../data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
 import type { BackendInfo } from '../engine/backend.js';
+import { checkWasmTrainingMemory, type TrainingMemoryInput } from '../engine/wasm-memory.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type FeatureExtractor, inpaintingLoss, LOSS_TERM_NAMES, type LossTerms } from '../model/inpainting-loss.js';
@@ -109,6 +110,13 @@ export function restoreWeights(net: InpaintingUNet, checkpoint: LoadedCheckpoint
   }
 }
 
+/** What checkWasmTrainingMemory needs to know of a network and its config. */
+export function trainingMemoryOf(config: ExperimentConfig, weights: ReadonlyMap<string, tf.LayerVariable>, batchSize: number): TrainingMemoryInput {
+  let parameters = 0;
+  for (const w of weights.values()) parameters += tf.util.sizeFromShape(w.shape as number[]);
+  return { parameters, imageSize: config.data.imageSize, batchSize, vggFeatures: config.loss.perceptual > 0 || config.loss.style > 0 };
+}
+
 /**
  * Trains one model through the paper's two phases with a custom loop (not model.fit): Adam,
  * phase 1 with batch norm in training mode everywhere, phase 2 with the encoder's batch norm frozen
@@ -138,6 +146,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const net = buildNetwork(config, kind);
   const adam = new Adam(train.phase1.learningRate);
   const weights = weightMap(net);
+  if (options.backend.name === 'wasm') {
+    try {
+      checkWasmTrainingMemory(trainingMemoryOf(config, weights, train.batchSize), `training ${kind}`);
+    } catch (error) {
+      for (const layer of net.layers()) layer.dispose();
+      throw error;
+    }
+  }
   let step = 0;
   const existing = await loadCheckpoint(latestDir).catch((error: unknown) => {
     if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;

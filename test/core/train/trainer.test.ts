@@ -106,6 +106,28 @@ describe('trainModel', () => {
     }
   });
 
+  test("on wasm the paper's 512 px batch 6 is refused before the first step, naming the keys, and leaves nothing", async () => {
+    const text = `name: paper
+seed: 3
+data: { root: ${resolve(repoRoot, 'data/photos')}, imageSize: 512, testFraction: 0.2, validationFraction: 0.1 }
+masks: { bins: [[0.05, 0.3]], border: { margin: 1 } }
+model: { levels: 8, baseChannels: 64, maxChannels: 512 }
+loss: { perceptual: 0, style: 0 }
+train:
+  batchSize: 6
+  phase1: { learningRate: 0.0002, steps: 2, freezeEncoderBatchNorm: false }
+  phase2: { learningRate: 0.00005, steps: 1, freezeEncoderBatchNorm: true }
+`;
+    const config = parseConfig(text, 'paper.yaml', repoRoot);
+    const runDir = await tempDir();
+    const before = tf.memory().numTensors;
+    await expect(trainModel(await options(config, runDir))).rejects.toThrow(
+      /training pconv at data\.imageSize 512 with train\.batchSize 6 needs at least .* GiB of tensors, and the wasm backend's heap holds at most 4 GiB/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(readFile(trainingLogPath(runDir, 'pconv'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   test('an exploding loss stops with a clear error and keeps the last good checkpoint', async () => {
     const config = tinyConfig();
     const train = config.train as NonNullable<ExperimentConfig['train']>;
