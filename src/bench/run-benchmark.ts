@@ -2,12 +2,11 @@ import { availableParallelism, cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import type { BackendInfo } from '../core/engine/backend.js';
-import { checkWasmTrainingMemory } from '../core/engine/wasm-memory.js';
 import { InterruptedError } from '../core/errors.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import { Adam } from '../core/train/adam.js';
-import { buildNetwork, trainingMemoryOf, trainStep, weightMap } from '../core/train/trainer.js';
+import { buildNetwork, refuseWhatCannotFitWasm, trainStep, weightMap } from '../core/train/trainer.js';
 import type { BenchResult, BenchSettings } from '../protocol/bench.js';
 import type { OnEvent } from '../protocol/events.js';
 import { syntheticBatch } from './synthetic-batch.js';
@@ -50,14 +49,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
   const batchSize = train.batchSize;
   const batch = syntheticBatch(size, batchSize, config.seed);
   const net = buildNetwork(config, 'pconv');
-  if (options.backend.name === 'wasm') {
-    try {
-      checkWasmTrainingMemory(trainingMemoryOf(config, weightMap(net), batchSize), 'bench: training', { size: '--size', batch: '--batch' });
-    } catch (error) {
-      for (const layer of net.layers()) layer.dispose();
-      throw error;
-    }
-  }
+  if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, batchSize, 'bench: training', { size: '--size', batch: '--batch' });
   const adam = new Adam(train.phase1.learningRate);
   // Phase 1's variable list, as trainModel builds it: every trainable weight.
   const trainable = new Map<string, tf.Variable>();

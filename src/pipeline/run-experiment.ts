@@ -14,7 +14,7 @@ import { maskSetSpecOf } from '../core/masks/mask-plan.js';
 import { writeMaskSet } from '../core/masks/write-mask-set.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
-import { checkpointDir, trainModel } from '../core/train/trainer.js';
+import { checkpointDir, checkTrainingFitsWasm, trainModel } from '../core/train/trainer.js';
 import { evaluateRun } from '../eval/evaluate.js';
 import { readResults, writeReport } from '../eval/report/write-report.js';
 import type { OnEvent } from '../protocol/events.js';
@@ -127,12 +127,19 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
       stages.push({ stage, status: 'ran' });
     };
 
+    const trainInputs = sha256Of(`${trainHash}|${splits.train.length}|${splits.validation.length}|${trainData}`);
+    const trainWillRun = async (kind: 'pconv' | 'conv') =>
+      wanted(`train-${kind}`) && (forced(`train-${kind}`) || !(await upToDate(`train-${kind}`, trainInputs)));
+    // A training that cannot fit the wasm heap is refused now, not after the mask stage's minutes.
+    if ((await trainWillRun('pconv')) || (await trainWillRun('conv'))) {
+      if ((await needBackend()).name === 'wasm') checkTrainingFitsWasm(config, 'pconv');
+    }
     const spec = maskSetSpecOf(config.masks, config.data.imageSize, config.seed);
     await step('masks', sha256Of(stableStringify(spec)), async () => {
       await writeMaskSet(spec, { outDir: runDir, force: true, signal: options.signal, onEvent: emit });
     });
     for (const kind of ['pconv', 'conv'] as const) {
-      await step(`train-${kind}`, sha256Of(`${trainHash}|${splits.train.length}|${splits.validation.length}|${trainData}`), async () => {
+      await step(`train-${kind}`, trainInputs, async () => {
         const info = await needBackend();
         const latest = await loadCheckpoint(checkpointDir(runDir, kind, 'latest')).catch(() => undefined);
         const resumable = latest?.meta.configHash === trainHash;

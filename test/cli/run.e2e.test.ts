@@ -103,6 +103,24 @@ describe('pconv-bench run (end to end)', () => {
     expect(bad.stderr).toContain('--tolerance psnr is not metric=value');
   });
 
+  test("the paper's 512 px batch 6 on wasm is refused before the mask stage, naming the key and the batch that fits", async () => {
+    const dir = await tempDir();
+    const paper = (await readFile(join(repoRoot, 'configs/imagenet.yaml'), 'utf8'))
+      .replace(/root: .*/, `root: ${join(repoRoot, 'data/photos')}`)
+      .replace(/testFraction: .*/, 'testFraction: 0.2')
+      .replace(/validationFraction: .*/, 'validationFraction: 0.1')
+      .replace(/perceptual: .*/, 'perceptual: 0')
+      .replace(/style: .*/, 'style: 0')
+      .replace(/ {2}vgg:\n.*\n.*\n/, '');
+    await writeFile(join(dir, 'paper.yaml'), paper);
+    const run = join(dir, 'run');
+    const result = await runCli(['run', join(dir, 'paper.yaml'), '--run', run, '--backend', 'wasm']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/training pconv at data\.imageSize 512 with train\.batchSize 6 needs at least [\d.]+ GiB of tensors/);
+    expect(result.stderr).toMatch(/lower train\.batchSize to 1 or less/);
+    await expect(readFile(join(run, 'masks', 'manifest.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   test('a run folder that cannot be written is a clear error and leaves nothing behind', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'file'), 'not a folder');

@@ -110,11 +110,37 @@ export function restoreWeights(net: InpaintingUNet, checkpoint: LoadedCheckpoint
   }
 }
 
-/** What checkWasmTrainingMemory needs to know of a network and its config. */
-export function trainingMemoryOf(config: ExperimentConfig, weights: ReadonlyMap<string, tf.LayerVariable>, batchSize: number): TrainingMemoryInput {
-  let parameters = 0;
-  for (const w of weights.values()) parameters += tf.util.sizeFromShape(w.shape as number[]);
-  return { parameters, imageSize: config.data.imageSize, batchSize, vggFeatures: config.loss.perceptual > 0 || config.loss.style > 0 };
+/**
+ * Throws checkWasmTrainingMemory's error when training `net` at this batch cannot fit the wasm
+ * heap, after disposing the network's weights (the caller never gets to).
+ */
+export function refuseWhatCannotFitWasm(
+  net: InpaintingUNet,
+  config: ExperimentConfig,
+  batchSize: number,
+  what: string,
+  keys?: { readonly size: string; readonly batch: string },
+): void {
+  const input: TrainingMemoryInput = {
+    parameters: net.countParameters(),
+    imageSize: config.data.imageSize,
+    batchSize,
+    vggFeatures: config.loss.perceptual > 0 || config.loss.style > 0,
+  };
+  try {
+    checkWasmTrainingMemory(input, what, keys);
+  } catch (error) {
+    for (const layer of net.layers()) layer.dispose();
+    throw error;
+  }
+}
+
+/** For `run`: refuses before any stage a training that cannot fit the wasm heap (see above). */
+export function checkTrainingFitsWasm(config: ExperimentConfig, kind: ModelKind): void {
+  if (!config.train) return;
+  const net = buildNetwork(config, kind);
+  refuseWhatCannotFitWasm(net, config, config.train.batchSize, `training ${kind}`);
+  for (const layer of net.layers()) layer.dispose();
 }
 
 /**
@@ -146,14 +172,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const net = buildNetwork(config, kind);
   const adam = new Adam(train.phase1.learningRate);
   const weights = weightMap(net);
-  if (options.backend.name === 'wasm') {
-    try {
-      checkWasmTrainingMemory(trainingMemoryOf(config, weights, train.batchSize), `training ${kind}`);
-    } catch (error) {
-      for (const layer of net.layers()) layer.dispose();
-      throw error;
-    }
-  }
+  if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, train.batchSize, `training ${kind}`);
   let step = 0;
   const existing = await loadCheckpoint(latestDir).catch((error: unknown) => {
     if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
