@@ -131,8 +131,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
     const trainWillRun = async (kind: 'pconv' | 'conv') =>
       wanted(`train-${kind}`) && (forced(`train-${kind}`) || !(await upToDate(`train-${kind}`, trainInputs)));
     // A training that cannot fit the wasm heap is refused now, not after the mask stage's minutes.
-    if ((await trainWillRun('pconv')) || (await trainWillRun('conv'))) {
-      if ((await needBackend()).name === 'wasm') checkTrainingFitsWasm(config, 'pconv');
+    for (const kind of ['pconv', 'conv'] as const) {
+      if ((await trainWillRun(kind)) && (await needBackend()).name === 'wasm') checkTrainingFitsWasm(config, kind);
     }
     const spec = maskSetSpecOf(config.masks, config.data.imageSize, config.seed);
     await step('masks', sha256Of(stableStringify(spec)), async () => {

@@ -117,7 +117,7 @@ describe('pconv-bench run (end to end)', () => {
     const result = await runCli(['run', join(dir, 'paper.yaml'), '--run', run, '--backend', 'wasm']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/training pconv at data\.imageSize 512 with train\.batchSize 6 needs at least [\d.]+ GiB of tensors/);
-    expect(result.stderr).toMatch(/lower train\.batchSize to 1 or less/);
+    expect(result.stderr).toMatch(/lower train\.batchSize to 2 or less/);
     await expect(readFile(join(run, 'masks', 'manifest.json'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 

@@ -7,20 +7,27 @@ import { UserError } from '../errors.js';
 export const WASM_HEAP_MAX_BYTES = 4_294_901_760;
 
 /**
- * Lower bounds of what one training step of the PConv UNet holds at its peak, from tf.memory()'s
- * peak bytes on wasm (bench/profile-wasm.mjs, paper UNet, 2026-11-26): per pixel of each image in
- * the batch, 8.1 KiB at 64 px and 9.8 KiB at 128 px for the L1 terms (activations kept for the
- * backward pass), another ~25 KiB with the VGG16 features of the perceptual and style terms (64 px,
- * batch 4); per parameter ~20 bytes (weight, gradient, Adam's two moments, the update's temporaries).
- * The constants below sit under those measurements, so a configuration they refuse cannot fit.
+ * Lower bounds of what one training step holds at its peak on wasm, from measurements of the paper
+ * UNet (64..512 channels) on 2026-11-26 with every heap buffer counted once (tf.memory() counts a
+ * buffer once per tensor that shares it, e.g. through Reshape or Identity, and overstates), taken
+ * as the difference between batch sizes: per pixel of each image, the PConv UNet with the L1 terms
+ * 6.85 KiB at 64 px and 8.1 KiB at 128 px, the conv baseline 4.3 and 5.7 KiB; the VGG16 features
+ * of the perceptual and style terms add ~19.5 KiB (64 px); per parameter 16 bytes (128 px: the
+ * weight, its gradient and Adam's two moments). The per-pixel activations scale with the network's
+ * width, so they are taken in proportion to model.baseChannels / 64; VGG16's do not. Each constant
+ * sits under its measurement, so what these bounds refuse cannot fit.
  */
-const BYTES_PER_PIXEL_IMAGE = 8 * 1024;
-const VGG_BYTES_PER_PIXEL_IMAGE = 24 * 1024;
-const BYTES_PER_PARAMETER = 16;
+const UNET_BYTES_PER_PIXEL_IMAGE = { pconv: 6 * 1024, conv: 4 * 1024 } as const;
+const VGG_BYTES_PER_PIXEL_IMAGE = 16 * 1024;
+const BYTES_PER_PARAMETER = 12;
+const PAPER_BASE_CHANNELS = 64;
 
 export interface TrainingMemoryInput {
+  readonly kind: 'pconv' | 'conv';
   /** Every weight of the network (trainable or not). */
   readonly parameters: number;
+  /** model.baseChannels: the width of the first level. */
+  readonly baseChannels: number;
   readonly imageSize: number;
   readonly batchSize: number;
   /** Whether the loss runs VGG16 features (perceptual or style weight above 0). */
@@ -28,9 +35,9 @@ export interface TrainingMemoryInput {
 }
 
 /** A lower bound of the tensor bytes a training step holds at its peak (see the constants above). */
-export function trainingPeakBytesLowerBound({ parameters, imageSize, batchSize, vggFeatures }: TrainingMemoryInput): number {
-  const perImage = imageSize * imageSize * (BYTES_PER_PIXEL_IMAGE + (vggFeatures ? VGG_BYTES_PER_PIXEL_IMAGE : 0));
-  return parameters * BYTES_PER_PARAMETER + batchSize * perImage;
+export function trainingPeakBytesLowerBound({ kind, parameters, baseChannels, imageSize, batchSize, vggFeatures }: TrainingMemoryInput): number {
+  const perPixel = (UNET_BYTES_PER_PIXEL_IMAGE[kind] * baseChannels) / PAPER_BASE_CHANNELS + (vggFeatures ? VGG_BYTES_PER_PIXEL_IMAGE : 0);
+  return parameters * BYTES_PER_PARAMETER + batchSize * imageSize * imageSize * perPixel;
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
@@ -38,7 +45,8 @@ const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 /**
  * Refuses, before the first step, a training configuration whose tensors cannot fit in the wasm
  * heap: past 4 GiB tfjs-backend-wasm fails with "memory access out of bounds" or stalls (the
- * paper's 512 px, batch 6 needs ~50 GiB). Says which keys to change and what would fit.
+ * paper's 512 px, batch 6 with the full loss needs at least ~33 GiB). Says which keys to change
+ * and the largest batch the bound lets through.
  */
 export function checkWasmTrainingMemory(
   input: TrainingMemoryInput,

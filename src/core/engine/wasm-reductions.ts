@@ -69,7 +69,8 @@ function reduceOnHeap(params: Parameters<tf.KernelFunc>[0], original: tf.KernelF
   const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
   const out = backend.makeOutput(keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
   // Views after makeOutput: an allocation may grow the heap and detach older views.
-  sumBlock(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out) as Float32Array, block, mean ? block[1] : 1);
+  // cpu's Mean divides by the count as a float32 (not exact past 2^24 elements).
+  sumBlock(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out) as Float32Array, block, mean ? Math.fround(block[1]) : 1);
   return out;
 }
 

@@ -122,7 +122,9 @@ export function refuseWhatCannotFitWasm(
   keys?: { readonly size: string; readonly batch: string },
 ): void {
   const input: TrainingMemoryInput = {
+    kind: net.args.kind,
     parameters: net.countParameters(),
+    baseChannels: config.model.baseChannels,
     imageSize: config.data.imageSize,
     batchSize,
     vggFeatures: config.loss.perceptual > 0 || config.loss.style > 0,
@@ -165,14 +167,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const logPath = trainingLogPath(runDir, kind);
   const phaseEnds: Record<Phase, number> = { 1: train.phase1.steps, 2: train.phase1.steps + train.phase2.steps };
 
+  const net = buildNetwork(config, kind);
+  // Before --restart deletes anything: a refused configuration loses nothing.
+  if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, train.batchSize, `training ${kind}`);
   if (options.restart) {
     await rm(join(runDir, 'checkpoints', kind), { recursive: true, force: true });
     await rm(logPath, { force: true });
   }
-  const net = buildNetwork(config, kind);
   const adam = new Adam(train.phase1.learningRate);
   const weights = weightMap(net);
-  if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, train.batchSize, `training ${kind}`);
   let step = 0;
   const existing = await loadCheckpoint(latestDir).catch((error: unknown) => {
     if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;

@@ -132,14 +132,16 @@ describe('copy kernels replaced on wasm', () => {
     const want = [...x.dataSync()];
     const y = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
     expect(y.dataId).toBe(x.dataId);
-    const before = tf.memory().numBytes;
+    const buffers = tf.memory().numDataBuffers;
     x.dispose();
     expect([...y.dataSync()]).toEqual(want);
     const z = tf.engine().runKernel('Identity', { x: y }) as tf.Tensor;
     y.dispose();
     expect([...z.dataSync()]).toEqual(want);
+    expect(tf.memory().numDataBuffers).toBe(buffers);
     z.dispose();
-    expect(tf.memory().numBytes).toBeLessThan(before);
+    // The one shared buffer goes with the last tensor that held it.
+    expect(tf.memory().numDataBuffers).toBe(buffers - 1);
   });
 
   test('leaves no tensors behind', async () => {

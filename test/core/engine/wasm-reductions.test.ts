@@ -96,6 +96,10 @@ describe('Sum and Mean on wasm equal the cpu backend bit for bit', () => {
       for (const [i, v] of wasm.values.entries()) expect(Math.abs(v - (cpu.values[i] as number))).toBeLessThan(1e-5 * scale);
     }
   });
+  test('Mean divides by the count as a float32, as cpu does (2^24 + 1 elements: the count rounds to 2^24)', async () => {
+    const { cpu, wasm } = await onBoth(() => tf.mean(tf.fill([2 ** 24 + 1], 3)));
+    expect(wasm).toEqual(cpu);
+  });
   test('NaN, infinities and -0 as the cpu backend gives them', async () => {
     const special = [Number.NaN, 1, -0, -0, Number.POSITIVE_INFINITY, 2, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, -0, 3, 5, 6];
     for (const op of [tf.sum, tf.mean]) {

@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
@@ -120,12 +120,16 @@ train:
 `;
     const config = parseConfig(text, 'paper.yaml', repoRoot);
     const runDir = await tempDir();
+    // What --restart would delete stays: the refusal comes first.
+    await mkdir(join(runDir, 'checkpoints', 'pconv'), { recursive: true });
+    await writeFile(join(runDir, 'checkpoints', 'pconv', 'keep.txt'), 'an earlier run');
     const before = tf.memory().numTensors;
-    await expect(trainModel(await options(config, runDir))).rejects.toThrow(
+    await expect(trainModel(await options(config, runDir, { restart: true }))).rejects.toThrow(
       /training pconv at data\.imageSize 512 with train\.batchSize 6 needs at least .* GiB of tensors, and the wasm backend's heap holds at most 4 GiB/,
     );
     expect(tf.memory().numTensors).toBe(before);
     await expect(readFile(trainingLogPath(runDir, 'pconv'), 'utf8')).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(runDir, 'checkpoints', 'pconv', 'keep.txt'), 'utf8')).toBe('an earlier run');
   });
 
   test('an exploding loss stops with a clear error and keeps the last good checkpoint', async () => {
