@@ -1,4 +1,4 @@
-import type { ExperimentConfig } from '../core/config/schema.js';
+import { type ExperimentConfig, usesVggFeatures } from '../core/config/schema.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import { RANDOM_VGG_WEIGHTS } from './bench-config.js';
 
@@ -13,7 +13,7 @@ export interface BenchFeatures {
  * named a weights file, else the same extractor over random weights of the real shapes.
  */
 export async function benchFeatures(config: ExperimentConfig, seed: number): Promise<BenchFeatures> {
-  if (!(config.loss.perceptual > 0 || config.loss.style > 0) || !config.loss.vgg) return { extractor: undefined, description: null };
+  if (!usesVggFeatures(config.loss) || !config.loss.vgg) return { extractor: undefined, description: null };
   if (config.loss.vgg.weights !== RANDOM_VGG_WEIGHTS) {
     const { featureExtractorFor } = await import('../core/model/feature-extractor-for.js');
     return { extractor: await featureExtractorFor(config), description: `VGG16 block1-3 from ${config.loss.vgg.weights} (${config.loss.vgg.preprocessing})` };

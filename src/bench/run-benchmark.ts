@@ -1,6 +1,6 @@
 import { availableParallelism, cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../core/config/schema.js';
+import { type ExperimentConfig, usesVggFeatures } from '../core/config/schema.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError } from '../core/errors.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
@@ -107,7 +107,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
     const settings: BenchSettings = {
       size,
       batch: batchSize,
-      loss: config.loss.perceptual > 0 || config.loss.style > 0 ? 'full' : 'l1',
+      loss: usesVggFeatures(config.loss) ? 'full' : 'l1',
       levels: config.model.levels,
       baseChannels: config.model.baseChannels,
       maxChannels: config.model.maxChannels,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../core/config/schema.js';
+import { type ExperimentConfig, usesVggFeatures } from '../core/config/schema.js';
 import { setupBackend } from '../core/engine/backend.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import { inpaintingLoss, LOSS_TERM_NAMES, type LossTerms } from '../core/model/inpainting-loss.js';
@@ -98,7 +98,7 @@ export async function verifyAgainstCpu(options: VerifyOptions): Promise<VerifyRe
     backend: options.backend,
     size: config.data.imageSize,
     batch: train.batchSize,
-    loss: config.loss.perceptual > 0 || config.loss.style > 0 ? 'full' : 'l1',
+    loss: usesVggFeatures(config.loss) ? 'full' : 'l1',
     checks,
     ok: checks.every((c) => c.ok),
     seconds: (performance.now() - started) / 1000,

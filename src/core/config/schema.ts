@@ -99,6 +99,11 @@ const VggSchema = z.strictObject({
     .describe('caffe: Keras imagenet weights (BGR, 0..255 minus the mean pixel); torch: PyTorch-ported weights (normalised RGB).'),
 });
 
+/** Whether a loss runs VGG16 features: its perceptual or style weight is above 0 (eq. 7). */
+export function usesVggFeatures(loss: { readonly perceptual: number; readonly style: number }): boolean {
+  return loss.perceptual > 0 || loss.style > 0;
+}
+
 const LossSchema = z
   .strictObject({
     valid: nonNegative().default(1).describe('Weight of the L1 loss on known pixels (eq. 7: 1).'),
@@ -109,7 +114,7 @@ const LossSchema = z
     vgg: VggSchema.optional().describe('VGG16 weights for the perceptual and style terms; required when either weight is above 0.'),
   })
   .superRefine((loss, ctx) => {
-    if ((loss.perceptual > 0 || loss.style > 0) && !loss.vgg) {
+    if (usesVggFeatures(loss) && !loss.vgg) {
       ctx.addIssue({
         code: 'custom',
         path: ['vgg'],

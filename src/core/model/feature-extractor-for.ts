@@ -1,4 +1,4 @@
-import type { ExperimentConfig } from '../config/schema.js';
+import { type ExperimentConfig, usesVggFeatures } from '../config/schema.js';
 import type { FeatureExtractor } from './inpainting-loss.js';
 
 /**
@@ -6,7 +6,7 @@ import type { FeatureExtractor } from './inpainting-loss.js';
  * style weights are 0. Loads the weights file named by loss.vgg.weights.
  */
 export async function featureExtractorFor(config: ExperimentConfig): Promise<(FeatureExtractor & { dispose(): void }) | undefined> {
-  if (!(config.loss.perceptual > 0 || config.loss.style > 0) || !config.loss.vgg) return undefined;
+  if (!usesVggFeatures(config.loss) || !config.loss.vgg) return undefined;
   const { loadVgg16Weights } = await import('./load-vgg16-weights.js');
   const { vgg16FeatureExtractor } = await import('./vgg16-features.js');
   return vgg16FeatureExtractor(await loadVgg16Weights(config.loss.vgg.weights), config.loss.vgg.preprocessing);

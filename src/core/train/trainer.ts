@@ -2,7 +2,7 @@ import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { OnEvent } from '../../protocol/events.js';
-import type { ExperimentConfig } from '../config/schema.js';
+import { type ExperimentConfig, usesVggFeatures } from '../config/schema.js';
 import { BatchSource } from '../data/batch-source.js';
 import { concatFloat32 } from '../data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
@@ -127,7 +127,7 @@ export function refuseWhatCannotFitWasm(
     baseChannels: config.model.baseChannels,
     imageSize: config.data.imageSize,
     batchSize,
-    vggFeatures: config.loss.perceptual > 0 || config.loss.style > 0,
+    vggFeatures: usesVggFeatures(config.loss),
   };
   try {
     checkWasmTrainingMemory(input, what, keys);
