@@ -136,7 +136,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
     };
   } finally {
     adam.dispose();
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   }
 }
 

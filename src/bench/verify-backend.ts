@@ -198,6 +198,6 @@ async function computeOnActiveBackend(
     return result;
   } finally {
     extractor?.dispose();
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   }
 }

@@ -164,7 +164,7 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
       }
     } finally {
       await predictor?.dispose();
-      for (const layer of net.layers()) layer.dispose();
+      net.dispose();
     }
     perModel.set(MODEL_NAMES[model.kind], scores);
   }

@@ -94,7 +94,7 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
     });
   } finally {
     await predictor?.dispose();
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   }
   const { engine, notes } = predictor;
 

@@ -173,6 +173,11 @@ export class InpaintingUNet {
     return this.encoder.flatMap((block) => (block.norm ? [block.norm] : []));
   }
 
+  /** Frees every layer's weights (the network cannot be used afterwards). */
+  dispose(): void {
+    for (const layer of this.layers()) layer.dispose();
+  }
+
   countParameters(): number {
     return this.layers().reduce((sum, layer) => sum + layer.weights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0), 0);
   }

@@ -132,7 +132,7 @@ export function refuseWhatCannotFitWasm(
   try {
     checkWasmTrainingMemory(input, what, keys);
   } catch (error) {
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
     throw error;
   }
 }
@@ -142,7 +142,7 @@ export function checkTrainingFitsWasm(config: ExperimentConfig, kind: ModelKind)
   if (!config.train) return;
   const net = buildNetwork(config, kind);
   refuseWhatCannotFitWasm(net, config, config.train.batchSize, `training ${kind}`);
-  for (const layer of net.layers()) layer.dispose();
+  net.dispose();
 }
 
 /**
@@ -306,7 +306,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     adam.dispose();
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
     validation?.dispose();
   }
   return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000 };

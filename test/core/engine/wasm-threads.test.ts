@@ -167,7 +167,7 @@ describe('threaded wasm build against the single-threaded one, same process', ()
       for (const [i, out] of single.entries())
         expect(maxRelativeDifference(out, threaded[i] as Float32Array), i === 0 ? 'output' : i === 1 ? 'loss' : `gradient #${i - 2}`).toBe(0);
     } finally {
-      for (const net of nets) for (const layer of net.layers()) layer.dispose();
+      for (const net of nets) net.dispose();
     }
   });
 });

@@ -93,7 +93,7 @@ describe('createPredictor', () => {
       expect(maxAbsDifference(one, got.subarray(0, size * size * 3))).toBeLessThan(2e-5);
     } finally {
       await predictor.dispose();
-      for (const layer of net.layers()) layer.dispose();
+      net.dispose();
     }
   });
 
@@ -106,7 +106,7 @@ describe('createPredictor', () => {
     const got = await predictor.predict(images, masks, 3);
     expect(tf.memory().numTensors).toBe(before);
     expect([...got]).toEqual([...reference(net, 'pconv', 'mean-pixel', images, masks, 3, 16)]);
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   });
 
   test('auto takes ONNX Runtime on a portable backend (cpu here)', async () => {
@@ -115,7 +115,7 @@ describe('createPredictor', () => {
     expect(predictor.engine).toMatch(/^onnxruntime-node/);
     expect(predictor.notes).toEqual([]);
     await predictor.dispose();
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   });
 
   test('a network ONNX Runtime cannot take: auto falls back to TensorFlow.js with a note, onnx is a clear error', async () => {
@@ -129,7 +129,7 @@ describe('createPredictor', () => {
       code: 'ONNX_UNAVAILABLE',
       hint: expect.stringContaining('--inference tfjs'),
     });
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   });
 
   test('a network that was never built (no weights) is refused by name, and auto says so', async () => {

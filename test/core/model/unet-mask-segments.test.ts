@@ -103,7 +103,7 @@ async function record(config: ExperimentConfig, kind: 'pconv' | 'conv', fullMask
     for (const [key, w] of weights) tensors.set(`weight ${key}`, w.read().dataSync() as Float32Array);
   } finally {
     adam.dispose();
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   }
   return { tensors, bottleneck, losses };
 }

@@ -76,6 +76,6 @@ describe('a UNet training step on wasm matches the cpu backend', () => {
       const got = actual.get(key) as Float32Array;
       expect(maxRelativeDifference(got, want, Math.max(1e-6, layerScale.get(layerOf(key)) ?? 0)), key).toBeLessThan(1e-5);
     }
-    for (const layer of net.layers()) layer.dispose();
+    net.dispose();
   });
 });
