@@ -55,8 +55,9 @@ export function checkWasmTrainingMemory(
 ): void {
   const needed = trainingPeakBytesLowerBound(input);
   if (needed <= WASM_HEAP_MAX_BYTES) return;
+  const weights = trainingPeakBytesLowerBound({ ...input, batchSize: 0 });
   const perImage = trainingPeakBytesLowerBound({ ...input, parameters: 0, batchSize: 1 });
-  const fittingBatch = Math.floor((WASM_HEAP_MAX_BYTES - input.parameters * BYTES_PER_PARAMETER) / perImage);
+  const fittingBatch = Math.floor((WASM_HEAP_MAX_BYTES - weights) / perImage);
   const lower =
     fittingBatch >= 1
       ? `lower ${keys.batch} to ${fittingBatch} or less`
