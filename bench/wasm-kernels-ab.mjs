@@ -5,7 +5,8 @@
 // "before" = tfjs-backend-wasm 4.22's Conv2DBackpropInput, Slice, SplitV, Tile, DepthToSpace and
 // ResizeNearestNeighborGrad, and our first Conv2DBackpropFilter (padded s rows too many, sliced).
 // Usage: npm run build && PCONV_WASM_THREADS=1 node bench/wasm-kernels-ab.mjs [--size 64] [--batch 4]
-//        [--rounds 5] [--dist dist] [--kernels Identity,Sum,Mean: "before" = tfjs' own of just these]
+//        [--rounds 5] [--dist dist] [--kernels Identity,Sum,Mean: "before" = tfjs' own of just these;
+//        tfjs has no Conv2DBackpropFilter on wasm: listed, its "before" is our convolution form]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -22,12 +23,16 @@ const { values: args } = parseArgs({
   },
 });
 const REPLACED = args.kernels?.split(',') ?? ['Conv2DBackpropInput', 'Slice', 'SplitV', 'Tile', 'DepthToSpace', 'ResizeNearestNeighborGrad'];
-const originals = Object.fromEntries(REPLACED.map((name) => [name, tf.getKernel(name, 'wasm').kernelFunc]));
+const originals = Object.fromEntries(REPLACED.map((name) => [name, tf.getKernel(name, 'wasm')?.kernelFunc]));
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
 const { parseConfig } = await import(`${dist}/core/config/parse-config.js`);
 const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
+const { conv2dBackpropFilterByForwardConv } = await import(`${dist}/core/engine/wasm-conv2d-backprop-filter.js`);
+/** The filter gradient as a convolution that XNNPACK runs (before the SIMD tiles of filter-gradient-simd.ts). */
+originals.Conv2DBackpropFilter ??= ({ inputs, attrs }) =>
+  conv2dBackpropFilterByForwardConv(inputs.x, inputs.dy, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
 
 const [size, batch, rounds] = [Number(args.size), Number(args.batch), Number(args.rounds)];
 const yaml = `name: ab

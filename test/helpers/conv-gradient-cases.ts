@@ -14,14 +14,22 @@ export interface ConvCase {
   dySeed: Float32Array;
 }
 
-/** A small random case: batch 1-3, sides kernel..17, 1..maxInChannels in, 1..6 out, from seed `seed`. */
-export function makeConvCase(seed: number, kernel: number, stride: ConvCase['stride'], pad: ConvCase['pad'], maxInChannels: number, label = seed): ConvCase {
+/** A small random case: batch 1-3, sides kernel..17, 1..maxInChannels in, `outChannels` (else 1..6) out, from seed `seed`. */
+export function makeConvCase(
+  seed: number,
+  kernel: number,
+  stride: ConvCase['stride'],
+  pad: ConvCase['pad'],
+  maxInChannels: number,
+  label = seed,
+  outChannels?: number,
+): ConvCase {
   const rng = new Rng(seed);
   const batch = rng.int(1, 3);
   const height = rng.int(kernel, 17);
   const width = rng.int(kernel, 17);
   const cin = rng.int(1, maxInChannels);
-  const cout = rng.int(1, 6);
+  const cout = outChannels ?? rng.int(1, 6);
   const values = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
   return {
     name: `#${label} ${kernel}x${kernel}/s${stride} pad ${pad}, x ${batch}x${height}x${width}x${cin} -> ${cout}`,

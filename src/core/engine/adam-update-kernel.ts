@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { adamSimdFor, type WasmMemory, wasmApi } from './adam-update-simd.js';
+import { adamSimdFor } from './adam-update-simd.js';
+import { asWasmHeap, floatsOf, wasmMemoryOf } from './wasm-heap.js';
 
 /**
  * One Adam step over one weight tensor as a single kernel, for the cpu and wasm backends: reads w,
@@ -107,37 +108,22 @@ function cpuAdamUpdate({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0])
   return [cpu.makeTensorInfo(w.shape, 'float32', out.w), cpu.makeTensorInfo(w.shape, 'float32', out.m), cpu.makeTensorInfo(w.shape, 'float32', out.v)];
 }
 
-interface WasmBackend {
-  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-/** The backend's WebAssembly.Memory (tfjs' own build exports it, the threaded build keeps it on the module). */
-function wasmMemory(wasm: WasmBackend['wasm'], heap: ArrayBufferLike): WasmMemory | undefined {
-  for (const candidate of [wasm.asm?.memory, wasm.wasmMemory]) {
-    if (candidate instanceof wasmApi.Memory && candidate.buffer === heap) return candidate;
-  }
-  return undefined;
-}
-
 /** Whether the fused step runs as wasm SIMD on this wasm backend (else as a JS loop on the heap, same results). */
 export function wasmAdamUpdateUsesSimd(backend: tf.KernelBackend): boolean {
-  const wasm = backend as unknown as WasmBackend;
-  const memory = wasmMemory(wasm.wasm, (wasm.wasm as { HEAPU8?: Uint8Array }).HEAPU8?.buffer ?? new ArrayBuffer(0));
+  const memory = wasmMemoryOf(asWasmHeap(backend));
   return memory !== undefined && adamSimdFor(memory) !== null;
 }
 
 function wasmAdamUpdate({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { w, g, m, v } = checkedInputs(inputs);
-  const wasm = backend as unknown as WasmBackend;
+  const wasm = asWasmHeap(backend);
   const outputs = [wasm.makeOutput(w.shape, 'float32'), wasm.makeOutput(w.shape, 'float32'), wasm.makeOutput(w.shape, 'float32')];
   // Views only now: an allocation may grow the heap and detach older ones.
-  const [wv, gv, mv, vv] = [w, g, m, v].map((t) => wasm.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array, Float32Array];
-  const [wOut, mOut, vOut] = outputs.map((t) => wasm.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
+  const [wv, gv, mv, vv] = [w, g, m, v].map((t) => floatsOf(wasm, t)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const [wOut, mOut, vOut] = outputs.map((t) => floatsOf(wasm, t)) as [Float32Array, Float32Array, Float32Array];
   const s = attrs as unknown as AdamScalars;
   const size = wv.length;
-  const memory = wasmMemory(wasm.wasm, wv.buffer);
+  const memory = wasmMemoryOf(wasm);
   const simd = memory ? adamSimdFor(memory) : null;
   // Whole vectors of 4 in wasm SIMD, the rest (and everything where SIMD is missing) in JS.
   const vectorized = simd ? size - (size % 4) : 0;

@@ -1,3 +1,7 @@
+import { F32, get, I32, instantiate, isSharedMemory, memarg as memargAt, moduleBytes, op, s, set, simd, V128, type WasmMemory } from './wasm-assembler.js';
+
+export { type WasmMemory, wasmApi } from './wasm-assembler.js';
+
 /**
  * One Adam step as a WebAssembly SIMD loop that works directly on the wasm backend's heap: it
  * imports tfjs-backend-wasm's own WebAssembly.Memory, so the weights, gradients and moments are
@@ -42,81 +46,12 @@ export type AdamSimdFunction = (
   learningRate: number,
 ) => void;
 
-/**
- * The WebAssembly API, typed here: the project's lib (ES2023, no DOM) and @types/node 20 do not
- * declare it, though Node has it.
- */
-export interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { readonly exports: Record<string, unknown> };
-  Memory: abstract new (...args: never[]) => WasmMemory;
-}
-export const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  localGet: 0x20,
-  localSet: 0x21,
-  i32Const: 0x41,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  simd: 0xfd,
-} as const;
-
-/** SIMD opcodes (after the 0xfd prefix), as unsigned LEB128. */
-const simd = {
-  load: [0x00],
-  store: [0x0b],
-  f32x4Splat: [0x13],
-  f32x4Sqrt: [0xe3, 0x01],
-  f32x4Add: [0xe4, 0x01],
-  f32x4Sub: [0xe5, 0x01],
-  f32x4Mul: [0xe6, 0x01],
-  f32x4Div: [0xe7, 0x01],
-} as const;
-
-function leb128(value: number): number[] {
-  const bytes: number[] = [];
-  let rest = value >>> 0;
-  do {
-    const byte = rest & 0x7f;
-    rest >>>= 7;
-    bytes.push(rest === 0 ? byte : byte | 0x80);
-  } while (rest !== 0);
-  return bytes;
-}
-
-function name(text: string): number[] {
-  const bytes = [...new TextEncoder().encode(text)];
-  return [...leb128(bytes.length), ...bytes];
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...leb128(content.length), ...content];
-}
-
 /** Function parameters and locals, by index. */
 const P = { w: 0, g: 1, m: 2, v: 3, wOut: 4, mOut: 5, vOut: 6, bytes: 7 } as const;
 const SCALAR_PARAMS = 8; // beta1 .. learningRate: params 8..15
 const L = { i: 16, beta1: 17, oneMinusBeta1: 18, beta2: 19, oneMinusBeta2: 20, c1: 21, c2: 22, eps: 23, lr: 24, g: 25, m1: 26, v1: 27 } as const;
 
-const get = (index: number) => [op.localGet, index];
-const set = (index: number) => [op.localSet, index];
-const s = (code: readonly number[]) => [op.simd, ...code];
-// Alignment hint 2^2 (floats are 4-byte aligned; wasm accepts any address), offset 0.
-const memarg = [2, 0];
+const memarg = memargAt(0);
 /** Pushes the v128 at byte offset (param `base`) + i. */
 const load = (base: number) => [...get(base), ...get(L.i), op.i32Add, ...s(simd.load), ...memarg];
 /** Pushes the address (param `base`) + i for a store. */
@@ -195,26 +130,16 @@ function body(): number[] {
     0,
     op.end,
     op.end,
-    op.end,
   );
-  // Locals: one i32 (i), eleven v128 (8 constants, g, m1, v1).
-  const locals = [2, 1, I32, 11, V128];
-  return [...leb128(locals.length + code.length), ...locals, ...code];
+  return code;
 }
 
 /** The module's bytes; `shared` must match the imported memory (the threaded build's is shared). */
 export function adamSimdModuleBytes(shared: boolean): Uint8Array {
-  const type = [0x60, 16, ...new Array<number>(8).fill(I32), ...new Array<number>(8).fill(F32), 0];
-  // Memory limits: minimum 0 pages; a shared memory must declare a maximum (65536 pages = 4 GiB, the most a wasm32 memory has).
-  const limits = shared ? [0x03, 0, ...leb128(65536)] : [0x00, 0];
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, ...type]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('adam'), 0x00, 0]),
-    ...section(10, [1, ...body()]),
-  ]);
+  const params = [...new Array<number>(8).fill(I32), ...new Array<number>(8).fill(F32)];
+  // Locals: one i32 (i), eleven v128 (8 constants, g, m1, v1).
+  const locals = [I32, ...new Array<number>(11).fill(V128)];
+  return moduleBytes([{ name: 'adam', params, locals, code: body() }], shared);
 }
 
 const instances = new WeakMap<WasmMemory, AdamSimdFunction | null>();
@@ -226,13 +151,8 @@ const instances = new WeakMap<WasmMemory, AdamSimdFunction | null>();
 export function adamSimdFor(memory: WasmMemory): AdamSimdFunction | null {
   const cached = instances.get(memory);
   if (cached !== undefined) return cached;
-  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = adamSimdModuleBytes(shared);
-  let fn: AdamSimdFunction | null = null;
-  if (wasmApi.validate(bytes)) {
-    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
-    fn = instance.exports.adam as AdamSimdFunction;
-  }
+  const exports = instantiate(adamSimdModuleBytes(isSharedMemory(memory)), memory);
+  const fn = exports ? (exports.adam as AdamSimdFunction) : null;
   instances.set(memory, fn);
   return fn;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './replace-kernel.js';
+import { asWasmHeap, floatsOf } from './wasm-heap.js';
 
 /**
  * ResizeNearestNeighborGrad (the gradient of the UNet's nearest upsampling) for cpu and wasm.
@@ -83,17 +84,14 @@ export function registerWasmResizeNearestNeighborGrad(): void {
     'wasm',
     (params) => {
       const { images, dy } = params.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-      const wasm = params.backend as unknown as {
-        makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-        typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-      };
+      const wasm = asWasmHeap(params.backend);
       if (dy.dtype !== 'float32') throw new Error(`ResizeNearestNeighborGrad on wasm needs a float32 dy, not ${dy.dtype}`);
       const out = wasm.makeOutput(images.shape, 'float32');
       // Views after makeOutput: an allocation may grow the heap and detach older ones.
-      const output = wasm.typedArrayFromHeap(out);
+      const output = floatsOf(wasm, out);
       resizeNearestNeighborGradInto(
         output,
-        wasm.typedArrayFromHeap(dy),
+        floatsOf(wasm, dy),
         images.shape,
         dy.shape,
         (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,

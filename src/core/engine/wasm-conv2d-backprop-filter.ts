@@ -1,4 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { type FilterGradientJob, filterGradientCalls, type TileCallSink, tilesCanRun } from './filter-gradient-blocks.js';
+import { type FilterGradientTile, filterGradientModuleBytes, filterGradientTilesFor, MAX_INPUT_CHANNELS_PER_TILE, TILE_NAMES } from './filter-gradient-simd.js';
+import { isSharedMemory, type WasmMemory } from './wasm-assembler.js';
+import { RECORD_INTS, WasmCallHelper } from './wasm-call-helper.js';
+import { asWasmHeap, wasmMemoryOf } from './wasm-heap.js';
+import { wasmBackendThreads } from './wasm-threads.js';
 
 /**
  * Conv2DBackpropFilter for the wasm backend, which does not ship it (so tfjs cannot train
@@ -44,6 +50,87 @@ export function conv2dBackpropFilterByForwardConv(
   });
 }
 
+/** Helper threads per heap (one fewer than the backend's threads), started at the first gradient that uses them. */
+const helpers = new WeakMap<WasmMemory, WasmCallHelper[]>();
+
+function helpersFor(backend: tf.KernelBackend, memory: WasmMemory): WasmCallHelper[] {
+  let list = helpers.get(memory);
+  if (!list) {
+    const count = isSharedMemory(memory) ? wasmBackendThreads(backend) - 1 : 0;
+    list = Array.from({ length: count }, () => new WasmCallHelper(memory, filterGradientModuleBytes(true), TILE_NAMES));
+    helpers.set(memory, list);
+  }
+  return list.filter((helper) => helper.ready());
+}
+
+/**
+ * The filter gradient by our SIMD tiles (filter-gradient-simd.ts), the input channels split among
+ * the main thread and the helper threads; null where the tiles cannot run it (no wasm SIMD, output
+ * channels not a multiple of 4).
+ */
+export function filterGradientBySimdTiles(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo | null {
+  const heap = asWasmHeap(backend);
+  const memory = wasmMemoryOf(heap);
+  const tiles = memory ? filterGradientTilesFor(memory) : null;
+  if (!memory || !tiles || !tilesCanRun(info.outChannels) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const out = heap.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
+  const job: FilterGradientJob = {
+    x: heap.typedArrayFromHeap(x).byteOffset,
+    dy: heap.typedArrayFromHeap(dy).byteOffset,
+    out: heap.typedArrayFromHeap(out).byteOffset,
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    outChannels: info.outChannels,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+  const direct: TileCallSink = (tile, ...args) => (tiles[tile] as FilterGradientTile)(...args);
+  // Equal shares of whole tiles of input channels; the main thread takes the first.
+  const threads = info.inChannels >= 2 * MAX_INPUT_CHANNELS_PER_TILE ? [null, ...helpersFor(backend, memory)] : [null];
+  const tileCount = Math.ceil(info.inChannels / MAX_INPUT_CHANNELS_PER_TILE);
+  const bounds = threads.map((_, i) => Math.min(info.inChannels, Math.round((tileCount * i) / threads.length) * MAX_INPUT_CHANNELS_PER_TILE));
+  bounds.push(info.inChannels);
+  // Every helper's calls, recorded into one heap buffer (allocated before any view is taken).
+  const recorded: number[] = [];
+  const shares = threads.slice(1).map((_, i) => {
+    const first = recorded.length / RECORD_INTS;
+    filterGradientCalls(job, bounds[i + 1] as number, bounds[i + 2] as number, (...record) => recorded.push(...record));
+    return [first, recorded.length / RECORD_INTS - first] as const;
+  });
+  const records = recorded.length > 0 ? heap.makeOutput([recorded.length], 'int32') : null;
+  try {
+    (heap.typedArrayFromHeap(out) as Float32Array).fill(0);
+    const recordsAt = records ? heap.typedArrayFromHeap(records).byteOffset : 0;
+    if (records) (heap.typedArrayFromHeap(records) as Int32Array).set(recorded);
+    const mainShare = () => filterGradientCalls(job, bounds[0] as number, bounds[1] as number, direct);
+    // Nested: each helper starts, then the next, and the main thread's share runs inside the last.
+    const runFrom = (i: number): void => {
+      const helper = threads[i + 1];
+      const [first, count] = shares[i] ?? [0, 0];
+      if (!helper) mainShare();
+      else if (count === 0) runFrom(i + 1);
+      else helper.run(recordsAt + first * RECORD_INTS * 4, count, () => runFrom(i + 1));
+    };
+    runFrom(0);
+  } finally {
+    if (records) heap.disposeData(records.dataId);
+  }
+  return out;
+}
+
 let registered = false;
 
 /** Registers the kernel for the wasm backend (once). */
@@ -53,10 +140,22 @@ export function registerWasmConv2dBackpropFilter(): void {
   tf.registerKernel({
     kernelName: tf.Conv2DBackpropFilter,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
+    kernelFunc: ({ inputs, attrs, backend }) => {
       const { x, dy } = inputs as { x: tf.Tensor4D; dy: tf.Tensor4D };
       const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
       if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter on wasm supports NHWC only, not ${dataFormat}`);
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape,
+        filterShape as [number, number, number, number],
+        strides,
+        1,
+        pad,
+        dimRoundingMode,
+        false,
+        'channelsLast',
+      );
+      const bySimd = filterGradientBySimdTiles(backend as tf.KernelBackend, x, dy, info);
+      if (bySimd) return bySimd;
       // A Tensor returned from a kernel is used as the output as it is (tfjs engine.runKernelFunc).
       return conv2dBackpropFilterByForwardConv(
         x,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './replace-kernel.js';
+import { asWasmHeap, type WasmHeapBackend } from './wasm-heap.js';
 
 /**
  * Copy kernels for the wasm backend that cost what they copy. tfjs-backend-wasm 4.22's Slice (and
@@ -16,11 +17,6 @@ import { replaceKernel } from './replace-kernel.js';
  * paper UNet at 128 px, ~390 MiB of copies and ~30 ms of a ~1,630 ms step (docs/profile-wasm.md).
  * Sharing is safe because no kernel writes into its inputs' memory.
  */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  incRef(dataId: tf.DataId): void;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 
@@ -50,7 +46,7 @@ function forEachIndex(dims: readonly number[], visit: (row: number, index: reado
 
 /** Output views are taken after makeOutput: an allocation may grow the heap and detach older views. */
 function output(
-  backend: WasmBackend,
+  backend: WasmHeapBackend,
   shape: number[],
   dtype: tf.DataType,
   inputs: readonly tf.TensorInfo[],
@@ -60,7 +56,7 @@ function output(
 }
 
 /** Copies x[begin : begin + size] into a new tensor, one contiguous run at a time. */
-export function sliceOnHeap(backend: WasmBackend, x: tf.TensorInfo, begin: readonly number[], size: readonly number[]): tf.TensorInfo {
+export function sliceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, begin: readonly number[], size: readonly number[]): tf.TensorInfo {
   const { out, dst, src } = output(backend, [...size], x.dtype, [x]);
   const xv = src[0] as HeapArray;
   const xStrides = strides(x.shape);
@@ -80,7 +76,7 @@ export function sliceOnHeap(backend: WasmBackend, x: tf.TensorInfo, begin: reado
 }
 
 /** NHWC depthToSpace: out[b, h*bs + dh, w*bs + dw, c] = x[b, h, w, (dh*bs + dw)*C + c]. */
-export function depthToSpaceOnHeap(backend: WasmBackend, x: tf.TensorInfo, blockSize: number): tf.TensorInfo {
+export function depthToSpaceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, blockSize: number): tf.TensorInfo {
   const [batch, height, width, depth] = x.shape as [number, number, number, number];
   const channels = depth / (blockSize * blockSize);
   const { out, dst, src } = output(backend, [batch, height * blockSize, width * blockSize, channels], x.dtype, [x]);
@@ -101,7 +97,7 @@ export function depthToSpaceOnHeap(backend: WasmBackend, x: tf.TensorInfo, block
 }
 
 /** tile: each output row (all axes but the last) is its source row repeated, or one value filled. */
-export function tileOnHeap(backend: WasmBackend, x: tf.TensorInfo, reps: readonly number[]): tf.TensorInfo {
+export function tileOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, reps: readonly number[]): tf.TensorInfo {
   const rank = x.shape.length;
   const outShape = x.shape.map((d, axis) => d * (reps[axis] as number));
   const { out, dst, src } = output(backend, outShape, x.dtype, [x]);
@@ -129,7 +125,7 @@ type KernelParams = Parameters<tf.KernelFunc>[0];
 /** Registers `kernelFunc` for wasm in place of the backend's own kernel, which it may fall back to. */
 function replace(
   kernelName: string,
-  kernelFunc: (params: KernelParams, x: tf.TensorInfo, backend: WasmBackend, original: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[],
+  kernelFunc: (params: KernelParams, x: tf.TensorInfo, backend: WasmHeapBackend, original: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[],
 ): void {
   const original = replaceKernel(
     kernelName,
@@ -137,7 +133,7 @@ function replace(
     (params) => {
       const x = params.inputs.x as tf.TensorInfo;
       if (x.dtype === 'string') return original.kernelFunc(params);
-      return kernelFunc(params, x, params.backend as unknown as WasmBackend, original.kernelFunc);
+      return kernelFunc(params, x, asWasmHeap(params.backend), original.kernelFunc);
     },
     'registerWasmCopyKernels',
   );

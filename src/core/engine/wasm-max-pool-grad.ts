@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './replace-kernel.js';
+import { asWasmHeap, floatsOf } from './wasm-heap.js';
 
 /**
  * MaxPoolGrad for the wasm backend as one pass over the windows, in JavaScript on the heap.
@@ -74,13 +75,10 @@ export const wasmMaxPoolGrad: tf.KernelFunc = (params) => {
   if (dy.dtype !== 'float32' || input.dtype !== 'float32') return original.kernelFunc(params);
   const { filterSize, strides, pad, dimRoundingMode } = params.attrs as unknown as tf.MaxPoolGradAttrs;
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  const wasm = params.backend as unknown as {
-    makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-    typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  };
+  const wasm = asWasmHeap(params.backend);
   const out = wasm.makeOutput([...input.shape], 'float32');
   // Views after makeOutput: an allocation may grow the heap and detach older ones.
-  maxPoolGradInto(wasm.typedArrayFromHeap(out), wasm.typedArrayFromHeap(input), wasm.typedArrayFromHeap(dy), info);
+  maxPoolGradInto(floatsOf(wasm, out), floatsOf(wasm, input), floatsOf(wasm, dy), info);
   return out;
 };
 

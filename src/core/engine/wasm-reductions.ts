@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './replace-kernel.js';
+import { asWasmHeap } from './wasm-heap.js';
 
 /**
  * Sum and Mean for the wasm backend over one contiguous block of axes, read in place on the heap.
@@ -14,11 +15,6 @@ import { replaceKernel } from './replace-kernel.js';
  * each element by the count first, and so does this one). Other inputs (non-float32, axes that are not contiguous, no axes)
  * go to the original kernels.
  */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 /** [outer, reduce, inner] of x when `axes` (sorted, distinct) are one contiguous block; else null. */
 export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
   if (axes.length === 0) return null;
@@ -65,7 +61,7 @@ function reduceOnHeap(params: Parameters<tf.KernelFunc>[0], original: tf.KernelF
   const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((a, b) => a - b);
   const block = x.dtype === 'float32' ? reductionBlock(x.shape, axes) : null;
   if (!block) return original(params);
-  const backend = params.backend as unknown as WasmBackend;
+  const backend = asWasmHeap(params.backend);
   const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
   const out = backend.makeOutput(keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
   // Views after makeOutput: an allocation may grow the heap and detach older views.

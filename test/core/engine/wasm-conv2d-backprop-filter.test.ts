@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { maxRelativeDifference } from '../../../src/bench/max-relative-difference.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
+import { filterGradientBySimdTiles } from '../../../src/core/engine/wasm-conv2d-backprop-filter.js';
 import { type ConvCase as Case, convGradient, makeConvCase } from '../../helpers/conv-gradient-cases.js';
 
 const cases: Case[] = [];
@@ -12,6 +13,69 @@ for (const kernel of [1, 3, 5, 7])
       cases.push(makeConvCase(500 + index, kernel, stride, pad, 5, index));
       index++;
     }
+
+// Output channels that are whole vectors of 4 take the SIMD tiles (filter-gradient-simd.ts): every
+// input-channel tail (1-3 after tiles of 4), output tails of one vector, and several channel chunks.
+const tileCases: Case[] = [];
+for (const [i, [kernel, stride, pad, maxIn, out]] of (
+  [
+    [3, 1, 'same', 9, 4],
+    [3, 2, 'same', 13, 8],
+    [5, 2, 'same', 7, 12],
+    [7, 2, 'valid', 5, 20],
+    [1, 1, 'valid', 11, 16],
+    [3, 3, 1, 6, 4],
+    [5, 1, 2, 3, 8],
+    [2, 2, 'same', 10, 28],
+  ] as const
+).entries()) {
+  tileCases.push(makeConvCase(900 + i, kernel, stride, pad, maxIn, 900 + i, out));
+}
+// 300 input channels at 256 outputs: three chunks of 128 KiB of the gradient, the last one short.
+tileCases.push({ ...makeConvCase(950, 3, 1, 'same', 1, 950, 256), name: 'wide: 1x5x4x300 -> 256, 3x3/s1 same' });
+{
+  const wide = tileCases.at(-1) as Case;
+  const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, j) => Math.sin(j * 0.37 + seed));
+  wide.xShape = [1, 5, 4, 300];
+  wide.wShape = [3, 3, 300, 256];
+  wide.x = values(5 * 4 * 300, 1);
+  wide.w = values(9 * 300 * 256, 2);
+  wide.dySeed = values(7 * 6 * 256, 3);
+}
+
+describe('Conv2DBackpropFilter on wasm by the SIMD tiles', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm');
+  });
+
+  test.each(tileCases.map((c) => [c.name, c] as const))('matches the cpu backend: %s', async (_name, c) => {
+    const expected = await convGradient('cpu', c, 'filter');
+    const actual = await convGradient('wasm', c, 'filter');
+    expect(actual.length).toBe(expected.length);
+    expect(maxRelativeDifference(actual, expected, 1e-6)).toBeLessThan(1e-5);
+  });
+
+  test('the tiles take whole vectors of 4 output channels and leave the rest to the convolution form', () => {
+    const backend = tf.backend();
+    const attempt = (outChannels: number) => {
+      const x = tf.ones([1, 6, 6, 5]);
+      const dy = tf.ones([1, 6, 6, outChannels]);
+      const info = tf.backend_util.computeConv2DInfo([1, 6, 6, 5], [3, 3, 5, outChannels], 1, 1, 'same', undefined, false, 'channelsLast');
+      const out = filterGradientBySimdTiles(backend, x, dy, info);
+      tf.dispose([x, dy]);
+      if (!out) return null;
+      const result = tf.engine().makeTensorFromTensorInfo(out);
+      // Ones everywhere: each tap sums over the positions whose input pixel is inside (6x6, 5x6, 5x5 windows).
+      const sums = [...new Set(result.dataSync())].sort((a, b) => a - b);
+      result.dispose();
+      return sums;
+    };
+    expect(attempt(4)).toEqual([25, 30, 36]);
+    expect(attempt(12)).toEqual([25, 30, 36]);
+    expect(attempt(3)).toBeNull();
+    expect(attempt(6)).toBeNull();
+  });
+});
 
 describe('Conv2DBackpropFilter registered for wasm', () => {
   beforeAll(async () => {
