@@ -2,13 +2,14 @@ import { MAX_INPUT_CHANNELS_PER_TILE, MAX_OUTPUT_VECTORS_PER_TILE, tileIndex } f
 
 /**
  * A convolution's filter gradient cut into blocks for the SIMD tile functions
- * (filter-gradient-simd.ts). Pure arithmetic on byte addresses: no tfjs, no allocation, so the same
- * code runs on the main thread and in a helper thread that shares the wasm heap.
+ * (filter-gradient-simd.ts). Pure arithmetic on byte addresses (no tfjs, no allocation): the calls
+ * it emits are made on the main thread, or recorded for a helper thread that shares the wasm heap
+ * (wasm-call-helper.ts).
  */
 
 /** Shapes and byte addresses on the heap of one NHWC filter gradient (dilation 1). */
 export interface FilterGradientJob {
-  /** x [batch, inHeight, inWidth, inChannels], dy [batch, outHeight, outWidth, outChannels], out [filterHeight, filterWidth, inChannels, outChannels] zeroed. */
+  /** x [batch, inHeight, inWidth, inChannels], dy [batch, outHeight, outWidth, outChannels], out [filterHeight, filterWidth, inChannels, outChannels] zeroed; outChannels a multiple of 4. */
   readonly x: number;
   readonly dy: number;
   readonly out: number;
@@ -25,31 +26,6 @@ export interface FilterGradientJob {
   readonly strideWidth: number;
   readonly padTop: number;
   readonly padLeft: number;
-}
-
-/** The job's fields in order, for passing it between threads as integers. */
-export const JOB_FIELDS = [
-  'x',
-  'dy',
-  'out',
-  'batch',
-  'inHeight',
-  'inWidth',
-  'inChannels',
-  'outHeight',
-  'outWidth',
-  'outChannels',
-  'filterHeight',
-  'filterWidth',
-  'strideHeight',
-  'strideWidth',
-  'padTop',
-  'padLeft',
-] as const satisfies readonly (keyof FilterGradientJob)[];
-
-/** Whether the tile functions can compute this gradient: output channels come in vectors of 4. */
-export function tilesCanRun(outChannels: number): boolean {
-  return outChannels % 4 === 0;
 }
 
 /**

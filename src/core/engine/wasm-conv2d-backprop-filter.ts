@@ -1,15 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import { type FilterGradientJob, filterGradientCalls, type TileCallSink, tilesCanRun } from './filter-gradient-blocks.js';
+import { type FilterGradientJob, filterGradientCalls, type TileCallSink } from './filter-gradient-blocks.js';
 import { type FilterGradientTile, filterGradientModuleBytes, filterGradientTilesFor, MAX_INPUT_CHANNELS_PER_TILE, TILE_NAMES } from './filter-gradient-simd.js';
 import { isSharedMemory, type WasmMemory } from './wasm-assembler.js';
 import { RECORD_INTS, WasmCallHelper } from './wasm-call-helper.js';
-import { asWasmHeap, wasmMemoryOf } from './wasm-heap.js';
+import { asWasmHeap, floatsOf, wasmMemoryOf } from './wasm-heap.js';
 import { wasmBackendThreads } from './wasm-threads.js';
 
-/**
+/*
  * Conv2DBackpropFilter for the wasm backend, which does not ship it (so tfjs cannot train
- * convolutions on wasm without this). Built from one forward convolution that XNNPACK runs fast
- * (ENGINE.md, "conv-filter-grad kernel"):
+ * convolutions on wasm without this). Two ways: our SIMD tiles on the heap
+ * (filterGradientBySimdTiles, below), and where the engine has no wasm SIMD, one forward
+ * convolution that XNNPACK runs (conv2dBackpropFilterByForwardConv). The tiles made 128 px
+ * training steps 1.2x faster (docs/profile-wasm.md, "Fifth round").
+ */
+
+/**
+ * The filter gradient as one forward convolution that XNNPACK runs (ENGINE.md, "conv-filter-grad
+ * kernel"):
  *
  *   dW[kh, kw, c, o] = sum over b, i, j of xpad[b, i*s + kh, j*s + kw, c] * dy[b, i, j, o]
  *
@@ -65,8 +72,10 @@ function helpersFor(backend: tf.KernelBackend, memory: WasmMemory): WasmCallHelp
 
 /**
  * The filter gradient by our SIMD tiles (filter-gradient-simd.ts), the input channels split among
- * the main thread and the helper threads; null where the tiles cannot run it (no wasm SIMD, output
- * channels not a multiple of 4).
+ * the main thread and the helper threads; null where the tiles cannot run it (no wasm SIMD).
+ * Output channels that are not a multiple of 4 (the UNet's last layer: 3) run on a copy of dy
+ * padded with zero channels, and the result is cut back: at 128 px that layer took 32 ms as an
+ * XNNPACK convolution and 15 ms as tiles of 4 outputs (docs/profile-wasm.md).
  */
 export function filterGradientBySimdTiles(
   backend: tf.KernelBackend,
@@ -77,33 +86,62 @@ export function filterGradientBySimdTiles(
   const heap = asWasmHeap(backend);
   const memory = wasmMemoryOf(heap);
   const tiles = memory ? filterGradientTilesFor(memory) : null;
-  if (!memory || !tiles || !tilesCanRun(info.outChannels) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  const out = heap.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
-  const job: FilterGradientJob = {
+  if (!memory || !tiles || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const { inChannels, outChannels } = info;
+  const filterShape = [info.filterHeight, info.filterWidth, inChannels, outChannels];
+  const job = (dyAt: number, outAt: number, channels: number): FilterGradientJob => ({
     x: heap.typedArrayFromHeap(x).byteOffset,
-    dy: heap.typedArrayFromHeap(dy).byteOffset,
-    out: heap.typedArrayFromHeap(out).byteOffset,
+    dy: dyAt,
+    out: outAt,
     batch: info.batchSize,
     inHeight: info.inHeight,
     inWidth: info.inWidth,
-    inChannels: info.inChannels,
+    inChannels,
     outHeight: info.outHeight,
     outWidth: info.outWidth,
-    outChannels: info.outChannels,
+    outChannels: channels,
     filterHeight: info.filterHeight,
     filterWidth: info.filterWidth,
     strideHeight: info.strideHeight,
     strideWidth: info.strideWidth,
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
-  };
+  });
+  const out = heap.makeOutput(filterShape, 'float32');
+  const padded = Math.ceil(outChannels / 4) * 4;
+  if (padded === outChannels) {
+    runTiles(backend, memory, tiles, job(heap.typedArrayFromHeap(dy).byteOffset, heap.typedArrayFromHeap(out).byteOffset, outChannels));
+    return out;
+  }
+  const pixels = info.batchSize * info.outHeight * info.outWidth;
+  const rows = info.filterHeight * info.filterWidth * inChannels;
+  const dyPadded = heap.makeOutput([pixels * padded], 'float32');
+  const outPadded = heap.makeOutput([rows * padded], 'float32');
+  try {
+    // Views after the last allocation (an allocation may grow the heap and detach older ones).
+    const [source, wide] = [floatsOf(heap, dy), floatsOf(heap, dyPadded)];
+    wide.fill(0);
+    for (let p = 0; p < pixels; p++) wide.set(source.subarray(p * outChannels, (p + 1) * outChannels), p * padded);
+    runTiles(backend, memory, tiles, job(wide.byteOffset, floatsOf(heap, outPadded).byteOffset, padded));
+    const [result, cut] = [floatsOf(heap, outPadded), floatsOf(heap, out)];
+    for (let r = 0; r < rows; r++) cut.set(result.subarray(r * padded, r * padded + outChannels), r * outChannels);
+  } finally {
+    heap.disposeData(dyPadded.dataId);
+    heap.disposeData(outPadded.dataId);
+  }
+  return out;
+}
+
+/** Zeroes job.out and adds the gradient into it: equal shares of whole tiles of input channels, the main thread's first. */
+function runTiles(backend: tf.KernelBackend, memory: WasmMemory, tiles: readonly FilterGradientTile[], job: FilterGradientJob): void {
+  const heap = asWasmHeap(backend);
+  const channels = job.inChannels;
   const direct: TileCallSink = (tile, ...args) => (tiles[tile] as FilterGradientTile)(...args);
-  // Equal shares of whole tiles of input channels; the main thread takes the first.
-  const threads = info.inChannels >= 2 * MAX_INPUT_CHANNELS_PER_TILE ? [null, ...helpersFor(backend, memory)] : [null];
-  const tileCount = Math.ceil(info.inChannels / MAX_INPUT_CHANNELS_PER_TILE);
-  const bounds = threads.map((_, i) => Math.min(info.inChannels, Math.round((tileCount * i) / threads.length) * MAX_INPUT_CHANNELS_PER_TILE));
-  bounds.push(info.inChannels);
-  // Every helper's calls, recorded into one heap buffer (allocated before any view is taken).
+  const threads = channels >= 2 * MAX_INPUT_CHANNELS_PER_TILE ? [null, ...helpersFor(backend, memory)] : [null];
+  const tileCount = Math.ceil(channels / MAX_INPUT_CHANNELS_PER_TILE);
+  const bounds = threads.map((_, i) => Math.min(channels, Math.round((tileCount * i) / threads.length) * MAX_INPUT_CHANNELS_PER_TILE));
+  bounds.push(channels);
+  // Every helper's calls, recorded into one heap buffer.
   const recorded: number[] = [];
   const shares = threads.slice(1).map((_, i) => {
     const first = recorded.length / RECORD_INTS;
@@ -112,7 +150,8 @@ export function filterGradientBySimdTiles(
   });
   const records = recorded.length > 0 ? heap.makeOutput([recorded.length], 'int32') : null;
   try {
-    (heap.typedArrayFromHeap(out) as Float32Array).fill(0);
+    const outSize = job.filterHeight * job.filterWidth * job.inChannels * job.outChannels;
+    new Float32Array(heap.wasm.HEAPU8.buffer, job.out, outSize).fill(0);
     const recordsAt = records ? heap.typedArrayFromHeap(records).byteOffset : 0;
     if (records) (heap.typedArrayFromHeap(records) as Int32Array).set(recorded);
     const mainShare = () => filterGradientCalls(job, bounds[0] as number, bounds[1] as number, direct);
@@ -128,7 +167,6 @@ export function filterGradientBySimdTiles(
   } finally {
     if (records) heap.disposeData(records.dataId);
   }
-  return out;
 }
 
 let registered = false;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { maxRelativeDifference } from '../../../src/bench/max-relative-difference.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
-import { filterGradientBySimdTiles } from '../../../src/core/engine/wasm-conv2d-backprop-filter.js';
+import { conv2dBackpropFilterByForwardConv, filterGradientBySimdTiles } from '../../../src/core/engine/wasm-conv2d-backprop-filter.js';
 import { type ConvCase as Case, convGradient, makeConvCase } from '../../helpers/conv-gradient-cases.js';
 
 const cases: Case[] = [];
@@ -55,9 +55,9 @@ describe('Conv2DBackpropFilter on wasm by the SIMD tiles', () => {
     expect(maxRelativeDifference(actual, expected, 1e-6)).toBeLessThan(1e-5);
   });
 
-  test('the tiles take whole vectors of 4 output channels and leave the rest to the convolution form', () => {
+  test('output channels not a multiple of 4 run on a padded copy of dy and are cut back', () => {
     const backend = tf.backend();
-    const attempt = (outChannels: number) => {
+    const sums = (outChannels: number) => {
       const x = tf.ones([1, 6, 6, 5]);
       const dy = tf.ones([1, 6, 6, outChannels]);
       const info = tf.backend_util.computeConv2DInfo([1, 6, 6, 5], [3, 3, 5, outChannels], 1, 1, 'same', undefined, false, 'channelsLast');
@@ -65,15 +65,13 @@ describe('Conv2DBackpropFilter on wasm by the SIMD tiles', () => {
       tf.dispose([x, dy]);
       if (!out) return null;
       const result = tf.engine().makeTensorFromTensorInfo(out);
+      expect(result.shape).toEqual([3, 3, 5, outChannels]);
       // Ones everywhere: each tap sums over the positions whose input pixel is inside (6x6, 5x6, 5x5 windows).
-      const sums = [...new Set(result.dataSync())].sort((a, b) => a - b);
+      const values = [...new Set(result.dataSync())].sort((a, b) => a - b);
       result.dispose();
-      return sums;
+      return values;
     };
-    expect(attempt(4)).toEqual([25, 30, 36]);
-    expect(attempt(12)).toEqual([25, 30, 36]);
-    expect(attempt(3)).toBeNull();
-    expect(attempt(6)).toBeNull();
+    for (const outChannels of [1, 3, 4, 6, 12]) expect(sums(outChannels), `${outChannels} outputs`).toEqual([25, 30, 36]);
   });
 });
 
@@ -88,6 +86,21 @@ describe('Conv2DBackpropFilter registered for wasm', () => {
     expect(actual.length).toBe(expected.length);
     expect(maxRelativeDifference(actual, expected, 1e-6)).toBeLessThan(1e-5);
   });
+
+  test.each(cases.slice(0, 12).map((c) => [c.name, c] as const))(
+    'the convolution form (where the tiles cannot run) matches the cpu backend: %s',
+    async (_name, c) => {
+      const expected = await convGradient('cpu', c, 'filter');
+      await tf.setBackend('wasm');
+      const actual = tf.tidy(() => {
+        const x = tf.tensor4d(c.x, c.xShape);
+        const y = tf.conv2d(x, tf.tensor4d(c.w, c.wShape), c.stride, c.pad);
+        const dy = tf.tensor4d(c.dySeed.slice(0, y.size), y.shape);
+        return conv2dBackpropFilterByForwardConv(x, dy, c.wShape, c.stride, c.pad).dataSync() as Float32Array;
+      });
+      expect(maxRelativeDifference(actual, expected, 1e-6)).toBeLessThan(1e-5);
+    },
+  );
 
   test('leaks no tensors', async () => {
     await tf.setBackend('wasm');
