@@ -1,6 +1,19 @@
-import { F32, get, I32, instantiate, isSharedMemory, memarg as memargAt, moduleBytes, op, s, set, simd, V128, type WasmMemory } from './wasm-assembler.js';
-
-export { type WasmMemory, wasmApi } from './wasm-assembler.js';
+import {
+  compile,
+  F32,
+  get,
+  I32,
+  instantiate,
+  isSharedMemory,
+  memarg as memargAt,
+  moduleBytes,
+  op,
+  s,
+  set,
+  simd,
+  V128,
+  type WasmMemory,
+} from './wasm-assembler.js';
 
 /**
  * One Adam step as a WebAssembly SIMD loop that works directly on the wasm backend's heap: it
@@ -151,8 +164,8 @@ const instances = new WeakMap<WasmMemory, AdamSimdFunction | null>();
 export function adamSimdFor(memory: WasmMemory): AdamSimdFunction | null {
   const cached = instances.get(memory);
   if (cached !== undefined) return cached;
-  const exports = instantiate(adamSimdModuleBytes(isSharedMemory(memory)), memory);
-  const fn = exports ? (exports.adam as AdamSimdFunction) : null;
+  const module = compile(adamSimdModuleBytes(isSharedMemory(memory)));
+  const fn = module ? (instantiate(module, memory).adam as AdamSimdFunction) : null;
   instances.set(memory, fn);
   return fn;
 }

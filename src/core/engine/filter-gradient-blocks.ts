@@ -30,12 +30,13 @@ export interface FilterGradientJob {
 
 /**
  * Cache blocking, in bytes. A block of output positions holds ~16 KiB of dy (64 positions at 64
- * output channels), which stays in L1 while every tile of a channel chunk runs over it; a chunk of
- * input channels holds ~128 KiB of the tap's gradient, which stays in L2 over all blocks. Chosen
- * on this machine (AMD EPYC, 32 KiB L1d, 1 MiB L2) from block 8-32 KiB x chunk 64 KiB-whole on the
- * UNet's layer shapes, one thread (scratch measurements, noisy: +-30% between runs): 16 KiB /
- * 128 KiB was never far from the best of any shape; blocks of 256 positions instead of 64 ran the
- * 4x8x8x1024 -> 512 gradient at half the speed, 512 positions at 0.4x.
+ * output channels, 8 at 512), which stays in L1 while every tile of a channel chunk runs over it;
+ * a chunk of input channels holds ~128 KiB of the tap's gradient, which stays in L2 over all
+ * blocks. Chosen on this machine (AMD EPYC, 32 KiB L1d, 1 MiB L2) from blocks of 8-32 KiB and
+ * chunks of 64 KiB to whole on the UNet's layer shapes, one thread (scratch measurements, noisy:
+ * +-30% between runs): 16 KiB / 128 KiB was never far from the best of any shape. Before blocks
+ * were sized in bytes, a fixed 256 positions per block (512 KiB of dy at 512 outputs) ran the
+ * 4x8x8x1024 -> 512 gradient at half the speed of a fixed 64 positions.
  */
 const BLOCK_BYTES = 16384;
 const CHUNK_BYTES = 131072;
@@ -77,6 +78,7 @@ export type TileCallSink = (
  * job.out, so threads may make them at once.
  */
 export function filterGradientCalls(job: FilterGradientJob, channelBegin: number, channelEnd: number, sink: TileCallSink): void {
+  if (job.outChannels % 4 !== 0) throw new RangeError(`filterGradientCalls: output channels come in vectors of 4, not ${job.outChannels}`);
   const chunk = Math.max(
     MAX_INPUT_CHANNELS_PER_TILE,
     Math.floor(CHUNK_BYTES / (job.outChannels * 4 * MAX_INPUT_CHANNELS_PER_TILE)) * MAX_INPUT_CHANNELS_PER_TILE,

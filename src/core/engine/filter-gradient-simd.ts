@@ -1,4 +1,21 @@
-import { get, I32, i32, instantiate, isSharedMemory, memarg, moduleBytes, op, s, set, simd, V128, type WasmMemory } from './wasm-assembler.js';
+import {
+  compile,
+  get,
+  I32,
+  i32,
+  instantiate,
+  isSharedMemory,
+  memarg,
+  moduleBytes,
+  op,
+  s,
+  set,
+  simd,
+  tee,
+  V128,
+  type WasmMemory,
+  type WasmModule,
+} from './wasm-assembler.js';
 
 /**
  * The inner loop of a convolution's filter gradient as WebAssembly SIMD, on tfjs-backend-wasm's
@@ -51,7 +68,9 @@ export const MAX_INPUT_CHANNELS_PER_TILE = 4;
 export const MAX_OUTPUT_VECTORS_PER_TILE = 2;
 
 const P = { x: 0, dy: 1, out: 2, rows: 3, cols: 4, xColStep: 5, xRowStep: 6, dyRowStep: 7, outRow: 8, cBegin: 9, cEnd: 10, oBegin: 11, oEnd: 12 };
-const PARAMS = 13;
+/** The tile functions' parameter count (all i32). */
+export const TILE_PARAMS = 13;
+const PARAMS = TILE_PARAMS;
 
 function tileFunction(cb: number, ov: number) {
   // i32 locals, then v128 locals.
@@ -143,8 +162,7 @@ function tileFunction(cb: number, ov: number) {
     ...get(L.k),
     ...i32(1),
     op.i32Sub,
-    op.localTee,
-    L.k,
+    ...tee(L.k),
     op.brIf,
     0,
     op.end,
@@ -153,8 +171,7 @@ function tileFunction(cb: number, ov: number) {
     ...get(L.r),
     ...i32(1),
     op.i32Sub,
-    op.localTee,
-    L.r,
+    ...tee(L.r),
     op.brIf,
     0,
     op.end,
@@ -203,13 +220,22 @@ export const TILE_NAMES: readonly string[] = Array.from(
   (_, i) => `fg${Math.floor(i / MAX_OUTPUT_VECTORS_PER_TILE) + 1}x${(i % MAX_OUTPUT_VECTORS_PER_TILE) + 1}`,
 );
 
+const modules = new Map<boolean, WasmModule | null>();
+
+/** The compiled module for a shared or an unshared memory (null where this engine has no wasm SIMD); compiled once. */
+export function filterGradientModule(shared: boolean): WasmModule | null {
+  if (!modules.has(shared)) modules.set(shared, compile(filterGradientModuleBytes(shared)));
+  return modules.get(shared) ?? null;
+}
+
 const instances = new WeakMap<WasmMemory, readonly FilterGradientTile[] | null>();
 
-/** The tile functions bound to `memory` by tileIndex, or null where this engine has no wasm SIMD. Compiled once per memory. */
+/** The tile functions bound to `memory` by tileIndex, or null where this engine has no wasm SIMD. Instantiated once per memory. */
 export function filterGradientTilesFor(memory: WasmMemory): readonly FilterGradientTile[] | null {
   const cached = instances.get(memory);
   if (cached !== undefined) return cached;
-  const exports = instantiate(filterGradientModuleBytes(isSharedMemory(memory)), memory);
+  const module = filterGradientModule(isSharedMemory(memory));
+  const exports = module ? instantiate(module, memory) : null;
   const tiles = exports ? TILE_NAMES.map((name) => exports[name] as FilterGradientTile) : null;
   instances.set(memory, tiles);
   return tiles;

@@ -18,30 +18,27 @@ function expandedDy(dy: tf.Tensor, x: tf.Tensor, axes: number[]): tf.Tensor {
   return tf.broadcastTo(tf.reshape(flat, shape), x.shape);
 }
 
+/** dy broadcast over the reduced axes (Sum's gradient), divided by the count reduced if `divideByCount` (Mean's). */
+function registerBroadcastGradient(kernelName: typeof tf.Sum | typeof tf.Mean, divideByCount: boolean): void {
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const axes = tf.util.parseAxisParam((attrs as unknown as tf.SumAttrs | tf.MeanAttrs).axis, x.shape);
+      if (!divideByCount) return { x: () => expandedDy(dy as tf.Tensor, x, axes) };
+      const reduceSize = tf.util.sizeFromShape(tf.backend_util.computeOutAndReduceShapes(x.shape, axes)[1]);
+      return { x: () => tf.div(expandedDy(dy as tf.Tensor, x, axes), reduceSize) };
+    },
+  });
+}
+
 let registered = false;
 
 /** Registers both gradients in place of tfjs' own (once; they apply to every backend). */
 export function registerReductionGradients(): void {
   if (registered) return;
-  tf.registerGradient({
-    kernelName: tf.Sum,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const axes = tf.util.parseAxisParam((attrs as unknown as tf.SumAttrs).axis, x.shape);
-      const derX = expandedDy(dy as tf.Tensor, x, axes);
-      return { x: () => derX };
-    },
-  });
-  tf.registerGradient({
-    kernelName: tf.Mean,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const axes = tf.util.parseAxisParam((attrs as unknown as tf.MeanAttrs).axis, x.shape);
-      const reduceSize = tf.util.sizeFromShape(tf.backend_util.computeOutAndReduceShapes(x.shape, axes)[1]);
-      return { x: () => tf.div(expandedDy(dy as tf.Tensor, x, axes), reduceSize) };
-    },
-  });
+  registerBroadcastGradient(tf.Sum, false);
+  registerBroadcastGradient(tf.Mean, true);
   registered = true;
 }

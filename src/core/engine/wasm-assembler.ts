@@ -80,6 +80,7 @@ function section(id: number, content: number[]): number[] {
 
 export const get = (index: number) => [op.localGet, ...leb128(index)];
 export const set = (index: number) => [op.localSet, ...leb128(index)];
+export const tee = (index: number) => [op.localTee, ...leb128(index)];
 export const i32 = (value: number) => [op.i32Const, ...sleb128(value)];
 export const s = (code: readonly number[]) => [op.simd, ...code];
 /** A memory immediate: alignment hint 2^2 (floats are 4-byte aligned; wasm accepts any address) and a constant byte offset. */
@@ -119,7 +120,7 @@ export function moduleBytes(functions: readonly WasmFunction[], shared: boolean)
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [...leb128(functions.length), ...types]),
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, ...limits]),
-    ...section(3, [...leb128(functions.length), ...functions.map((_, i) => i)]),
+    ...section(3, [...leb128(functions.length), ...functions.flatMap((_, i) => leb128(i))]),
     ...section(7, [...leb128(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...leb128(i)])]),
     ...section(10, [...leb128(functions.length), ...bodies]),
   ]);
@@ -145,8 +146,15 @@ export function isSharedMemory(memory: WasmMemory): boolean {
   return typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
 }
 
-/** The module's exports bound to `memory`, or null where this engine rejects it (no wasm SIMD). */
-export function instantiate(bytes: Uint8Array, memory: WasmMemory): Record<string, unknown> | null {
-  if (!wasmApi.validate(bytes)) return null;
-  return new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports;
+/** A compiled module (WebAssembly.Module; it can be posted to a worker). */
+export type WasmModule = object;
+
+/** The compiled module, or null where this engine rejects it (no wasm SIMD). */
+export function compile(bytes: Uint8Array): WasmModule | null {
+  return wasmApi.validate(bytes) ? new wasmApi.Module(bytes) : null;
+}
+
+/** The module's exports bound to `memory`. */
+export function instantiate(module: WasmModule, memory: WasmMemory): Record<string, unknown> {
+  return new wasmApi.Instance(module, { env: { memory } }).exports;
 }

@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { type FilterGradientJob, filterGradientCalls, type TileCallSink } from './filter-gradient-blocks.js';
-import { type FilterGradientTile, filterGradientModuleBytes, filterGradientTilesFor, MAX_INPUT_CHANNELS_PER_TILE, TILE_NAMES } from './filter-gradient-simd.js';
+import {
+  type FilterGradientTile,
+  filterGradientModule,
+  filterGradientTilesFor,
+  MAX_INPUT_CHANNELS_PER_TILE,
+  TILE_NAMES,
+  TILE_PARAMS,
+} from './filter-gradient-simd.js';
 import { isSharedMemory, type WasmMemory } from './wasm-assembler.js';
-import { RECORD_INTS, WasmCallHelper } from './wasm-call-helper.js';
+import { runShares, WasmCallHelper } from './wasm-call-helper.js';
 import { asWasmHeap, floatsOf, wasmMemoryOf } from './wasm-heap.js';
 import { wasmBackendThreads } from './wasm-threads.js';
 
@@ -60,11 +67,12 @@ export function conv2dBackpropFilterByForwardConv(
 /** Helper threads per heap (one fewer than the backend's threads), started at the first gradient that uses them. */
 const helpers = new WeakMap<WasmMemory, WasmCallHelper[]>();
 
-function helpersFor(backend: tf.KernelBackend, memory: WasmMemory): WasmCallHelper[] {
+function helpersFor(backend: tf.KernelBackend, memory: WasmMemory, tiles: readonly FilterGradientTile[]): WasmCallHelper[] {
   let list = helpers.get(memory);
   if (!list) {
-    const count = isSharedMemory(memory) ? wasmBackendThreads(backend) - 1 : 0;
-    list = Array.from({ length: count }, () => new WasmCallHelper(memory, filterGradientModuleBytes(true), TILE_NAMES));
+    const module = isSharedMemory(memory) ? filterGradientModule(true) : null;
+    const count = module ? wasmBackendThreads(backend) - 1 : 0;
+    list = Array.from({ length: count }, () => new WasmCallHelper(memory, module as object, TILE_NAMES, tiles, TILE_PARAMS));
     helpers.set(memory, list);
   }
   return list.filter((helper) => helper.ready());
@@ -74,8 +82,8 @@ function helpersFor(backend: tf.KernelBackend, memory: WasmMemory): WasmCallHelp
  * The filter gradient by our SIMD tiles (filter-gradient-simd.ts), the input channels split among
  * the main thread and the helper threads; null where the tiles cannot run it (no wasm SIMD).
  * Output channels that are not a multiple of 4 (the UNet's last layer: 3) run on a copy of dy
- * padded with zero channels, and the result is cut back: at 128 px that layer took 32 ms as an
- * XNNPACK convolution and 15 ms as tiles of 4 outputs (docs/profile-wasm.md).
+ * padded with zero channels, and the result is cut back: at 128 px that layer's gradient took
+ * ~36 ms as an XNNPACK convolution and ~21 ms so (docs/profile-wasm.md, "Fifth round").
  */
 export function filterGradientBySimdTiles(
   backend: tf.KernelBackend,
@@ -88,7 +96,6 @@ export function filterGradientBySimdTiles(
   const tiles = memory ? filterGradientTilesFor(memory) : null;
   if (!memory || !tiles || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   const { inChannels, outChannels } = info;
-  const filterShape = [info.filterHeight, info.filterWidth, inChannels, outChannels];
   const job = (dyAt: number, outAt: number, channels: number): FilterGradientJob => ({
     x: heap.typedArrayFromHeap(x).byteOffset,
     dy: dyAt,
@@ -107,43 +114,60 @@ export function filterGradientBySimdTiles(
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   });
-  const out = heap.makeOutput(filterShape, 'float32');
+  const run = (j: FilterGradientJob) => runTiles(backend, memory, tiles, j);
+  const out = heap.makeOutput([info.filterHeight, info.filterWidth, inChannels, outChannels], 'float32');
   const padded = Math.ceil(outChannels / 4) * 4;
-  if (padded === outChannels) {
-    runTiles(backend, memory, tiles, job(heap.typedArrayFromHeap(dy).byteOffset, heap.typedArrayFromHeap(out).byteOffset, outChannels));
-    return out;
-  }
-  const pixels = info.batchSize * info.outHeight * info.outWidth;
-  const rows = info.filterHeight * info.filterWidth * inChannels;
-  const dyPadded = heap.makeOutput([pixels * padded], 'float32');
-  const outPadded = heap.makeOutput([rows * padded], 'float32');
+  const temporaries: tf.TensorInfo[] = [];
   try {
+    if (padded === outChannels) {
+      run(job(heap.typedArrayFromHeap(dy).byteOffset, heap.typedArrayFromHeap(out).byteOffset, outChannels));
+      return out;
+    }
+    const pixels = info.batchSize * info.outHeight * info.outWidth;
+    const rows = info.filterHeight * info.filterWidth * inChannels;
+    temporaries.push(heap.makeOutput([pixels * padded], 'float32'));
+    temporaries.push(heap.makeOutput([rows * padded], 'float32'));
+    const [dyPadded, outPadded] = temporaries as [tf.TensorInfo, tf.TensorInfo];
     // Views after the last allocation (an allocation may grow the heap and detach older ones).
     const [source, wide] = [floatsOf(heap, dy), floatsOf(heap, dyPadded)];
     wide.fill(0);
     for (let p = 0; p < pixels; p++) wide.set(source.subarray(p * outChannels, (p + 1) * outChannels), p * padded);
-    runTiles(backend, memory, tiles, job(wide.byteOffset, floatsOf(heap, outPadded).byteOffset, padded));
+    run(job(wide.byteOffset, floatsOf(heap, outPadded).byteOffset, padded));
     const [result, cut] = [floatsOf(heap, outPadded), floatsOf(heap, out)];
     for (let r = 0; r < rows; r++) cut.set(result.subarray(r * padded, r * padded + outChannels), r * outChannels);
+    return out;
+  } catch (error) {
+    heap.disposeData(out.dataId);
+    throw error;
   } finally {
-    heap.disposeData(dyPadded.dataId);
-    heap.disposeData(outPadded.dataId);
+    for (const t of temporaries) heap.disposeData(t.dataId);
   }
-  return out;
 }
 
-/** Zeroes job.out and adds the gradient into it: equal shares of whole tiles of input channels, the main thread's first. */
+/**
+ * The first input channel of each thread's share: as equal as whole tiles of 4 input channels
+ * allow (the main thread's first), then `channels` as the end. Fewer than two tiles stay on one
+ * thread.
+ */
+export function channelShares(channels: number, threads: number): number[] {
+  const tileCount = Math.ceil(channels / MAX_INPUT_CHANNELS_PER_TILE);
+  const count = tileCount >= 2 ? Math.min(threads, tileCount) : 1;
+  const bounds = Array.from({ length: count }, (_, i) =>
+    Math.min(channels, Math.round((channels * i) / (count * MAX_INPUT_CHANNELS_PER_TILE)) * MAX_INPUT_CHANNELS_PER_TILE),
+  );
+  return [...bounds, channels];
+}
+
+/** Zeroes job.out and adds the gradient into it, the input channels shared among this thread and the helpers. */
 function runTiles(backend: tf.KernelBackend, memory: WasmMemory, tiles: readonly FilterGradientTile[], job: FilterGradientJob): void {
   const heap = asWasmHeap(backend);
-  const channels = job.inChannels;
   const direct: TileCallSink = (tile, ...args) => (tiles[tile] as FilterGradientTile)(...args);
-  const threads = channels >= 2 * MAX_INPUT_CHANNELS_PER_TILE ? [null, ...helpersFor(backend, memory)] : [null];
-  const tileCount = Math.ceil(channels / MAX_INPUT_CHANNELS_PER_TILE);
-  const bounds = threads.map((_, i) => Math.min(channels, Math.round((tileCount * i) / threads.length) * MAX_INPUT_CHANNELS_PER_TILE));
-  bounds.push(channels);
-  // Every helper's calls, recorded into one heap buffer.
+  const ready = helpersFor(backend, memory, tiles);
+  const bounds = channelShares(job.inChannels, 1 + ready.length);
+  const threadHelpers = ready.slice(0, bounds.length - 2);
+  // Every helper's calls, recorded into one heap buffer: [first record, count] per helper.
   const recorded: number[] = [];
-  const shares = threads.slice(1).map((_, i) => {
+  const counts = threadHelpers.map((_, i) => {
     const first = recorded.length / RECORD_INTS;
     filterGradientCalls(job, bounds[i + 1] as number, bounds[i + 2] as number, (...record) => recorded.push(...record));
     return [first, recorded.length / RECORD_INTS - first] as const;
@@ -151,23 +175,18 @@ function runTiles(backend: tf.KernelBackend, memory: WasmMemory, tiles: readonly
   const records = recorded.length > 0 ? heap.makeOutput([recorded.length], 'int32') : null;
   try {
     const outSize = job.filterHeight * job.filterWidth * job.inChannels * job.outChannels;
-    new Float32Array(heap.wasm.HEAPU8.buffer, job.out, outSize).fill(0);
+    new Float32Array(memory.buffer, job.out, outSize).fill(0);
     const recordsAt = records ? heap.typedArrayFromHeap(records).byteOffset : 0;
-    if (records) (heap.typedArrayFromHeap(records) as Int32Array).set(recorded);
-    const mainShare = () => filterGradientCalls(job, bounds[0] as number, bounds[1] as number, direct);
-    // Nested: each helper starts, then the next, and the main thread's share runs inside the last.
-    const runFrom = (i: number): void => {
-      const helper = threads[i + 1];
-      const [first, count] = shares[i] ?? [0, 0];
-      if (!helper) mainShare();
-      else if (count === 0) runFrom(i + 1);
-      else helper.run(recordsAt + first * RECORD_INTS * 4, count, () => runFrom(i + 1));
-    };
-    runFrom(0);
+    if (records) new Int32Array(memory.buffer, recordsAt, recorded.length).set(recorded);
+    const shares = counts.map(([first, count]) => [recordsAt + first * RECORD_INTS * 4, count] as const);
+    runShares(threadHelpers, shares, () => filterGradientCalls(job, bounds[0] as number, bounds[1] as number, direct));
   } finally {
     if (records) heap.disposeData(records.dataId);
   }
 }
+
+/** A record for a helper: the tile's index, then its arguments. */
+const RECORD_INTS = 1 + TILE_PARAMS;
 
 let registered = false;
 

@@ -27,7 +27,7 @@ export const floatsOf = (backend: WasmHeapBackend, info: tf.TensorInfo) => backe
  * the threaded build keeps it on the module), or undefined if neither is the heap.
  */
 export function wasmMemoryOf(backend: WasmHeapBackend): WasmMemory | undefined {
-  const heap = backend.wasm.HEAPU8?.buffer;
+  const heap = backend.wasm.HEAPU8.buffer;
   for (const candidate of [backend.wasm.asm?.memory, backend.wasm.wasmMemory]) {
     if (candidate instanceof wasmApi.Memory && candidate.buffer === heap) return candidate;
   }

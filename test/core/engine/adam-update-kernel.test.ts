@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ADAM_UPDATE, adamScalars, adamUpdate, hasAdamUpdateKernel, wasmAdamUpdateUsesSimd } from '../../../src/core/engine/adam-update-kernel.js';
-import { adamSimdModuleBytes, wasmApi } from '../../../src/core/engine/adam-update-simd.js';
+import { adamSimdModuleBytes } from '../../../src/core/engine/adam-update-simd.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
+import { wasmApi } from '../../../src/core/engine/wasm-assembler.js';
 import { createThreadedWasmBackend } from '../../../src/core/engine/wasm-threads.js';
 import { Rng } from '../../../src/core/rng.js';
 
@@ -91,6 +93,12 @@ describe('fused Adam update kernel', () => {
   test('the SIMD module is valid wasm, for an ordinary and for a shared memory', () => {
     expect(wasmApi.validate(adamSimdModuleBytes(false))).toBe(true);
     expect(wasmApi.validate(adamSimdModuleBytes(true))).toBe(true);
+  });
+
+  test('the module bytes are those it had before the assembler moved to wasm-assembler.ts (same code, byte for byte)', () => {
+    const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+    expect(sha256(adamSimdModuleBytes(false))).toBe('8c4c7bf45a27fd163313d0c20f88cb8c87b3d63839a2b6e8bee55839888959bd');
+    expect(sha256(adamSimdModuleBytes(true))).toBe('40b7ccfdccd2e221a6ce874465e1ff6a8ec42810919952a3c001cb6711b8238b');
   });
 
   test('both wasm builds run it as SIMD on their own heap (the JS loop is only the fallback)', () => {

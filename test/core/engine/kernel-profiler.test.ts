@@ -21,7 +21,7 @@ describe('startKernelProfile', () => {
     const profile = profiler.stop();
     const byName = new Map(profile.byName.map((row) => [row.key, row]));
     expect(byName.get('Conv2D')?.calls).toBe(4);
-    // Three with these input shapes (the grad's forward is one), one inside the filter gradient.
+    // Three with these input shapes (the grad's forward is one), one inside the input gradient.
     expect(profile.byShape.find((row) => row.key === 'Conv2D 2x8x8x3 3x3x3x4')?.calls).toBe(3);
     const input = byName.get('Conv2DBackpropInput');
     expect(input?.calls).toBe(1);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { maxRelativeDifference } from '../../../src/bench/max-relative-difference.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
-import { conv2dBackpropFilterByForwardConv, filterGradientBySimdTiles } from '../../../src/core/engine/wasm-conv2d-backprop-filter.js';
+import { channelShares, conv2dBackpropFilterByForwardConv, filterGradientBySimdTiles } from '../../../src/core/engine/wasm-conv2d-backprop-filter.js';
 import { type ConvCase as Case, convGradient, makeConvCase } from '../../helpers/conv-gradient-cases.js';
 
 const cases: Case[] = [];
@@ -27,6 +27,10 @@ for (const [i, [kernel, stride, pad, maxIn, out]] of (
     [3, 3, 1, 6, 4],
     [5, 1, 2, 3, 8],
     [2, 2, 'same', 10, 28],
+    // Output channels not a multiple of 4: dy padded with zeros, the result cut back.
+    [3, 1, 'same', 9, 3],
+    [3, 2, 1, 6, 1],
+    [5, 2, 'same', 13, 6],
   ] as const
 ).entries()) {
   tileCases.push(makeConvCase(900 + i, kernel, stride, pad, maxIn, 900 + i, out));
@@ -53,6 +57,27 @@ describe('Conv2DBackpropFilter on wasm by the SIMD tiles', () => {
     const actual = await convGradient('wasm', c, 'filter');
     expect(actual.length).toBe(expected.length);
     expect(maxRelativeDifference(actual, expected, 1e-6)).toBeLessThan(1e-5);
+  });
+
+  test('channelShares: shares as equal as whole tiles of 4 channels allow, at most one thread per tile', () => {
+    expect(channelShares(64, 2)).toEqual([0, 32, 64]);
+    expect(channelShares(67, 2)).toEqual([0, 32, 67]);
+    expect(channelShares(13, 3)).toEqual([0, 4, 8, 13]);
+    expect(channelShares(8, 3)).toEqual([0, 4, 8]);
+    expect(channelShares(5, 2)).toEqual([0, 4, 5]);
+    expect(channelShares(4, 2)).toEqual([0, 4]);
+    expect(channelShares(3, 4)).toEqual([0, 3]);
+    expect(channelShares(100, 1)).toEqual([0, 100]);
+  });
+
+  test('leaves no memory behind on the heap, padded or not', async () => {
+    const backend = tf.backend();
+    for (const c of tileCases.filter((k) => k.wShape[3] === 3 || k.wShape[3] === 8)) {
+      await convGradient('wasm', c, 'filter');
+      const before = backend.numDataIds();
+      await convGradient('wasm', c, 'filter');
+      expect(backend.numDataIds(), c.name).toBe(before);
+    }
   });
 
   test('output channels not a multiple of 4 run on a padded copy of dy and are cut back', () => {
