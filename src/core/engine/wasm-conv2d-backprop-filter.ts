@@ -10,7 +10,7 @@ import {
 } from './filter-gradient-simd.js';
 import { isSharedMemory, type WasmMemory } from './wasm-assembler.js';
 import { runShares, WasmCallHelper } from './wasm-call-helper.js';
-import { asWasmHeap, floatsOf, wasmMemoryOf } from './wasm-heap.js';
+import { asWasmHeap, floatsOf, heapCopier, wasmMemoryOf } from './wasm-heap.js';
 import { wasmBackendThreads } from './wasm-threads.js';
 
 /*
@@ -128,13 +128,13 @@ export function filterGradientBySimdTiles(
     temporaries.push(heap.makeOutput([pixels * padded], 'float32'));
     temporaries.push(heap.makeOutput([rows * padded], 'float32'));
     const [dyPadded, outPadded] = temporaries as [tf.TensorInfo, tf.TensorInfo];
-    // Views after the last allocation (an allocation may grow the heap and detach older ones).
-    const [source, wide] = [floatsOf(heap, dy), floatsOf(heap, dyPadded)];
-    wide.fill(0);
-    for (let p = 0; p < pixels; p++) wide.set(source.subarray(p * outChannels, (p + 1) * outChannels), p * padded);
-    run(job(wide.byteOffset, floatsOf(heap, outPadded).byteOffset, padded));
-    const [result, cut] = [floatsOf(heap, outPadded), floatsOf(heap, out)];
-    for (let r = 0; r < rows; r++) cut.set(result.subarray(r * padded, r * padded + outChannels), r * outChannels);
+    // Addresses after the last allocation (an allocation may grow the heap and detach older views).
+    const [source, wide, result, cut] = [dy, dyPadded, outPadded, out].map((t) => heap.typedArrayFromHeap(t).byteOffset) as [number, number, number, number];
+    const copy = heapCopier(heap);
+    floatsOf(heap, dyPadded).fill(0);
+    copy(wide, source, outChannels * 4, pixels, padded * 4, outChannels * 4);
+    run(job(wide, result, padded));
+    copy(cut, result, outChannels * 4, rows, outChannels * 4, padded * 4);
     return out;
   } catch (error) {
     heap.disposeData(out.dataId);

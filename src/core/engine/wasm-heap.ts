@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { type CopyRows, copyRowsFor, copyRowsInJs } from './copy-rows.js';
 import { type WasmMemory, wasmApi } from './wasm-assembler.js';
 
 /**
@@ -32,4 +33,10 @@ export function wasmMemoryOf(backend: WasmHeapBackend): WasmMemory | undefined {
     if (candidate instanceof wasmApi.Memory && candidate.buffer === heap) return candidate;
   }
   return undefined;
+}
+
+/** The strided copy on this backend's heap (copy-rows.ts): wasm SIMD where the engine has it. Take it after the last allocation. */
+export function heapCopier(backend: WasmHeapBackend): CopyRows {
+  const memory = wasmMemoryOf(backend);
+  return (memory && copyRowsFor(memory)) ?? copyRowsInJs(backend.wasm.HEAPU8);
 }

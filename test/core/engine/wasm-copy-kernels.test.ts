@@ -96,6 +96,23 @@ describe('copy kernels replaced on wasm', () => {
       [4, 16, 16, 1],
     ],
     [[1], [9]],
+    // The last axis not tiled: rows copied in one call, evenly spaced or one row repeated.
+    [
+      [2, 3, 4, 5],
+      [2, 1, 1, 1],
+    ],
+    [
+      [2, 3, 4, 5],
+      [1, 2, 1, 1],
+    ],
+    [
+      [4, 1, 6],
+      [1, 5, 1],
+    ],
+    [
+      [3, 2],
+      [2, 1],
+    ],
   ] as const)('tile of %j by %j matches the cpu backend (float32, int32, bool)', async (shape, reps) => {
     for (const dtype of ['float32', 'int32', 'bool'] as const) {
       const { cpu, wasm } = await onBoth(() => tf.tile(tensor([...shape], 13, dtype), [...reps]));
@@ -110,6 +127,58 @@ describe('copy kernels replaced on wasm', () => {
   ] as const)('depthToSpace of %j with block %d matches the cpu backend', async (shape, block) => {
     const { cpu, wasm } = await onBoth(() => tf.depthToSpace(tensor([...shape], 17) as tf.Tensor4D, block));
     expect(wasm).toEqual(cpu);
+  });
+
+  test.each([
+    [
+      [
+        [2, 4, 4, 3],
+        [2, 4, 4, 64],
+      ],
+      3,
+    ],
+    [
+      [
+        [2, 4, 4, 3],
+        [2, 4, 4, 5],
+        [2, 4, 4, 1],
+      ],
+      3,
+    ],
+    [
+      [
+        [2, 3, 5],
+        [2, 1, 5],
+        [2, 4, 5],
+      ],
+      1,
+    ],
+    [
+      [
+        [3, 2],
+        [1, 2],
+      ],
+      0,
+    ],
+    [[[7], [0], [2]], 0],
+    [
+      [
+        [2, 0, 3],
+        [2, 2, 3],
+      ],
+      1,
+    ],
+    [[[5, 3]], 1],
+  ] as const)('concat of %j along axis %d matches the cpu backend (float32, int32, bool)', async (shapes, axis) => {
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const { cpu, wasm } = await onBoth(() =>
+        tf.concat(
+          shapes.map((shape, i) => tensor([...shape], 41 + i, dtype)),
+          axis,
+        ),
+      );
+      expect(wasm).toEqual(cpu);
+    }
   });
 
   test('the gradient of concat (SplitV) matches the cpu backend', async () => {
