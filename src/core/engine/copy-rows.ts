@@ -2,13 +2,14 @@ import { compile, get, I32, i32, instantiate, isSharedMemory, memarg, moduleByte
 
 /**
  * Strided copies on tfjs-backend-wasm's heap: `rows` runs of `rowBytes` bytes, the next run
- * `srcStride` / `dstStride` bytes further on (a source stride of 0 repeats one run). Every copy
- * kernel of ours (slice, split, concat, tile, depth-to-space) is such runs.
+ * `srcStride` / `dstStride` bytes further on (a source stride of 0 repeats one run); source and
+ * destination must not overlap. Our copy kernels (slice, split, concat, tile, depth-to-space) are
+ * made of such runs, evenly spaced along one axis.
  *
  * Why wasm: the threaded build's heap is a SharedArrayBuffer, where TypedArray.set of a short
  * subarray costs ~80 ns per call plus a copy at ~0.7 floats/ns (V8 copies shared memory word by
- * word, and each run needs a new view); this loop copies 16 bytes per load/store and runs once per
- * operator (docs/profile-wasm.md, "Fifth round").
+ * word, and each run needs a new view); this loop copies 16 bytes per load/store, one call for all
+ * the runs along an axis (docs/profile-wasm.md, "Fifth round").
  */
 export type CopyRows = (dst: number, src: number, rowBytes: number, rows: number, dstStride: number, srcStride: number) => void;
 
@@ -99,7 +100,7 @@ export function copyRowsFor(memory: WasmMemory): CopyRows | null {
   return fn;
 }
 
-/** The same copy in JavaScript, for engines without wasm SIMD (and as the tests' reference). */
+/** The same copy in JavaScript (non-overlapping ranges), for engines without wasm SIMD and as the tests' reference. */
 export function copyRowsInJs(heap: Uint8Array): CopyRows {
   return (dst, src, rowBytes, rows, dstStride, srcStride) => {
     for (let r = 0; r < rows; r++) heap.copyWithin(dst + r * dstStride, src + r * srcStride, src + r * srcStride + rowBytes);

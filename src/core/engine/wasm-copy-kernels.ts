@@ -7,8 +7,8 @@ import { asWasmHeap, heapCopier, type WasmHeapBackend } from './wasm-heap.js';
  * Copy kernels for the wasm backend that cost what they copy. tfjs-backend-wasm 4.22's Slice (and
  * SplitV, built on it) starts with backend.readSync(x), which copies the WHOLE input out of the
  * wasm heap, so cutting one 3x3 tap out of a 3x3x1024x512 filter copied 19 MB to keep 2 MB; its
- * Tile and DepthToSpace go element by element. In the UNet's training step these four took more
- * time than all convolutions together (docs/profile-wasm.md).
+ * Tile and DepthToSpace go element by element. In the UNet's training step those four took more
+ * time than all convolutions together before we replaced them (docs/profile-wasm.md).
  *
  * These versions read and write the heap in place (no copy of the input) and move whole contiguous
  * runs, evenly spaced runs in one call of a wasm loop (copy-rows.ts). Concat too: tfjs-wasm's
@@ -51,8 +51,9 @@ function forEachIndex(dims: readonly number[], visit: (row: number, index: reado
 }
 
 /**
- * The output and byte addresses of it and the inputs, and the copier. Taken after makeOutput: an
- * allocation may grow the heap and detach older views (byte offsets stay valid).
+ * The output, views of it and of the inputs (their byteOffset is what the copier takes), and the
+ * copier. Taken after makeOutput: an allocation may grow the heap and detach older views (byte
+ * offsets stay valid).
  */
 function output(
   backend: WasmHeapBackend,
@@ -75,7 +76,8 @@ export function sliceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, begin: r
   while (split > 0 && size[split] === x.shape[split]) split--;
   const run = (size[split] ?? 1) * (xStrides[split] ?? 1);
   const start = begin.reduce((sum, b, axis) => sum + b * (xStrides[axis] as number), 0);
-  if (split === 0 || size.some((d) => d === 0)) {
+  // split is -1 for a scalar (one value), 0 when every axis after the first is whole: one run.
+  if (split <= 0 || size.some((d) => d === 0)) {
     if (run > 0 && size.every((d) => d > 0)) copy(dst.byteOffset, xv.byteOffset + start * bytes, run * bytes, 1, 0, 0);
     return out;
   }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { Rng } from '../../../src/core/rng.js';
 
-/** Runs `op` on the cpu backend and on wasm (with our Slice, SplitV, Tile, DepthToSpace) and returns both results. */
+/** Runs `op` on the cpu backend and on wasm (with our Slice, SplitV, Concat, Tile, DepthToSpace) and returns both results. */
 async function onBoth(op: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: unknown[]; wasm: unknown[] }> {
   const run = async (backend: string) => {
     await tf.setBackend(backend);
@@ -179,6 +179,25 @@ describe('copy kernels replaced on wasm', () => {
       );
       expect(wasm).toEqual(cpu);
     }
+  });
+
+  test('Concat of one input through the kernel itself (tf.concat answers that before) matches the cpu backend', async () => {
+    const { cpu, wasm } = await onBoth(() => tf.engine().runKernel('Concat', [tensor([5, 3], 47)] as unknown as tf.NamedTensorMap, { axis: 1 }) as tf.Tensor);
+    expect(wasm).toEqual(cpu);
+  });
+
+  test('a Slice of a scalar through the kernel itself (tf.slice refuses one) is that value', async () => {
+    // The cpu backend returns no values here; a scalar has one.
+    await tf.setBackend('wasm');
+    const out = tf.tidy(() => (tf.engine().runKernel('Slice', { x: tf.scalar(2.5) }, { begin: [], size: [] }) as tf.Tensor).dataSync());
+    expect([...out]).toEqual([2.5]);
+  });
+
+  test('Concat of mixed dtypes goes to tfjs` own kernel and matches the cpu backend', async () => {
+    const { cpu, wasm } = await onBoth(
+      () => tf.engine().runKernel('Concat', [tensor([2, 3], 53), tensor([2, 2], 59, 'int32')] as unknown as tf.NamedTensorMap, { axis: 1 }) as tf.Tensor,
+    );
+    expect(wasm).toEqual(cpu);
   });
 
   test('the gradient of concat (SplitV) matches the cpu backend', async () => {
