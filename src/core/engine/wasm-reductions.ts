@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './replace-kernel.js';
-import { asWasmHeap } from './wasm-heap.js';
+import { sumRowsFor } from './sum-rows-simd.js';
+import { asWasmHeap, wasmMemoryOf } from './wasm-heap.js';
 
 /**
  * Sum and Mean for the wasm backend over one contiguous block of axes, read in place on the heap.
@@ -12,8 +13,10 @@ import { asWasmHeap } from './wasm-heap.js';
  * Viewing x as [outer, reduce, inner] (the reduced axes merged in the middle), each output is
  * summed over the reduced index in row-major order in double precision and rounded once, which is
  * what tfjs-backend-cpu does: the results equal the cpu backend's bit for bit (its Mean divides
- * each element by the count first, and so does this one). Other inputs (non-float32, axes that are not contiguous, no axes)
- * go to the original kernels.
+ * each element by the count first, and so does this one). Whole vectors of 4 inner channels are
+ * summed by a wasm SIMD loop (sum-rows-simd.ts; same operations, same order), the rest in
+ * JavaScript. Other inputs (non-float32, axes that are not contiguous, no axes) go to the
+ * original kernels.
  */
 /** [outer, reduce, inner] of x when `axes` (sorted, distinct) are one contiguous block; else null. */
 export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
@@ -30,7 +33,13 @@ export function reductionBlock(shape: readonly number[], axes: readonly number[]
  * divisor (Mean) each element is divided first and rounded to float32, as the cpu backend's Mean
  * does (RealDiv, then Sum).
  */
-export function sumBlock(x: ArrayLike<number>, out: Float32Array, [outer, reduce, inner]: readonly [number, number, number], divisor = 1): void {
+export function sumBlock(
+  x: ArrayLike<number>,
+  out: Float32Array,
+  [outer, reduce, inner]: readonly [number, number, number],
+  divisor = 1,
+  simdChannels?: (outerIndex: number, acc: Float64Array) => number,
+): void {
   if (inner === 1) {
     // A total per row (the losses' means): a local sum, not an array slot per element.
     for (let o = 0, row = 0; o < outer; o++) {
@@ -44,12 +53,14 @@ export function sumBlock(x: ArrayLike<number>, out: Float32Array, [outer, reduce
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);
+    // Channels [0, first) summed by the SIMD loop (sum-rows-simd.ts) where the caller has one.
+    const first = simdChannels?.(o, acc) ?? 0;
     let row = o * reduce * inner;
     if (divisor === 1) {
-      for (let r = 0; r < reduce; r++, row += inner) for (let i = 0; i < inner; i++) acc[i] = (acc[i] as number) + (x[row + i] as number);
+      for (let r = 0; r < reduce; r++, row += inner) for (let i = first; i < inner; i++) acc[i] = (acc[i] as number) + (x[row + i] as number);
     } else {
       for (let r = 0; r < reduce; r++, row += inner)
-        for (let i = 0; i < inner; i++) acc[i] = (acc[i] as number) + Math.fround((x[row + i] as number) / divisor);
+        for (let i = first; i < inner; i++) acc[i] = (acc[i] as number) + Math.fround((x[row + i] as number) / divisor);
     }
     out.set(acc, o * inner);
   }
@@ -64,9 +75,32 @@ function reduceOnHeap(params: Parameters<tf.KernelFunc>[0], original: tf.KernelF
   const backend = asWasmHeap(params.backend);
   const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
   const out = backend.makeOutput(keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape, 'float32');
-  // Views after makeOutput: an allocation may grow the heap and detach older views.
   // cpu's Mean divides by the count as a float32 (not exact past 2^24 elements).
-  sumBlock(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out) as Float32Array, block, mean ? Math.fround(block[1]) : 1);
+  const divisor = mean ? Math.fround(block[1]) : 1;
+  const [, reduce, inner] = block;
+  const memory = wasmMemoryOf(backend);
+  const loops = memory && inner >= 4 ? sumRowsFor(memory) : null;
+  // A float64 accumulator per channel on the heap for the SIMD loop (whole vectors of 4 channels).
+  const channels = inner - (inner % 4);
+  const scratch = loops ? backend.makeOutput([channels * 2], 'float32') : null;
+  try {
+    // Views after the last makeOutput: an allocation may grow the heap and detach older views.
+    const xv = backend.typedArrayFromHeap(x);
+    const simdChannels =
+      memory && loops && scratch
+        ? (o: number, acc: Float64Array) => {
+            const at = backend.typedArrayFromHeap(scratch).byteOffset;
+            const sums = new Float64Array(memory.buffer, at, channels);
+            sums.fill(0);
+            (mean ? loops.mean : loops.sum)(xv.byteOffset + o * reduce * inner * 4, at, reduce, channels, inner * 4, divisor);
+            acc.set(sums);
+            return channels;
+          }
+        : undefined;
+    sumBlock(xv, backend.typedArrayFromHeap(out) as Float32Array, block, divisor, simdChannels);
+  } finally {
+    if (scratch) backend.disposeData(scratch.dataId);
+  }
   return out;
 }
 

@@ -63,6 +63,11 @@ const cases: [string, number[], number | number[], boolean][] = [
   ['a middle block', [3, 5, 6, 17], [1, 2], true],
   ['everything (a loss)', [2, 16, 16, 3], [0, 1, 2, 3], false],
   ['axis null means all', [5, 7], null as unknown as number, false],
+  // Whole vectors of 4 channels go through the SIMD loop (sum-rows-simd.ts), the rest through JS.
+  ['4 channels, all SIMD', [2, 5, 5, 4], [0, 1, 2], false],
+  ['6 channels, a tail of 2', [3, 4, 6], [0, 1], false],
+  ['64 channels over 4x32x32', [4, 32, 32, 64], [0, 1, 2], false],
+  ['a middle block with 8 inner channels', [3, 7, 5, 8], [1, 2], false],
 ];
 
 describe('Sum and Mean on wasm equal the cpu backend bit for bit', () => {
@@ -113,6 +118,38 @@ describe('Sum and Mean on wasm equal the cpu backend bit for bit', () => {
     expect(ints.wasm.dtype).toBe('int32');
     const bools = await onBoth(() => tf.sum(tf.tensor([1, 0, 1, 1], [2, 2], 'bool'), 1));
     expect(bools.wasm).toEqual(bools.cpu);
+  });
+  test('NaN, infinities and -0 through the SIMD loop (4 channels) as the cpu backend gives them', async () => {
+    const special = [
+      Number.NaN,
+      1,
+      -0,
+      -0,
+      Number.POSITIVE_INFINITY,
+      2,
+      Number.NEGATIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+      -0,
+      3,
+      5,
+      6,
+      -0,
+      -0,
+      7,
+      1e38,
+      -0,
+      0,
+      8,
+      1e38,
+    ];
+    for (const op of [tf.sum, tf.mean]) {
+      const { cpu, wasm } = await onBoth(() => op(tf.tensor(special, [5, 4]), [0]));
+      expect(wasm).toEqual(cpu);
+    }
+  });
+  test('an empty reduction over SIMD-wide channels gives zeros too', async () => {
+    const { cpu, wasm } = await onBoth(() => tf.sum(tf.zeros([3, 0, 8]), 1));
+    expect(wasm).toEqual(cpu);
   });
   test("an empty reduction gives zeros, as on cpu (tfjs-wasm 4.22's own left the output uninitialised)", async () => {
     const { cpu, wasm } = await onBoth(() => tf.sum(tf.zeros([3, 0, 2]), 1));
