@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { replaceKernel } from './replace-kernel.js';
-import { asWasmHeap, floatsOf } from './wasm-heap.js';
+import { scatterAddRowFor } from './scatter-add-simd.js';
+import { asWasmHeap, floatsOf, wasmMemoryOf } from './wasm-heap.js';
 
 /**
  * ResizeNearestNeighborGrad (the gradient of the UNet's nearest upsampling) for cpu and wasm.
@@ -10,7 +11,9 @@ import { asWasmHeap, floatsOf } from './wasm-heap.js';
  * the wrong pixels and the UNet trains on garbage at batch > 1 (found comparing a training step
  * with wasm; test/core/engine/resize-nearest-neighbor-grad.test.ts has the known answer).
  * wasm: its kernel is right but searches a window of dy for every input pixel; this one costs one
- * pass over dy (about 3% of a 128 px training step before).
+ * pass over dy (about 3% of a 128 px training step before), each dy row added by a wasm SIMD loop
+ * where the channels come in vectors of 4 (scatter-add-simd.ts; ~5x the JavaScript loop on the
+ * shared heap).
  *
  * The rule is the forward pass's and the original kernels' (source row = floor(y * scale), or
  * round with alignCorners; halfPixelCenters is ignored there too), as a scatter over dy: each dy
@@ -23,6 +26,7 @@ export function resizeNearestNeighborGradInto(
   imagesShape: readonly number[],
   dyShape: readonly number[],
   alignCorners: boolean,
+  rowAdder?: (sourceCols: Int32Array) => ((row: number, from: number) => void) | null,
 ): void {
   const [batch, xHeight, xWidth, depth] = imagesShape as [number, number, number, number];
   const [, yHeight, yWidth] = dyShape as [number, number, number, number];
@@ -31,10 +35,17 @@ export function resizeNearestNeighborGradInto(
   const source = (position: number, s: number, size: number) => Math.min(size - 1, alignCorners ? Math.round(position * s) : Math.floor(position * s));
   const sourceCols = Int32Array.from({ length: yWidth }, (_, x) => source(x, widthScale, xWidth) * depth);
   output.fill(0);
+  // The caller's loop for one dy row (a wasm one, scatter-add-simd.ts), same adds in the same order.
+  const addRow = rowAdder?.(sourceCols);
   let from = 0;
   for (let b = 0; b < batch; b++) {
     for (let y = 0; y < yHeight; y++) {
       const row = (b * xHeight + source(y, heightScale, xHeight)) * xWidth * depth;
+      if (addRow) {
+        addRow(row, from);
+        from += yWidth * depth;
+        continue;
+      }
       for (let x = 0; x < yWidth; x++) {
         const to = row + (sourceCols[x] as number);
         for (let d = 0; d < depth; d++) output[to + d] = (output[to + d] as number) + (dyValues[from + d] as number);
@@ -87,15 +98,34 @@ export function registerWasmResizeNearestNeighborGrad(): void {
       const wasm = asWasmHeap(params.backend);
       if (dy.dtype !== 'float32') throw new Error(`ResizeNearestNeighborGrad on wasm needs a float32 dy, not ${dy.dtype}`);
       const out = wasm.makeOutput(images.shape, 'float32');
-      // Views after makeOutput: an allocation may grow the heap and detach older ones.
-      const output = floatsOf(wasm, out);
-      resizeNearestNeighborGradInto(
-        output,
-        floatsOf(wasm, dy),
-        images.shape,
-        dy.shape,
-        (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
-      );
+      const depth = images.shape[3] as number;
+      const memory = wasmMemoryOf(wasm);
+      const scatter = memory && depth % 4 === 0 ? scatterAddRowFor(memory) : null;
+      // The dy row's target columns as byte offsets, on the heap for the wasm loop.
+      const table = scatter ? wasm.makeOutput([dy.shape[2] as number], 'int32') : null;
+      try {
+        // Views after the last makeOutput: an allocation may grow the heap and detach older ones.
+        const [output, dyValues] = [floatsOf(wasm, out), floatsOf(wasm, dy)];
+        const rowAdder =
+          scatter && table
+            ? (sourceCols: Int32Array) => {
+                const offsets = wasm.typedArrayFromHeap(table) as Int32Array;
+                offsets.set(sourceCols.map((column) => column * 4));
+                return (row: number, from: number) =>
+                  scatter(output.byteOffset + row * 4, dyValues.byteOffset + from * 4, offsets.byteOffset, sourceCols.length, depth * 4);
+              }
+            : undefined;
+        resizeNearestNeighborGradInto(
+          output,
+          dyValues,
+          images.shape,
+          dy.shape,
+          (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
+          rowAdder,
+        );
+      } finally {
+        if (table) wasm.disposeData(table.dataId);
+      }
       return out;
     },
     'registerWasmResizeNearestNeighborGrad',

@@ -50,4 +50,23 @@ describe('ResizeNearestNeighborGrad on cpu and wasm', () => {
       for (let i = 0; i < reference.length; i++) expect(actual[i]).toBeCloseTo(reference[i] as number, 6);
     }
   });
+
+  test.each([
+    [[2, 4, 4, 4], [8, 8], false],
+    [[3, 4, 5, 8], [8, 10], false],
+    [[2, 3, 3, 12], [7, 5], false],
+    [[2, 3, 4, 16], [6, 8], true],
+    [[1, 4, 4, 64], [3, 3], false],
+  ] as const)(
+    'channels in vectors of 4 (the wasm SIMD row loop) equal the cpu backend bit for bit: x %j resized to %j (alignCorners %s)',
+    async (xShape, size, alignCorners) => {
+      const dy = Array.from({ length: xShape[0] * size[0] * size[1] * xShape[3] }, (_, i) => Math.sin(i * 0.7) * 3);
+      await tf.setBackend('wasm');
+      const wasm = gradient([...xShape], [...size], dy, alignCorners);
+      await tf.setBackend('cpu');
+      const cpu = gradient([...xShape], [...size], dy, alignCorners);
+      expect(wasm).toEqual(cpu);
+      expect(wasm.some((v) => v !== 0)).toBe(true);
+    },
+  );
 });
