@@ -1,19 +1,4 @@
-import {
-  compile,
-  F32,
-  get,
-  I32,
-  instantiate,
-  isSharedMemory,
-  memarg as memargAt,
-  moduleBytes,
-  op,
-  s,
-  set,
-  simd,
-  V128,
-  type WasmMemory,
-} from './wasm-assembler.js';
+import { boundPerMemory, compiledOnce, F32, get, I32, memarg as memargAt, moduleBytes, op, s, set, simd, V128 } from './wasm-assembler.js';
 
 /**
  * One Adam step as a WebAssembly SIMD loop that works directly on the wasm backend's heap: it
@@ -155,17 +140,8 @@ export function adamSimdModuleBytes(shared: boolean): Uint8Array {
   return moduleBytes([{ name: 'adam', params, locals, code: body() }], shared);
 }
 
-const instances = new WeakMap<WasmMemory, AdamSimdFunction | null>();
-
 /**
  * The SIMD step bound to `memory`, or null where this engine cannot run it (no wasm SIMD: tfjs then
- * runs its non-SIMD build too). Compiled once per memory.
+ * runs its non-SIMD build too). Compiled once, instantiated once per memory.
  */
-export function adamSimdFor(memory: WasmMemory): AdamSimdFunction | null {
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const module = compile(adamSimdModuleBytes(isSharedMemory(memory)));
-  const fn = module ? (instantiate(module, memory).adam as AdamSimdFunction) : null;
-  instances.set(memory, fn);
-  return fn;
-}
+export const adamSimdFor = boundPerMemory(compiledOnce(adamSimdModuleBytes), (exports) => exports.adam as AdamSimdFunction);

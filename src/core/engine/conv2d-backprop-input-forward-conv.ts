@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { equalStrideConv2DInfo } from './conv2d-backprop-input-matmul.js';
 import { replaceKernel } from './replace-kernel.js';
 
 /**
@@ -28,9 +29,8 @@ export function conv2dBackpropInputByForwardConv(
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = equalStrideConv2DInfo('conv2dBackpropInputByForwardConv', inputShape, filter.shape, strides, pad, dimRoundingMode);
   const s = info.strideHeight;
-  if (info.strideWidth !== s) throw new Error(`conv2dBackpropInputByForwardConv: strides must be equal, not ${info.strideHeight}x${info.strideWidth}`);
   const [kh, kw, inChannels] = filter.shape;
   const rows = phasePlan(inputShape[1], info.outHeight, kh, s, info.padInfo.top);
   const cols = phasePlan(inputShape[2], info.outWidth, kw, s, info.padInfo.left);

@@ -1,6 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
+ * The NHWC convolution's geometry for both tf-op forms of its input gradient (this file's and
+ * conv2d-backprop-input-forward-conv.ts'), which need the same stride along both axes.
+ */
+export function equalStrideConv2DInfo(
+  caller: string,
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  strides: [number, number] | number,
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  if (info.strideWidth !== info.strideHeight) throw new Error(`${caller}: strides must be equal, not ${info.strideHeight}x${info.strideWidth}`);
+  return info;
+}
+
+/**
  * Conv2DBackpropInput as one plain matrix product and a col2im, for layers whose filter is much
  * larger than their activations (the UNet's deepest layers: 3x3x1024x512 at 4x4 px). The
  * convolution form (conv2d-backprop-input-forward-conv.ts) has to transpose that filter and XNNPACK packs
@@ -22,9 +39,8 @@ export function conv2dBackpropInputByMatMul(
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): tf.Tensor4D {
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const info = equalStrideConv2DInfo('conv2dBackpropInputByMatMul', inputShape, filter.shape, strides, pad, dimRoundingMode);
   const s = info.strideHeight;
-  if (info.strideWidth !== s) throw new Error(`conv2dBackpropInputByMatMul: strides must be equal, not ${info.strideHeight}x${info.strideWidth}`);
   const [kh, kw, inChannels, outChannels] = filter.shape;
   const [batch, height, width] = inputShape;
   const { outHeight, outWidth } = info;

@@ -1,4 +1,4 @@
-import { compile, get, I32, i32, instantiate, isSharedMemory, memarg, moduleBytes, op, s, set, simd, type WasmMemory } from './wasm-assembler.js';
+import { addTo, boundPerMemory, compiledOnce, decrement, get, I32, i32, memarg, moduleBytes, op, s, set, simd, whileNot } from './wasm-assembler.js';
 
 /**
  * Strided copies on tfjs-backend-wasm's heap: `rows` runs of `rowBytes` bytes, the next run
@@ -20,66 +20,30 @@ const L = { i: 6, d: 7, r: 8 };
 function copyRowsCode(): number[] {
   const addr = (base: number) => [...get(base), ...get(L.i), op.i32Add];
   // while (i + width <= rowBytes) { store(dst + i, load(src + i)); i += width }
-  const chunks = (width: number, load: number[], store: number[]) => [
-    op.block,
-    0x40,
-    op.loop,
-    0x40,
-    ...get(L.i),
-    ...i32(width),
-    op.i32Add,
-    ...get(P.rowBytes),
-    0x4b, // i32.gt_u
-    op.brIf,
-    1,
-    ...addr(L.d),
-    ...addr(L.r),
-    ...load,
-    ...store,
-    ...get(L.i),
-    ...i32(width),
-    op.i32Add,
-    ...set(L.i),
-    op.br,
-    0,
-    op.end,
-    op.end,
-  ];
+  const chunks = (width: number, load: number[], store: number[]) =>
+    whileNot(
+      [...get(L.i), ...i32(width), op.i32Add, ...get(P.rowBytes), 0x4b], // i32.gt_u
+      [...addr(L.d), ...addr(L.r), ...load, ...store, ...addTo(L.i, i32(width))],
+    );
   return [
     // d = dst, r = src (as row starts)
     ...get(P.dst),
     ...set(L.d),
     ...get(P.src),
     ...set(L.r),
-    op.block,
-    0x40,
-    op.loop,
-    0x40,
-    ...get(P.rows),
-    op.i32Eqz,
-    op.brIf,
-    1,
-    ...i32(0),
-    ...set(L.i),
-    ...chunks(16, [...s(simd.load), ...memarg(0)], [...s(simd.store), ...memarg(0)]),
-    ...chunks(4, [0x28, 2, 0], [0x36, 2, 0]), // i32.load / i32.store
-    ...chunks(1, [0x2d, 0, 0], [0x3a, 0, 0]), // i32.load8_u / i32.store8
-    ...get(L.d),
-    ...get(P.dstStride),
-    op.i32Add,
-    ...set(L.d),
-    ...get(L.r),
-    ...get(P.srcStride),
-    op.i32Add,
-    ...set(L.r),
-    ...get(P.rows),
-    ...i32(1),
-    op.i32Sub,
-    ...set(P.rows),
-    op.br,
-    0,
-    op.end,
-    op.end,
+    ...whileNot(
+      [...get(P.rows), op.i32Eqz],
+      [
+        ...i32(0),
+        ...set(L.i),
+        ...chunks(16, [...s(simd.load), ...memarg(0)], [...s(simd.store), ...memarg(0)]),
+        ...chunks(4, [0x28, 2, 0], [0x36, 2, 0]), // i32.load / i32.store
+        ...chunks(1, [0x2d, 0, 0], [0x3a, 0, 0]), // i32.load8_u / i32.store8
+        ...addTo(L.d, get(P.dstStride)),
+        ...addTo(L.r, get(P.srcStride)),
+        ...decrement(P.rows),
+      ],
+    ),
   ];
 }
 
@@ -88,17 +52,8 @@ export function copyRowsModuleBytes(shared: boolean): Uint8Array {
   return moduleBytes([{ name: 'copyRows', params: new Array<number>(6).fill(I32), locals: [I32, I32, I32], code: copyRowsCode() }], shared);
 }
 
-const instances = new WeakMap<WasmMemory, CopyRows | null>();
-
-/** copyRows bound to `memory`, or null where this engine has no wasm SIMD. Compiled once per memory. */
-export function copyRowsFor(memory: WasmMemory): CopyRows | null {
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const module = compile(copyRowsModuleBytes(isSharedMemory(memory)));
-  const fn = module ? (instantiate(module, memory).copyRows as CopyRows) : null;
-  instances.set(memory, fn);
-  return fn;
-}
+/** copyRows bound to `memory`, or null where this engine has no wasm SIMD. Compiled once, instantiated once per memory. */
+export const copyRowsFor = boundPerMemory(compiledOnce(copyRowsModuleBytes), (exports) => exports.copyRows as CopyRows);
 
 /** The same copy in JavaScript (non-overlapping ranges), for engines without wasm SIMD and as the tests' reference. */
 export function copyRowsInJs(heap: Uint8Array): CopyRows {

@@ -1,4 +1,4 @@
-import { MAX_INPUT_CHANNELS_PER_TILE, MAX_OUTPUT_VECTORS_PER_TILE, tileIndex } from './filter-gradient-simd.js';
+import { type FilterGradientTile, MAX_INPUT_CHANNELS_PER_TILE, MAX_OUTPUT_VECTORS_PER_TILE, tileIndex } from './filter-gradient-simd.js';
 
 /**
  * A convolution's filter gradient cut into blocks for the SIMD tile functions
@@ -55,22 +55,7 @@ export function validRange(outSize: number, inSize: number, stride: number, tap:
  * Receives one call of a tile function: its tileIndex, then its 13 arguments (see
  * filter-gradient-simd.ts). Either makes the call or records it for a helper thread.
  */
-export type TileCallSink = (
-  tile: number,
-  x: number,
-  dy: number,
-  out: number,
-  rows: number,
-  cols: number,
-  xColStep: number,
-  xRowStep: number,
-  dyRowStep: number,
-  outRow: number,
-  cBegin: number,
-  cEnd: number,
-  oBegin: number,
-  oEnd: number,
-) => void;
+export type TileCallSink = (tile: number, ...args: Parameters<FilterGradientTile>) => void;
 
 /**
  * The calls that add the gradient of input channels [channelBegin, channelEnd) over every tap and

@@ -1,21 +1,4 @@
-import {
-  compile,
-  get,
-  I32,
-  i32,
-  instantiate,
-  isSharedMemory,
-  memarg,
-  moduleBytes,
-  op,
-  s,
-  set,
-  simd,
-  tee,
-  V128,
-  type WasmMemory,
-  type WasmModule,
-} from './wasm-assembler.js';
+import { addTo, boundPerMemory, compiledOnce, decremented, doWhile, get, I32, i32, memarg, moduleBytes, op, s, set, simd, V128 } from './wasm-assembler.js';
 
 /**
  * The inner loop of a convolution's filter gradient as WebAssembly SIMD, on tfjs-backend-wasm's
@@ -92,13 +75,12 @@ function tileFunction(cb: number, ov: number) {
   const splat = PARAMS + I32_LOCALS + cb * ov + ov;
   const V128_LOCALS = cb * ov + ov + 1;
 
-  const addAssign = (local: number, step: readonly number[]) => [...get(local), ...step, op.i32Add, ...set(local)];
   // Walks p over the tile's cb rows of `out` (from outC + o), loading or storing each accumulator.
   const overTileRows = (each: (i: number) => number[]) => {
     const code = [...get(L.outC), ...get(L.o), op.i32Add, ...set(L.p)];
     for (let i = 0; i < cb; i++) {
       code.push(...each(i));
-      if (i < cb - 1) code.push(...addAssign(L.p, get(P.outRow)));
+      if (i < cb - 1) code.push(...addTo(L.p, get(P.outRow)));
     }
     return code;
   };
@@ -129,73 +111,51 @@ function tileFunction(cb: number, ov: number) {
     ...set(L.outC),
     ...get(P.cBegin),
     ...set(L.c),
-    op.loop,
-    0x40, // over channel tiles
-    ...get(P.oBegin),
-    ...set(L.o),
-    op.loop,
-    0x40, // over output tiles
-    ...loadAccumulators,
-    ...get(P.x),
-    ...get(L.c),
-    op.i32Add,
-    ...set(L.xr),
-    ...get(P.dy),
-    ...get(L.o),
-    op.i32Add,
-    ...set(L.dr),
-    ...get(P.rows),
-    ...set(L.r),
-    op.loop,
-    0x40, // over rows
-    ...get(L.xr),
-    ...set(L.xp),
-    ...get(L.dr),
-    ...set(L.dp),
-    ...get(P.cols),
-    ...set(L.k),
-    op.loop,
-    0x40, // over the row's k
-    ...step,
-    ...addAssign(L.xp, get(P.xColStep)),
-    ...addAssign(L.dp, get(P.outRow)),
-    ...get(L.k),
-    ...i32(1),
-    op.i32Sub,
-    ...tee(L.k),
-    op.brIf,
-    0,
-    op.end,
-    ...addAssign(L.xr, get(P.xRowStep)),
-    ...addAssign(L.dr, get(P.dyRowStep)),
-    ...get(L.r),
-    ...i32(1),
-    op.i32Sub,
-    ...tee(L.r),
-    op.brIf,
-    0,
-    op.end,
-    ...storeAccumulators,
-    ...addAssign(L.o, i32(16 * ov)),
-    ...get(L.o),
-    ...get(P.oEnd),
-    op.i32LtU,
-    op.brIf,
-    0,
-    op.end,
-    ...addAssign(L.c, i32(4 * cb)),
-    ...get(L.outC),
-    ...get(P.outRow),
-    ...i32(cb),
-    op.i32Mul,
-    op.i32Add,
-    ...set(L.outC),
-    ...get(L.c),
-    ...get(P.cEnd),
-    op.i32LtU,
-    op.brIf,
-    0,
-    op.end,
+    ...doWhile(
+      [
+        // over channel tiles
+        ...get(P.oBegin),
+        ...set(L.o),
+        ...doWhile(
+          [
+            // over output tiles
+            ...loadAccumulators,
+            ...get(P.x),
+            ...get(L.c),
+            op.i32Add,
+            ...set(L.xr),
+            ...get(P.dy),
+            ...get(L.o),
+            op.i32Add,
+            ...set(L.dr),
+            ...get(P.rows),
+            ...set(L.r),
+            ...doWhile(
+              [
+                // over rows
+                ...get(L.xr),
+                ...set(L.xp),
+                ...get(L.dr),
+                ...set(L.dp),
+                ...get(P.cols),
+                ...set(L.k),
+                // over the row's k
+                ...doWhile([...step, ...addTo(L.xp, get(P.xColStep)), ...addTo(L.dp, get(P.outRow))], decremented(L.k)),
+                ...addTo(L.xr, get(P.xRowStep)),
+                ...addTo(L.dr, get(P.dyRowStep)),
+              ],
+              decremented(L.r),
+            ),
+            ...storeAccumulators,
+            ...addTo(L.o, i32(16 * ov)),
+          ],
+          [...get(L.o), ...get(P.oEnd), op.i32LtU],
+        ),
+        ...addTo(L.c, i32(4 * cb)),
+        ...addTo(L.outC, [...get(P.outRow), ...i32(cb), op.i32Mul]),
+      ],
+      [...get(L.c), ...get(P.cEnd), op.i32LtU],
+    ),
   ];
   return {
     name: TILE_NAMES[tileIndex(cb, ov)] as string,
@@ -220,23 +180,10 @@ export const TILE_NAMES: readonly string[] = Array.from(
   (_, i) => `fg${Math.floor(i / MAX_OUTPUT_VECTORS_PER_TILE) + 1}x${(i % MAX_OUTPUT_VECTORS_PER_TILE) + 1}`,
 );
 
-const modules = new Map<boolean, WasmModule | null>();
-
-/** The compiled module for a shared or an unshared memory (null where this engine has no wasm SIMD); compiled once. */
-export function filterGradientModule(shared: boolean): WasmModule | null {
-  if (!modules.has(shared)) modules.set(shared, compile(filterGradientModuleBytes(shared)));
-  return modules.get(shared) ?? null;
-}
-
-const instances = new WeakMap<WasmMemory, readonly FilterGradientTile[] | null>();
+/** The compiled module for a shared or an unshared memory (null where this engine has no wasm SIMD); compiled once (the helper threads take it too). */
+export const filterGradientModule = compiledOnce(filterGradientModuleBytes);
 
 /** The tile functions bound to `memory` by tileIndex, or null where this engine has no wasm SIMD. Instantiated once per memory. */
-export function filterGradientTilesFor(memory: WasmMemory): readonly FilterGradientTile[] | null {
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const module = filterGradientModule(isSharedMemory(memory));
-  const exports = module ? instantiate(module, memory) : null;
-  const tiles = exports ? TILE_NAMES.map((name) => exports[name] as FilterGradientTile) : null;
-  instances.set(memory, tiles);
-  return tiles;
-}
+export const filterGradientTilesFor = boundPerMemory(filterGradientModule, (exports): readonly FilterGradientTile[] =>
+  TILE_NAMES.map((name) => exports[name] as FilterGradientTile),
+);

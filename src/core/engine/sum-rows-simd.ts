@@ -1,4 +1,4 @@
-import { compile, F32, get, I32, i32, instantiate, isSharedMemory, memarg, moduleBytes, op, s, set, simd, type WasmMemory } from './wasm-assembler.js';
+import { addTo, boundPerMemory, compiledOnce, decrement, F32, get, I32, i32, memarg, moduleBytes, op, s, set, simd, whileNot } from './wasm-assembler.js';
 
 /**
  * Per-channel sums in double precision as WebAssembly SIMD on the wasm backend's heap: for `rows`
@@ -33,63 +33,35 @@ function rowsFunction(divide: boolean) {
   ];
   const code = [
     ...(divide ? [...get(P.divisor), ...s(simd.f32x4Splat), ...set(L.d)] : []),
-    op.block,
-    0x40,
-    op.loop,
-    0x40, // over rows
-    ...get(P.rows),
-    op.i32Eqz,
-    op.brIf,
-    1,
-    ...i32(0),
-    ...set(L.c),
-    ...get(P.acc),
-    ...set(L.a),
-    op.block,
-    0x40,
-    op.loop,
-    0x40, // over vectors of 4 channels
-    ...get(L.c),
-    ...get(P.channels),
-    op.i32GeU,
-    op.brIf,
-    1,
-    ...get(P.x),
-    ...get(L.c),
-    ...i32(4),
-    op.i32Mul,
-    op.i32Add,
-    ...s(simd.load),
-    ...memarg(0),
-    ...(divide ? [...get(L.d), ...s(simd.f32x4Div)] : []),
-    ...set(L.v),
-    ...addInto(0, [...get(L.v), ...s(promoteLow)]),
-    ...addInto(16, [...get(L.v), ...get(L.v), ...s(highToLow), ...s(promoteLow)]),
-    ...get(L.c),
-    ...i32(4),
-    op.i32Add,
-    ...set(L.c),
-    ...get(L.a),
-    ...i32(32),
-    op.i32Add,
-    ...set(L.a),
-    op.br,
-    0,
-    op.end,
-    op.end,
-    // next row
-    ...get(P.x),
-    ...get(P.rowBytes),
-    op.i32Add,
-    ...set(P.x),
-    ...get(P.rows),
-    ...i32(1),
-    op.i32Sub,
-    ...set(P.rows),
-    op.br,
-    0,
-    op.end,
-    op.end,
+    ...whileNot(
+      [...get(P.rows), op.i32Eqz], // over rows
+      [
+        ...i32(0),
+        ...set(L.c),
+        ...get(P.acc),
+        ...set(L.a),
+        ...whileNot(
+          [...get(L.c), ...get(P.channels), op.i32GeU], // over vectors of 4 channels
+          [
+            ...get(P.x),
+            ...get(L.c),
+            ...i32(4),
+            op.i32Mul,
+            op.i32Add,
+            ...s(simd.load),
+            ...memarg(0),
+            ...(divide ? [...get(L.d), ...s(simd.f32x4Div)] : []),
+            ...set(L.v),
+            ...addInto(0, [...get(L.v), ...s(promoteLow)]),
+            ...addInto(16, [...get(L.v), ...get(L.v), ...s(highToLow), ...s(promoteLow)]),
+            ...addTo(L.c, i32(4)),
+            ...addTo(L.a, i32(32)),
+          ],
+        ),
+        ...addTo(P.x, get(P.rowBytes)),
+        ...decrement(P.rows),
+      ],
+    ),
   ];
   return {
     name: divide ? 'meanRows' : 'sumRows',
@@ -105,15 +77,8 @@ export function sumRowsModuleBytes(shared: boolean): Uint8Array {
   return moduleBytes([rowsFunction(false), rowsFunction(true)], shared);
 }
 
-const instances = new WeakMap<WasmMemory, { sum: SumRows; mean: SumRows } | null>();
-
-/** sumRows and meanRows bound to `memory`, or null where this engine has no wasm SIMD. Compiled once per memory. */
-export function sumRowsFor(memory: WasmMemory): { sum: SumRows; mean: SumRows } | null {
-  const cached = instances.get(memory);
-  if (cached !== undefined) return cached;
-  const module = compile(sumRowsModuleBytes(isSharedMemory(memory)));
-  const exports = module ? instantiate(module, memory) : null;
-  const fns = exports ? { sum: exports.sumRows as SumRows, mean: exports.meanRows as SumRows } : null;
-  instances.set(memory, fns);
-  return fns;
-}
+/** sumRows and meanRows bound to `memory`, or null where this engine has no wasm SIMD. Compiled once, instantiated once per memory. */
+export const sumRowsFor = boundPerMemory(compiledOnce(sumRowsModuleBytes), (exports) => ({
+  sum: exports.sumRows as SumRows,
+  mean: exports.meanRows as SumRows,
+}));

@@ -85,6 +85,29 @@ export const i32 = (value: number) => [op.i32Const, ...sleb128(value)];
 export const s = (code: readonly number[]) => [op.simd, ...code];
 /** A memory immediate: alignment hint 2^2 (floats are 4-byte aligned; wasm accepts any address) and a constant byte offset. */
 export const memarg = (offset = 0) => [2, ...leb128(offset)];
+/** local += step (step: code that pushes one i32). */
+export const addTo = (local: number, step: readonly number[]) => [...get(local), ...step, op.i32Add, ...set(local)];
+/** local -= 1. */
+export const decrement = (local: number) => [...get(local), ...i32(1), op.i32Sub, ...set(local)];
+/** do body while (again): `again` pushes an i32 that repeats the body when non-zero. */
+export const doWhile = (body: readonly number[], again: readonly number[]) => [op.loop, 0x40, ...body, ...again, op.brIf, 0, op.end];
+/** --local, pushing the new value (a countdown for doWhile). */
+export const decremented = (local: number) => [...get(local), ...i32(1), op.i32Sub, ...tee(local)];
+/** while (!exit) body: `exit` pushes an i32 that leaves the loop when non-zero; `body` may not branch out. */
+export const whileNot = (exit: readonly number[], body: readonly number[]) => [
+  op.block,
+  0x40,
+  op.loop,
+  0x40,
+  ...exit,
+  op.brIf,
+  1,
+  ...body,
+  op.br,
+  0,
+  op.end,
+  op.end,
+];
 
 /** One exported function: its parameter types, extra locals (types in order) and code (without the final `end`). */
 export interface WasmFunction {
@@ -157,4 +180,32 @@ export function compile(bytes: Uint8Array): WasmModule | null {
 /** The module's exports bound to `memory`. */
 export function instantiate(module: WasmModule, memory: WasmMemory): Record<string, unknown> {
   return new wasmApi.Instance(module, { env: { memory } }).exports;
+}
+
+/** `bytes(shared)` compiled once for a shared and once for an ordinary memory (null where the engine rejects it). */
+export function compiledOnce(bytes: (shared: boolean) => Uint8Array): (shared: boolean) => WasmModule | null {
+  const modules = new Map<boolean, WasmModule | null>();
+  return (shared) => {
+    if (!modules.has(shared)) modules.set(shared, compile(bytes(shared)));
+    return modules.get(shared) ?? null;
+  };
+}
+
+/**
+ * What `pick` takes from the module's exports, instantiated once per memory (tfjs' heap; shared
+ * for the threaded build), or null where the engine rejects the module (no wasm SIMD).
+ */
+export function boundPerMemory<T>(
+  module: (shared: boolean) => WasmModule | null,
+  pick: (exports: Record<string, unknown>) => T,
+): (memory: WasmMemory) => T | null {
+  const instances = new WeakMap<WasmMemory, T | null>();
+  return (memory) => {
+    const cached = instances.get(memory);
+    if (cached !== undefined) return cached;
+    const compiled = module(isSharedMemory(memory));
+    const bound = compiled ? pick(instantiate(compiled, memory)) : null;
+    instances.set(memory, bound);
+    return bound;
+  };
 }
