@@ -142,7 +142,8 @@ describe('pconv-bench CLI (end to end)', () => {
       },
     });
     expect(sent).toBe(true);
-    expect(run.code).toBe(130);
+    // Seen once as exit 2 (internal error) in CI, not reproduced since: its stderr says why.
+    expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toContain('interrupted');
     expect(existsSync(join(dir, 'out', 'masks'))).toBe(false);
     expect(await readdir(join(dir, 'out'))).toEqual([]);
