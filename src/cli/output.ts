@@ -12,7 +12,8 @@ export class Output {
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   private progressLine = '';
-  private lastProgress = { time: 0, done: 0, stage: '' };
+  /** When each stage last printed: stages that advance together (eval's models) each get a line. */
+  private lastProgress = new Map<string, number>();
   private stageStart = new Map<string, { time: number; done: number }>();
 
   constructor(options: { json: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }) {
@@ -59,8 +60,8 @@ export class Output {
     const final = event.done >= event.total;
     // Throttle: at most ~10 updates a second on a terminal, one every 5 s in logs; always the last.
     const interval = this.stderr.isTTY ? 100 : 5000;
-    if (!final && event.stage === this.lastProgress.stage && now - this.lastProgress.time < interval) return;
-    this.lastProgress = { time: now, done: event.done, stage: event.stage };
+    if (!final && now - (this.lastProgress.get(event.stage) ?? 0) < interval) return;
+    this.lastProgress.set(event.stage, now);
     const elapsed = (now - start.time) / 1000;
     const rate = elapsed > 0 ? (event.done - start.done) / elapsed : undefined;
     const eta = rate && rate > 0 ? (event.total - event.done) / rate : undefined;

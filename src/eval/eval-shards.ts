@@ -9,26 +9,43 @@ import { MaskManifestSchema } from '../protocol/mask-manifest.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
 import { type RunScores, summariseScores } from './evaluate.js';
 import type { ImageMetrics } from './metrics.js';
+import { type PairScore, ScoresWriter } from './pair-scores-store.js';
 import { writeReport } from './report/write-report.js';
 
 export const EVAL_SHARD_FILE = 'eval-shard.json';
 
+const SHARD_FORMAT = 'pconv-bench/eval-shard@2';
+
+/**
+ * @2 adds each pair's stamp and each model's fingerprint (pair-scores-store.ts), so the merged
+ * run folder keeps per-pair scores that a later evaluation can continue from; @1 is still read.
+ */
 interface EvalShardFile {
-  format: 'pconv-bench/eval-shard@1';
+  format: typeof SHARD_FORMAT | 'pconv-bench/eval-shard@1';
   shard: { index: number; count: number };
   header: RunScores['header'];
-  /** Per model: [k, l1Hole, l1, psnr, ssim] for the pairs of this shard. */
-  perModel: Record<string, (number | null)[][]>;
+  /** Per model: [k, l1Hole, l1, psnr, ssim, stamp] for the pairs of this shard (@1: no stamp). */
+  perModel: Record<string, (number | string | null)[][]>;
+  /** Per model: what scored its pairs (@2). */
+  fingerprints?: Record<string, string>;
   samples: Results['samples'];
 }
 
 /** Writes the per-pair scores of one shard of an evaluation (`eval --shard i/n`). */
 export async function writeEvalShard(runDir: string, scores: RunScores, shard: { index: number; count: number }): Promise<string> {
-  const perModel: Record<string, (number | null)[][]> = {};
+  const perModel: Record<string, (number | string | null)[][]> = {};
   for (const [name, values] of scores.perModel) {
-    perModel[name] = values.flatMap((m, k) => (m ? [[k, m.l1Hole ?? null, m.l1, m.psnr, m.ssim]] : []));
+    const stamps = scores.stamps.get(name) ?? [];
+    perModel[name] = values.flatMap((m, k) => (m ? [[k, m.l1Hole ?? null, m.l1, m.psnr, m.ssim, stamps[k] ?? null]] : []));
   }
-  const file: EvalShardFile = { format: 'pconv-bench/eval-shard@1', shard, header: scores.header, perModel, samples: scores.samples };
+  const file: EvalShardFile = {
+    format: SHARD_FORMAT,
+    shard,
+    header: scores.header,
+    perModel,
+    fingerprints: Object.fromEntries(scores.fingerprints),
+    samples: scores.samples,
+  };
   const path = join(runDir, EVAL_SHARD_FILE);
   await writeFileAtomic(path, `${JSON.stringify(file)}\n`);
   return path;
@@ -47,7 +64,7 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
     } catch {
       throw new UserError('MERGE_NO_EVAL', `no ${EVAL_SHARD_FILE} in ${runDir}`, { hint: 'Pass the run folders of `pconv-bench eval <config> --shard i/n`.' });
     }
-    if (file.format !== 'pconv-bench/eval-shard@1')
+    if (file.format !== SHARD_FORMAT && file.format !== 'pconv-bench/eval-shard@1')
       throw new UserError('MERGE_MISMATCH', `${join(runDir, EVAL_SHARD_FILE)} has format ${file.format}`, {
         hint: 'Evaluate all shards with one pconv-bench version.',
       });
@@ -57,7 +74,7 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
   const count = first.shard.count;
   const headerText = JSON.stringify(first.header);
   for (const { runDir, file } of shards) {
-    if (file.shard.count !== count || JSON.stringify(file.header) !== headerText) {
+    if (file.shard.count !== count || JSON.stringify(file.header) !== headerText || JSON.stringify(file.fingerprints) !== JSON.stringify(first.fingerprints)) {
       throw new UserError('MERGE_MISMATCH', `${runDir} evaluated other models, masks or settings than ${shards[0]?.runDir}`, {
         hint: 'Merge shards of one evaluation (same masks, checkpoints, config, --shard n, --backend and --inference engine: results record what ran the models).',
       });
@@ -74,12 +91,27 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
     throw new UserError('MERGE_MISMATCH', 'the mask set beside the shards is not the one they evaluated', { hint: 'Keep the masks/ folder the shards used.' });
   const manifest = MaskManifestSchema.parse(JSON.parse(manifestText.toString('utf8')));
   const perModel = new Map<string, (ImageMetrics | undefined)[]>();
+  const kept = new Map<string, PairScore[]>();
   for (const { file } of shards) {
     for (const [name, rows] of Object.entries(file.perModel)) {
       const values = perModel.get(name) ?? new Array<ImageMetrics | undefined>(first.header.masks.count);
-      for (const [k, l1Hole, l1, psnr, ssim] of rows)
-        values[k as number] = { l1Hole: l1Hole ?? undefined, l1: l1 as number, psnr: psnr as number, ssim: ssim as number };
+      for (const [k, l1Hole, l1, psnr, ssim, stamp] of rows) {
+        const metrics = { l1Hole: (l1Hole as number | null) ?? undefined, l1: l1 as number, psnr: psnr as number, ssim: ssim as number };
+        values[k as number] = metrics;
+        if (typeof stamp === 'string') kept.set(name, [...(kept.get(name) ?? []), { k: k as number, stamp, metrics }]);
+      }
       perModel.set(name, values);
+    }
+  }
+  // The merged folder keeps the per-pair scores, as an unsharded evaluation does.
+  for (const [name, fingerprint] of Object.entries(first.fingerprints ?? {})) {
+    const trained = first.header.models.some((m) => m.name === name && (m.kind === 'pconv' || m.kind === 'conv'));
+    const engine = trained ? first.header.backend.inference : undefined;
+    const writer = await ScoresWriter.open(outDir, { model: name, fingerprint, ...(engine ? { engine } : {}) });
+    try {
+      await writer.append((kept.get(name) ?? []).sort((a, b) => a.k - b.k));
+    } finally {
+      await writer.close();
     }
   }
   const samples = shards.flatMap(({ file }) => file.samples).sort(compareBinThenBorder);

@@ -1,27 +1,30 @@
-import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import type { ExperimentConfig } from '../core/config/schema.js';
-import { concatFloat32 } from '../core/data/concat-float32.js';
 import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
-import { createPredictor, type InferenceEngineRequest, type Predictor } from '../core/infer/predictor.js';
-import { writeFileAtomic } from '../core/io/atomic.js';
+import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { sha256Of } from '../core/io/stable-json.js';
-import { compareBinThenBorder, groupMasks } from '../core/masks/manifest-counts.js';
+import { groupMasks } from '../core/masks/manifest-counts.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import type { ModelKind } from '../core/model/unet.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
-import { buildNetwork, checkpointDir, restoreWeights } from '../core/train/trainer.js';
+import { checkpointDir } from '../core/train/trainer.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { MaskEntry } from '../protocol/mask-manifest.js';
 import { METRIC_NAMES, type MetricName, RESULTS_FORMAT, type Results } from '../protocol/results.js';
-import { type ImageMetrics, imageMetrics, METRIC_CONVENTIONS } from './metrics.js';
+import { samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
+import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
+import { openModelRunner } from './model-runner.js';
+import type { PairJob, PairResult } from './pair-scoring.js';
+import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pair-scores-store.js';
+import { createScorePool } from './score-pool.js';
 import { pairedDifference, type Summary, summarize } from './statistics.js';
-import { TELEA_RADIUS, teleaInpainter } from './telea.js';
+import { TELEA_RADIUS } from './telea.js';
+import { inspectTestImages } from './test-images.js';
 
 export interface EvaluateOptions {
   readonly config: ExperimentConfig;
@@ -30,35 +33,35 @@ export interface EvaluateOptions {
   readonly backend: BackendInfo;
   readonly testFiles: readonly string[];
   readonly versions: Record<string, string>;
+  /** Pairs per inference call (default 8); results do not depend on it. */
   readonly batchSize?: number;
+  /** Threads that composite, run Telea and score (default one per core; 0: the main thread). */
+  readonly workers?: number;
   /** Which engine runs the models (core/infer/predictor.ts); default auto. */
   readonly engine?: InferenceEngineRequest;
   /** Outputs of other tools for the exported pairs (pconv-bench export), scored as more rows. */
   readonly external?: readonly { readonly name: string; readonly dir: string }[];
   /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
   readonly classical?: boolean;
+  /** Only the pairs k with k mod count = index. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Forget the per-pair scores kept by earlier evaluations and score every pair again. */
+  readonly restart?: boolean;
   readonly signal?: AbortSignal;
   readonly onEvent?: OnEvent;
 }
 
 const MODEL_NAMES: Record<ModelKind, string> = { pconv: 'PConv', conv: 'Conv (baseline)' };
 const TELEA_NAME = `Telea (OpenCV, radius ${TELEA_RADIUS})`;
-
-/** Known pixels from the image, the prediction elsewhere (HWC arrays, valid HxW). */
-function compositeArrays(image: Float32Array, output: Float32Array, valid: Float32Array): Float32Array {
-  const out = new Float32Array(image.length);
-  for (let p = 0; p < valid.length; p++) {
-    const known = (valid[p] as number) >= 0.5;
-    for (let c = 0; c < 3; c++) out[p * 3 + c] = known ? (image[p * 3 + c] as number) : (output[p * 3 + c] as number);
-  }
-  return out;
-}
+const DEFAULT_BATCH = 8;
+/** Batches handed to the scoring threads and not yet stored: bounds memory, keeps them busy. */
+const BATCHES_IN_FLIGHT = 2;
 
 /**
  * Scores every trained model of a run on the test split x the run's test mask set: the same
  * (image, mask) pairs for all models (mask k with test image k mod n, centre-cropped), metrics on
  * the composite output, summarised per bin and border subset, with paired differences against
- * PConv. Inference runs on the chosen backend; metrics are computed in JavaScript beside it.
+ * PConv.
  */
 export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
   return summariseScores(await scoreRun(options));
@@ -69,19 +72,52 @@ export interface RunScores {
   readonly header: Omit<Results, 'rows' | 'paired' | 'samples'>;
   /** Per model name, per pair k: the metrics (absent for pairs of other shards). */
   readonly perModel: ReadonlyMap<string, readonly (ImageMetrics | undefined)[]>;
+  /** Per model name, per pair k: the stamp of what was scored (see pair-scores-store.ts). */
+  readonly stamps: ReadonlyMap<string, readonly (string | undefined)[]>;
+  /** Per model name: what scored the pairs (see pair-scores-store.ts). */
+  readonly fingerprints: ReadonlyMap<string, string>;
   readonly entries: MaskEntry[];
   readonly samples: Results['samples'];
 }
 
+/** One row of the results: a trained model, Telea or another tool's outputs. */
+interface Scorer {
+  readonly name: string;
+  readonly kind: 'pconv' | 'conv' | 'classical' | 'external';
+  readonly fingerprint: string;
+  readonly checkpoint: string | null;
+  readonly step: number | null;
+  readonly model?: { readonly kind: ModelKind; readonly dir: string };
+  readonly external?: { readonly dir: string; readonly files: ReadonlySet<string> };
+}
+
+interface Pair {
+  readonly k: number;
+  readonly entry: MaskEntry;
+  readonly imageFile: string;
+}
+
+interface DecodedPair extends Pair {
+  readonly image: Float32Array;
+  readonly valid: Float32Array;
+  /** Other tools' outputs for this pair, by tool name. */
+  readonly predictions: ReadonlyMap<string, { readonly data: Float32Array; readonly stamp: string }>;
+}
+
 /**
- * Scores the pairs of a run (all of them, or with `shard` those k with k mod count = index):
- * inference, Telea and external tools, metrics per pair, sample images for the report.
+ * Scores the pairs of a run (all of them, or with `shard` those k with k mod count = index) as a
+ * stream: pairs are decoded a batch ahead, run through each model on this thread, and composited,
+ * inpainted by Telea and scored on a pool of threads, so memory depends on the batch size and not
+ * on the number of pairs. Every scored pair is kept on disk (pair-scores-store.ts) before it counts
+ * as done, and pairs kept by an earlier, interrupted evaluation of the same models are not scored
+ * again: the summaries are the same bytes either way.
  */
-export async function scoreRun(options: EvaluateOptions & { readonly shard?: { index: number; count: number } }): Promise<RunScores> {
-  const { config, runDir } = options;
+export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
+  const { config, runDir, shard } = options;
   const emit = options.onEvent ?? (() => {});
   const size = config.data.imageSize;
   const masksDir = join(runDir, 'masks');
+  emit({ type: 'stage', stage: 'eval', status: 'started', message: `reading the mask set and ${options.testFiles.length} test images` });
   const manifest = await readExistingManifest(masksDir);
   if (!manifest) {
     throw new UserError('EVAL_NO_MASKS', `no test mask set in ${masksDir}`, { hint: `Make it first: pconv-bench masks <config> --out ${runDir}` });
@@ -91,125 +127,164 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
       hint: 'Regenerate the masks for this config (pconv-bench masks <config> --force) or import a set of the right size.',
     });
   }
-  const models: { kind: ModelKind; dir: string; step: number }[] = [];
-  for (const kind of ['pconv', 'conv'] as const) {
-    for (const which of ['phase2', 'latest'] as const) {
-      const dir = checkpointDir(runDir, kind, which);
-      const found = await loadCheckpoint(dir).catch((error: unknown) => {
-        if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
-        throw error;
-      });
-      if (found) {
-        models.push({ kind, dir, step: found.meta.step });
-        break;
-      }
-    }
-  }
-  if (models.length === 0) {
-    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${join(runDir, 'checkpoints')}`, {
-      hint: `Train first: pconv-bench train <config> --run ${runDir}`,
-    });
-  }
-  await assertLargeEnough(options.testFiles, size);
-
-  emit({
-    type: 'stage',
-    stage: 'eval',
-    status: 'started',
-    message: `${models.length} trained models${options.classical === false ? '' : ' and Telea'} x ${manifest.masks.length} pairs at ${size}x${size}`,
-  });
-  // Decoded ahead with bounded concurrency (sharp works in libuv's thread pool).
-  const limit = pLimit(Math.max(2, availableParallelism() * 2));
-  const images = await Promise.all(options.testFiles.map((file) => limit(() => loadImageCrop(file, size, CENTRE_CROP))));
-  const masks = await Promise.all(manifest.masks.map((entry) => limit(() => loadValidMask(join(masksDir, entry.file), size))));
-  const allPairs = manifest.masks.map((entry, k) => ({ k, entry, image: images[k % images.length] as Float32Array, mask: masks[k] as Float32Array }));
-  const shard = options.shard;
-  const pairs = shard ? allPairs.filter((p) => p.k % shard.count === shard.index) : allPairs;
-  const perModel = new Map<string, (ImageMetrics | undefined)[]>();
-  const batchSize = options.batchSize ?? 16;
-  const groups = groupMasks(manifest.masks);
-  // The first pair of every bin and subset is kept as a picture for the report.
-  const sampleOf = new Map(groups.map((g) => [g.indices[0] as number, g]));
-  const sampleOutputs = new Map<number, Map<string, Float32Array>>();
-  const done = new Map<string, number>();
-  const score = (name: string, outputs: Float32Array[], chunk: typeof pairs, scores: (ImageMetrics | undefined)[]) => {
-    for (const [i, pair] of chunk.entries()) {
-      if (sampleOf.has(pair.k)) sampleOutputs.set(pair.k, (sampleOutputs.get(pair.k) ?? new Map()).set(name, Float32Array.from(outputs[i] as Float32Array)));
-      scores[pair.k] = imageMetrics(outputs[i] as Float32Array, pair.image, size, size, pair.mask);
-    }
-    done.set(name, (done.get(name) ?? 0) + chunk.length);
-    emit({ type: 'progress', stage: `eval ${name}`, done: done.get(name) as number, total: pairs.length, unit: 'pairs' });
+  const scorers = await findScorers(options);
+  const { stamps: imageStamps } = await inspectTestImages(options.testFiles, size, config.data.root, (done) =>
+    emit({ type: 'progress', stage: 'eval test images', done, total: options.testFiles.length, unit: 'images' }),
+  );
+  const images = options.testFiles.length;
+  const pairs: Pair[] = manifest.masks
+    .map((entry, k) => ({ k, entry, imageFile: options.testFiles[k % images] as string }))
+    .filter((p) => !shard || p.k % shard.count === shard.index);
+  const pairStamp = (p: Pair) => sha256Of(`${imageStamps[p.k % images]}\t${p.entry.sha256}`).slice(0, 16);
+  const externalStamp = async (scorer: Scorer, p: Pair) => {
+    const file = predictionFile(scorer, p.k);
+    const info = file && (await stat(file).catch(() => undefined));
+    return sha256Of(`${pairStamp(p)}\t${file ? relative(runDir, file) : ''}\t${info ? `${info.size}\t${Math.round(info.mtimeMs)}` : ''}`).slice(0, 16);
   };
-  const engines = new Set<string>();
-  for (const model of models) {
-    const checkpoint = await loadCheckpoint(model.dir);
-    const net = buildNetwork(config, model.kind);
-    restoreWeights(net, checkpoint);
-    const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
-    let predictor: Predictor | undefined;
-    try {
-      predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
-      engines.add(predictor.engine);
-      for (const note of predictor.notes) emit({ type: 'log', level: 'info', message: `${MODEL_NAMES[model.kind]}: ${note}` });
-      for (let start = 0; start < pairs.length; start += batchSize) {
-        if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
-        const chunk = pairs.slice(start, start + batchSize);
-        const data = await predictor.predict(concatFloat32(chunk.map((p) => p.image)), concatFloat32(chunk.map((p) => p.mask)), chunk.length);
-        score(
-          MODEL_NAMES[model.kind],
-          chunk.map((pair, i) => compositeArrays(pair.image, data.subarray(i * size * size * 3, (i + 1) * size * size * 3), pair.mask)),
-          chunk,
-          scores,
-        );
-      }
-    } finally {
-      await predictor?.dispose();
-      net.dispose();
-    }
-    perModel.set(MODEL_NAMES[model.kind], scores);
-  }
-  if (options.classical !== false) {
-    const telea = await teleaInpainter();
-    const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
-    for (let start = 0; start < pairs.length; start += batchSize) {
-      if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
-      const chunk = pairs.slice(start, start + batchSize);
-      // Telea's output keeps known pixels already; compositing makes that exact.
-      const outputs = chunk.map((pair) => compositeArrays(pair.image, telea(pair.image, pair.mask, size, size), pair.mask));
-      score(TELEA_NAME, outputs, chunk, scores);
-    }
-    perModel.set(TELEA_NAME, scores);
-  }
-  for (const tool of options.external ?? []) {
-    const scores: (ImageMetrics | undefined)[] = new Array(allPairs.length);
-    for (let start = 0; start < pairs.length; start += batchSize) {
-      if (options.signal?.aborted) throw new InterruptedError('evaluation interrupted; nothing was written');
-      const chunk = pairs.slice(start, start + batchSize);
-      // Read in parallel, but report the first problem in pair order, so the message is stable.
-      const settled = await Promise.allSettled(
-        chunk.map(async (pair) => compositeArrays(pair.image, await loadPrediction(tool.dir, pairId(pair.k), size), pair.mask)),
-      );
-      const failed = settled.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-      const outputs = settled.map((r) => (r as PromiseFulfilledResult<Float32Array>).value);
-      score(tool.name, outputs, chunk, scores);
-    }
-    perModel.set(tool.name, scores);
-  }
-  const entries = [
-    ...models.map((m) => ({
-      name: MODEL_NAMES[m.kind],
-      kind: m.kind as 'pconv' | 'conv' | 'classical' | 'external',
-      // Relative to the run folder, so results.json does not depend on where the run lives.
-      checkpoint: relative(runDir, m.dir) as string | null,
-      step: m.step as number | null,
-    })),
-    ...(perModel.has(TELEA_NAME) ? [{ name: TELEA_NAME, kind: 'classical' as const, checkpoint: null, step: null }] : []),
-    ...(options.external ?? []).map((tool) => ({ name: tool.name, kind: 'external' as const, checkpoint: tool.dir, step: null })),
-  ];
 
-  const samples = await writeSamples(runDir, size, allPairs, sampleOf, sampleOutputs);
+  // What earlier evaluations kept, checked against what would be scored now.
+  if (options.restart) await removeScores(runDir, scorers.map((s) => s.name));
+  const scores = new Map<string, Map<number, PairScore>>();
+  const engines = new Map<string, string>();
+  const statLimit = pLimit(16);
+  for (const scorer of scorers) {
+    const kept = await readKeptScores(runDir, scorer.name, scorer.fingerprint);
+    if (kept.stale.length > 0) {
+      emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept.stale.length} score files of another checkpoint, engine or size removed` });
+      for (const file of kept.stale) await rm(file, { force: true });
+    }
+    const valid = new Map<number, PairScore>();
+    await Promise.all(
+      pairs.map((p) =>
+        statLimit(async () => {
+          const score = kept.scores.get(p.k);
+          if (score && score.stamp === (scorer.external ? await externalStamp(scorer, p) : pairStamp(p))) valid.set(p.k, score);
+        }),
+      ),
+    );
+    scores.set(scorer.name, valid);
+    if (kept.engine && valid.size > 0) engines.set(scorer.name, kept.engine);
+    if (valid.size > 0) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${valid.size} of ${pairs.length} pairs kept from an earlier evaluation` });
+  }
+  const needs = (scorer: Scorer, k: number) => !scores.get(scorer.name)?.has(k);
+  const todo = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
+
+  const groups = groupMasks(manifest.masks);
+  const sampleGroup = new Map(groups.map((g) => [g.indices[0] as number, g]));
+  const progress = () => {
+    for (const scorer of scorers)
+      emit({ type: 'progress', stage: `eval ${scorer.name}`, done: scores.get(scorer.name)?.size ?? 0, total: pairs.length, unit: 'pairs' });
+    emit({ type: 'progress', stage: 'eval', done: pairs.length - remaining(), total: pairs.length, unit: 'pairs' });
+  };
+  const remaining = () => pairs.filter((p) => scorers.some((s) => needs(s, p.k))).length;
+
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+  const pool = createScorePool(todo.length === 0 ? 0 : options.workers);
+  const writers = new Map<string, ScoresWriter>();
+  const runners = new Map<string, Awaited<ReturnType<typeof openModelRunner>>>();
+  const inFlight: Promise<void>[] = [];
+  try {
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `eval: ${scorers.map((s) => s.name).join(', ')} on ${pairs.length} pairs at ${size}x${size}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}; ${todo.length} to score, ${batchSize} per batch, ${pool.workers > 0 ? `${pool.workers} scoring threads` : 'scoring on the main thread'}`,
+    });
+    progress();
+    for (const scorer of scorers) {
+      if (!todo.some((p) => needs(scorer, p.k))) continue;
+      if (scorer.model) {
+        emit({ type: 'log', level: 'info', message: `eval: loading ${scorer.name} from ${relative(runDir, scorer.model.dir)} (step ${scorer.step})` });
+        const runner = await openModelRunner(config, scorer.model, options.engine ?? 'auto');
+        runners.set(scorer.name, runner);
+        for (const note of runner.notes) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${note}` });
+        // Kept scores of another engine would mix two engines' numbers in one row: score afresh.
+        if (engines.has(scorer.name) && engines.get(scorer.name) !== runner.engine) {
+          emit({ type: 'log', level: 'info', message: `${scorer.name}: kept scores came from ${engines.get(scorer.name)}, not ${runner.engine}: scoring every pair again` });
+          scores.get(scorer.name)?.clear();
+          await removeScores(runDir, [scorer.name]);
+        }
+        engines.set(scorer.name, runner.engine);
+      }
+      writers.set(scorer.name, await ScoresWriter.open(runDir, { model: scorer.name, fingerprint: scorer.fingerprint, engine: engines.get(scorer.name) }, shard));
+    }
+    // After the engine check above, which may have dropped kept scores.
+    const batches: Pair[][] = [];
+    const todoNow = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
+    for (let start = 0; start < todoNow.length; start += batchSize) batches.push(todoNow.slice(start, start + batchSize));
+
+    const decode = (batch: Pair[]) => decodeBatch(batch, size, masksDir, scorers, needs, externalStamp);
+    let next: Promise<DecodedPair[]> | undefined = batches.length > 0 ? quiet(decode(batches[0] as Pair[])) : undefined;
+    for (let b = 0; b < batches.length; b++) {
+      if (options.signal?.aborted) break;
+      let decoded: DecodedPair[];
+      try {
+        decoded = await (next as Promise<DecodedPair[]>);
+      } catch (error) {
+        // Scores of the pairs before the bad file are kept: wait for them, then stop.
+        await settleAll(inFlight);
+        throw error;
+      }
+      next = b + 1 < batches.length ? quiet(decode(batches[b + 1] as Pair[])) : undefined;
+      const outputs = new Map<number, { name: string; data: Float32Array }[]>();
+      for (const scorer of scorers) {
+        const runner = runners.get(scorer.name);
+        const wanted = decoded.filter((p) => needs(scorer, p.k));
+        if (!runner || wanted.length === 0) continue;
+        const predicted = await runner.predict(
+          wanted.map((p) => p.image),
+          wanted.map((p) => p.valid),
+        );
+        wanted.forEach((p, i) => outputs.set(p.k, [...(outputs.get(p.k) ?? []), { name: scorer.name, data: predicted[i] as Float32Array }]));
+      }
+      inFlight.push(
+        quiet(
+          scoreAndKeep(decoded, outputs, {
+            runDir,
+            size,
+            scorers,
+            needs,
+            pool,
+            writers,
+            scores,
+            sampleGroup,
+            pairStamp,
+            progress,
+          }),
+        ),
+      );
+      while (inFlight.length >= BATCHES_IN_FLIGHT) await inFlight.shift();
+    }
+    await settleAll(inFlight);
+    for (const pending of inFlight) await pending;
+    if (options.signal?.aborted) {
+      const kept = pairs.length - remaining();
+      throw new InterruptedError(
+        `evaluation interrupted: the scores of ${kept} of ${pairs.length} pairs are kept in ${join(runDir, 'scores')}; the same command continues from there`,
+      );
+    }
+  } finally {
+    await settleAll(inFlight);
+    await pool.close();
+    for (const runner of runners.values()) await runner.dispose();
+    for (const writer of writers.values()) await writer.close();
+  }
   emit({ type: 'stage', stage: 'eval', status: 'finished', message: `${pairs.length} pairs per model` });
+
+  const perModel = new Map<string, (ImageMetrics | undefined)[]>();
+  const stamps = new Map<string, (string | undefined)[]>();
+  for (const scorer of scorers) {
+    const values: (ImageMetrics | undefined)[] = new Array(manifest.masks.length);
+    const stampsOf: (string | undefined)[] = new Array(manifest.masks.length);
+    for (const [k, score] of scores.get(scorer.name) ?? []) {
+      values[k] = score.metrics;
+      stampsOf[k] = score.stamp;
+    }
+    perModel.set(scorer.name, values);
+    stamps.set(scorer.name, stampsOf);
+  }
+  const names = scorers.map((s) => s.name);
+  const samples = samplesOf(groups, (k, name) => scores.get(name)?.has(k) === true, names);
+  const modelEngines = new Set(scorers.flatMap((s) => (s.model && engines.has(s.name) ? [engines.get(s.name) as string] : [])));
   const header: RunScores['header'] = {
     format: RESULTS_FORMAT,
     experiment: { name: config.name, configHash: options.configHash },
@@ -222,63 +297,194 @@ export async function scoreRun(options: EvaluateOptions & { readonly shard?: { i
       binRule: manifest.binRule,
       borderMargin: manifest.borderMargin,
     },
-    images: { split: 'test', count: images.length, pairs: allPairs.length },
+    images: { split: 'test', count: images, pairs: manifest.masks.length },
     backend: {
       name: options.backend.name,
       version: options.backend.version,
       device: options.backend.device,
-      ...(engines.size > 0 ? { inference: [...engines].join('; ') } : {}),
+      ...(modelEngines.size > 0 ? { inference: [...modelEngines].join('; ') } : {}),
     },
     versions: options.versions,
-    models: entries,
+    models: scorers.map((s) => ({ name: s.name, kind: s.kind, checkpoint: s.checkpoint, step: s.step })),
     config: config as unknown as Record<string, unknown>,
   };
-  return { header, perModel, entries: manifest.masks, samples };
+  return { header, perModel, stamps, fingerprints: new Map(scorers.map((s) => [s.name, s.fingerprint])), entries: manifest.masks, samples };
 }
 
-/** PNGs of each sample pair (masked input, ground truth, every model's composite) under eval-samples/. */
-async function writeSamples(
-  runDir: string,
-  size: number,
-  pairs: readonly { entry: MaskEntry; image: Float32Array; mask: Float32Array }[],
-  sampleOf: ReadonlyMap<number, { bin: string; binIndex: number; border: 'no-border' | 'border' }>,
-  outputs: ReadonlyMap<number, ReadonlyMap<string, Float32Array>>,
-): Promise<Results['samples']> {
-  const png = (data: Float32Array) =>
-    sharp(Buffer.from(Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))), { raw: { width: size, height: size, channels: 3 } })
-      .png()
-      .toBuffer();
-  const samples: Results['samples'] = [];
-  for (const [index, group] of sampleOf) {
-    const pair = pairs[index];
-    // Under --shard, the samples of other shards' pairs are written by those shards.
-    if (!pair || !outputs.has(index)) continue;
-    const folder = `eval-samples/${group.binIndex}-${group.border}`;
-    const save = async (name: string, data: Float32Array) => {
-      const file = `${folder}/${name
-        .replace(/[^A-Za-z0-9]+/g, '-')
-        .replace(/^-|-$/g, '')
-        .toLowerCase()}.png`;
-      await writeFileAtomic(join(runDir, file), await png(data));
-      return file;
-    };
-    const masked = Float32Array.from(pair.image, (v, i) => ((pair.mask[Math.floor(i / 3)] as number) >= 0.5 ? v : 1));
-    const modelOutputs: Record<string, string> = {};
-    for (const [name, data] of outputs.get(index) ?? []) modelOutputs[name] = await save(name, data);
-    samples.push({
-      bin: group.bin,
-      binIndex: group.binIndex,
-      border: group.border,
-      input: await save('input', masked),
-      target: await save('target', pair.image),
-      outputs: modelOutputs,
+/** The trained models of the run (phase 2, else latest), Telea and other tools' outputs. */
+async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
+  const { config, runDir } = options;
+  const size = config.data.imageSize;
+  const engine = options.engine ?? 'auto';
+  const scorers: Scorer[] = [];
+  for (const kind of ['pconv', 'conv'] as const) {
+    for (const which of ['phase2', 'latest'] as const) {
+      const dir = checkpointDir(runDir, kind, which);
+      const found = await loadCheckpoint(dir).catch((error: unknown) => {
+        if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
+        throw error;
+      });
+      if (!found) continue;
+      scorers.push({
+        name: MODEL_NAMES[kind],
+        kind,
+        // The engine asked for and the backend are part of it: an ONNX Runtime score is not kept
+        // for a TensorFlow.js run, nor one of another backend.
+        fingerprint: sha256Of(
+          [kind, found.meta.tensorsSha256, sha256Of(JSON.stringify(config.model)), size, engine, options.backend.name].join('|'),
+        ),
+        // Relative to the run folder, so results.json does not depend on where the run lives.
+        checkpoint: relative(runDir, dir),
+        step: found.meta.step,
+        model: { kind, dir },
+      });
+      break;
+    }
+  }
+  if (scorers.length === 0) {
+    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${join(runDir, 'checkpoints')}`, {
+      hint: `Train first: pconv-bench train <config> --run ${runDir}`,
     });
   }
-  return samples.sort(compareBinThenBorder);
+  if (options.classical !== false) {
+    scorers.push({ name: TELEA_NAME, kind: 'classical', fingerprint: sha256Of(`telea|${TELEA_RADIUS}|${size}`), checkpoint: null, step: null });
+  }
+  for (const tool of options.external ?? []) {
+    const files = new Set(await readdir(tool.dir).catch(() => [] as string[]));
+    scorers.push({
+      name: tool.name,
+      kind: 'external',
+      fingerprint: sha256Of(`external|${tool.dir}|${size}`),
+      checkpoint: tool.dir,
+      step: null,
+      external: { dir: tool.dir, files },
+    });
+  }
+  return scorers;
+}
+
+/** The stable name of pair k in exports and in other tools' outputs. */
+export function pairId(k: number): string {
+  return `pair-${String(k).padStart(5, '0')}`;
+}
+
+/** Another tool's output for pair k: <dir>/<id>.png, or LaMa's <dir>/<id>_mask000.png, or <id>.jpg. */
+function predictionFile(scorer: Scorer, k: number): string | undefined {
+  const id = pairId(k);
+  const name = [`${id}.png`, `${id}_mask000.png`, `${id}.jpg`].find((n) => scorer.external?.files.has(n));
+  return name === undefined ? undefined : join(scorer.external?.dir as string, name);
+}
+
+/** Test images (centre crops), masks and other tools' outputs of a batch; the first bad file in pair order fails it. */
+async function decodeBatch(
+  batch: readonly Pair[],
+  size: number,
+  masksDir: string,
+  scorers: readonly Scorer[],
+  needs: (scorer: Scorer, k: number) => boolean,
+  externalStamp: (scorer: Scorer, p: Pair) => Promise<string>,
+): Promise<DecodedPair[]> {
+  const settled = await Promise.allSettled(
+    batch.map(async (pair) => {
+      const [image, valid] = await Promise.all([loadImageCrop(pair.imageFile, size, CENTRE_CROP), loadValidMask(join(masksDir, pair.entry.file), size)]);
+      const predictions = new Map<string, { data: Float32Array; stamp: string }>();
+      for (const scorer of scorers) {
+        if (!scorer.external || !needs(scorer, pair.k)) continue;
+        const file = predictionFile(scorer, pair.k);
+        if (!file) {
+          const id = pairId(pair.k);
+          throw new UserError('PREDICTION_MISSING', `no output for ${id} in ${scorer.external.dir} (looked for ${id}.png, ${id}_mask000.png, ${id}.jpg)`, {
+            hint: 'Run the other tool on the pairs written by pconv-bench export, into one folder.',
+          });
+        }
+        predictions.set(scorer.name, { data: await loadPrediction(file, size), stamp: await externalStamp(scorer, pair) });
+      }
+      return { ...pair, image, valid, predictions };
+    }),
+  );
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<DecodedPair>).value);
+}
+
+interface KeepContext {
+  readonly runDir: string;
+  readonly size: number;
+  readonly scorers: readonly Scorer[];
+  readonly needs: (scorer: Scorer, k: number) => boolean;
+  readonly pool: ReturnType<typeof createScorePool>;
+  readonly writers: ReadonlyMap<string, ScoresWriter>;
+  readonly scores: Map<string, Map<number, PairScore>>;
+  readonly sampleGroup: ReadonlyMap<number, ReturnType<typeof groupMasks>[number]>;
+  readonly pairStamp: (p: Pair) => string;
+  readonly progress: () => void;
+}
+
+/**
+ * Scores a batch on the pool, writes the sample pictures of its sample pairs, then appends every
+ * score to its model's file and only then counts the pairs as done, so a kept score always has
+ * its pictures.
+ */
+async function scoreAndKeep(batch: readonly DecodedPair[], outputs: ReadonlyMap<number, { name: string; data: Float32Array }[]>, ctx: KeepContext): Promise<void> {
+  const telea = ctx.scorers.find((s) => s.kind === 'classical');
+  const stampOf = new Map<string, string>();
+  const jobs = batch.map((pair): { pair: DecodedPair; job: PairJob } => {
+    const group = ctx.sampleGroup.get(pair.k);
+    const modelOutputs = (outputs.get(pair.k) ?? []).map((o) => ({ name: o.name, data: o.data }));
+    for (const [name, prediction] of pair.predictions) {
+      modelOutputs.push({ name, data: prediction.data });
+      stampOf.set(`${name}|${pair.k}`, prediction.stamp);
+    }
+    return {
+      pair,
+      job: {
+        k: pair.k,
+        size: ctx.size,
+        // The pool takes these buffers; a sample pair keeps a copy for its pictures.
+        image: group ? pair.image.slice() : pair.image,
+        valid: group ? pair.valid.slice() : pair.valid,
+        outputs: modelOutputs,
+        ...(telea && ctx.needs(telea, pair.k) ? { telea: telea.name } : {}),
+        keepComposites: group ? ctx.scorers.map((s) => s.name) : [],
+      },
+    };
+  });
+  const results: PairResult[] = await Promise.all(jobs.map(({ job }) => ctx.pool.score(job)));
+  for (const [i, result] of results.entries()) {
+    const pair = jobs[i]?.pair as DecodedPair;
+    const group = ctx.sampleGroup.get(pair.k);
+    if (!group) continue;
+    await writeSampleInputs(ctx.runDir, group, pair.image, pair.valid, ctx.size);
+    for (const composite of result.composites) await writeSampleOutput(ctx.runDir, group, composite.name, composite.data, ctx.size);
+  }
+  for (const scorer of ctx.scorers) {
+    const fresh: PairScore[] = [];
+    for (const [i, result] of results.entries()) {
+      const pair = jobs[i]?.pair as DecodedPair;
+      const metrics = result.metrics.find((m) => m.name === scorer.name)?.metrics;
+      if (!metrics) continue;
+      fresh.push({ k: result.k, stamp: stampOf.get(`${scorer.name}|${pair.k}`) ?? ctx.pairStamp(pair), metrics });
+    }
+    if (fresh.length === 0) continue;
+    await ctx.writers.get(scorer.name)?.append(fresh);
+    const kept = ctx.scores.get(scorer.name);
+    for (const score of fresh) kept?.set(score.k, score);
+  }
+  ctx.progress();
+}
+
+/** A promise whose rejection is handled now and reported when it is awaited. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  await Promise.allSettled(promises);
 }
 
 /** Per-bin summaries and paired differences of scored pairs (a whole run, or merged shards). */
-export function summariseScores(scores: RunScores): Results {
+export function summariseScores(scores: Pick<RunScores, 'header' | 'perModel' | 'entries' | 'samples'>): Results {
   const { perModel, samples } = scores;
   const groups = groupMasks(scores.entries);
   const entries = scores.header.models;
@@ -327,36 +533,25 @@ export function summariseScores(scores: RunScores): Results {
   return { ...scores.header, rows, samples, paired };
 }
 
-/** The stable name of pair k in exports and in other tools' outputs. */
-export function pairId(k: number): string {
-  return `pair-${String(k).padStart(5, '0')}`;
-}
-
-/**
- * Another tool's output for a pair: <dir>/<id>.png, or LaMa's <dir>/<id>_mask000.png. Same size
- * as the pair; JPEG or PNG.
- */
-async function loadPrediction(dir: string, id: string, size: number): Promise<Float32Array> {
-  for (const name of [`${id}.png`, `${id}_mask000.png`, `${id}.jpg`]) {
-    const path = join(dir, name);
-    const meta = await sharp(path)
-      .metadata()
-      .catch(() => undefined);
-    if (!meta) continue;
-    if (meta.width !== size || meta.height !== size) {
-      throw new UserError('PREDICTION_SIZE', `prediction ${path} is ${meta.width}x${meta.height}, not ${size}x${size}`, {
-        hint: 'Score the outputs at the size of the exported pairs.',
-      });
-    }
-    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const out = new Float32Array(size * size * 3);
-    for (let p = 0; p < size * size; p++)
-      for (let c = 0; c < 3; c++) out[p * 3 + c] = (data[p * info.channels + Math.min(c, info.channels - 1)] as number) / 255;
-    return out;
+/** Another tool's output as RGB on [0, 1]; same size as the pair; JPEG or PNG. */
+async function loadPrediction(path: string, size: number): Promise<Float32Array> {
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new UserError('PREDICTION_UNREADABLE', `cannot decode prediction ${path}: ${(error as Error).message.split('\n')[0]}`, {
+      hint: "Write the other tool's outputs as PNG or JPEG.",
+    });
   }
-  throw new UserError('PREDICTION_MISSING', `no output for ${id} in ${dir} (looked for ${id}.png, ${id}_mask000.png, ${id}.jpg)`, {
-    hint: 'Run the other tool on the pairs written by pconv-bench export, into one folder.',
-  });
+  const { data, info } = decoded;
+  if (info.width !== size || info.height !== size) {
+    throw new UserError('PREDICTION_SIZE', `prediction ${path} is ${info.width}x${info.height}, not ${size}x${size}`, {
+      hint: 'Score the outputs at the size of the exported pairs.',
+    });
+  }
+  const out = new Float32Array(size * size * 3);
+  for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) out[p * 3 + c] = (data[p * info.channels + Math.min(c, info.channels - 1)] as number) / 255;
+  return out;
 }
 
 /** JSON has no NaN: empty summaries carry nulls. */
@@ -366,31 +561,18 @@ function jsonSummary(s: Summary) {
 }
 
 async function loadValidMask(path: string, size: number): Promise<Float32Array> {
-  const { data, info } = await sharp(path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  let decoded: { data: Buffer; info: OutputInfo };
+  try {
+    decoded = await sharp(path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new UserError('EVAL_MASK_UNREADABLE', `cannot decode mask ${path}: ${(error as Error).message.split('\n')[0]}`, {
+      hint: 'Regenerate the mask set (pconv-bench masks <config> --force) or restore the file.',
+    });
+  }
+  const { data, info } = decoded;
   if (info.width !== size || info.height !== size)
     throw new UserError('EVAL_MASK_SIZE', `mask ${path} is ${info.width}x${info.height}, not ${size}x${size}`, {
       hint: 'Regenerate the mask set for this config.',
     });
   return Float32Array.from(data, (v) => (v >= 128 ? 1 : 0));
-}
-
-/** Test images must cover the model input: scores on upscaled images would flatter every model. */
-async function assertLargeEnough(files: readonly string[], size: number): Promise<void> {
-  const small: string[] = [];
-  await Promise.all(
-    files.map(async (file) => {
-      const meta = await sharp(file)
-        .metadata()
-        .catch(() => undefined);
-      if (!meta?.width || !meta.height)
-        throw new UserError('IMAGE_UNREADABLE', `cannot decode test image ${file}`, { hint: 'Remove it or exclude it with data.exclude.' });
-      if (Math.min(meta.width, meta.height) < size) small.push(`${file} (${meta.width}x${meta.height})`);
-    }),
-  );
-  if (small.length > 0) {
-    throw new UserError('EVAL_IMAGES_TOO_SMALL', `${small.length} test images are smaller than data.imageSize ${size}`, {
-      details: small.slice(0, 10),
-      hint: 'Exclude them with data.exclude, or lower data.imageSize.',
-    });
-  }
 }

@@ -32,6 +32,8 @@ export interface RunExperimentOptions {
   readonly backend: BackendRequest;
   /** The engine that runs the trained models in the eval stage (default auto). */
   readonly inference?: InferenceEngineRequest;
+  /** Threads that score pairs in the eval stage (default one per core). */
+  readonly evalWorkers?: number;
   /** Run this stage and every later one even if up to date. */
   readonly from?: Stage;
   /** Run only this stage (even if up to date). */
@@ -179,6 +181,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
           runDir,
           backend: await needBackend(),
           engine: options.inference,
+          workers: options.evalWorkers,
+          // A forced eval (--from, --only) scores afresh; an interrupted or outdated one keeps
+          // the per-pair scores that are still valid.
+          restart: forced('eval'),
           testFiles: splits.test,
           versions: options.versions,
           signal: options.signal,

@@ -18,6 +18,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         .option('inference', inferenceOption)
         .option('from', { choices: STAGE_CHOICES, describe: 'redo this stage and all later ones' })
         .option('only', { choices: STAGE_CHOICES, describe: 'run only this stage' })
+        .option('workers', { type: 'number', describe: 'threads that score pairs in the eval stage (default: one per core; 0: the main thread)' })
         .conflicts('from', 'only'),
     run: async (args, ctx) => {
       const { join } = await import('node:path');
@@ -32,6 +33,8 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
           hint: 'Add train: with batchSize, phase1 and phase2 (see configs/demo.yaml).',
         });
+      if (args.workers !== undefined && !(Number.isInteger(args.workers) && args.workers >= 0))
+        throw new UserError('BAD_ARGUMENT', `--workers ${args.workers} is not a whole number of at least 0`, { hint: 'For example --workers 2.' });
       const runDir = runDirOf(args.run, config, ctx.cwd);
       const started = performance.now();
       const outcome = await runExperiment({
@@ -42,6 +45,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         inference: args.inference,
         from: args.from,
         only: args.only,
+        evalWorkers: args.workers,
         versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
         features: async () => (await import('../../core/model/feature-extractor-for.js')).featureExtractorFor(config),
         signal: ctx.signal,

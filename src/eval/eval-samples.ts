@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { writeFileAtomic } from '../core/io/atomic.js';
+import type { MaskGroup } from '../core/masks/manifest-counts.js';
+import type { Results } from '../protocol/results.js';
+import { slugOf } from './pair-scores-store.js';
+
+/**
+ * The report's pictures: for the first pair of every bin and border subset, the masked input, the
+ * ground truth and each model's composite, as PNGs under eval-samples/. File names depend only on
+ * the group and the model, so a resumed evaluation lists the same files.
+ */
+export const SAMPLES_DIR = 'eval-samples';
+
+function folderOf(group: Pick<MaskGroup, 'binIndex' | 'border'>): string {
+  return `${SAMPLES_DIR}/${group.binIndex}-${group.border}`;
+}
+
+export function sampleFile(group: Pick<MaskGroup, 'binIndex' | 'border'>, name: string): string {
+  return `${folderOf(group)}/${slugOf(name)}.png`;
+}
+
+async function writePng(runDir: string, file: string, data: Float32Array, size: number): Promise<void> {
+  const bytes = Buffer.from(Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
+  await writeFileAtomic(join(runDir, file), await sharp(bytes, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+}
+
+/** The masked input (holes white) and the ground truth of a sample pair. */
+export async function writeSampleInputs(runDir: string, group: MaskGroup, image: Float32Array, valid: Float32Array, size: number): Promise<void> {
+  const masked = Float32Array.from(image, (v, i) => ((valid[Math.floor(i / 3)] as number) >= 0.5 ? v : 1));
+  await writePng(runDir, sampleFile(group, 'input'), masked, size);
+  await writePng(runDir, sampleFile(group, 'target'), image, size);
+}
+
+export async function writeSampleOutput(runDir: string, group: MaskGroup, name: string, composite: Float32Array, size: number): Promise<void> {
+  await writePng(runDir, sampleFile(group, name), composite, size);
+}
+
+/** The samples entry of results.json: groups whose first pair was scored here, models in order. */
+export function samplesOf(groups: readonly MaskGroup[], scored: (k: number, model: string) => boolean, models: readonly string[]): Results['samples'] {
+  const samples: Results['samples'] = [];
+  for (const group of groups) {
+    const k = group.indices[0] as number;
+    const names = models.filter((name) => scored(k, name));
+    // Under --shard, the samples of other shards' pairs are written by those shards.
+    if (names.length === 0) continue;
+    samples.push({
+      bin: group.bin,
+      binIndex: group.binIndex,
+      border: group.border,
+      input: sampleFile(group, 'input'),
+      target: sampleFile(group, 'target'),
+      outputs: Object.fromEntries(names.map((name) => [name, sampleFile(group, name)])),
+    });
+  }
+  return samples;
+}
