@@ -45,12 +45,12 @@ export function runNode(
   });
 }
 
-/** Runs the real, built CLI (bin/pconv-bench.js -> dist/) as a child process. */
+/** Runs the real, built CLI (bin/pconv-bench.js -> dist/) as a child process; `env` is added to this process's environment. */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string, child: ReturnType<typeof spawn>) => void } = {},
 ): Promise<CliRun> {
   if (!existsSync(resolve(repoRoot, 'dist/cli/main.js')))
     throw new Error('dist/ is missing: the CLI tests run the built CLI; run `npm run build` (npm test does)');
-  return runNode([bin, ...args], { cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0' }, onStderr: options.onStderr });
+  return runNode([bin, ...args], { cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env }, onStderr: options.onStderr });
 }

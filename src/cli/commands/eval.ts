@@ -15,7 +15,14 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         .option('predictions', { type: 'string', array: true, describe: "another tool's outputs for the exported pairs (pconv-bench export); repeatable" })
         .option('name', { type: 'string', array: true, describe: 'label of each --predictions folder in the results, in the same order' })
         .option('classical', { type: 'boolean', default: true, describe: "score OpenCV's Telea too (--no-classical to skip)" })
-        .option('shard', { type: 'string', describe: 'i/n: score only pairs k with k mod n = i into eval-shard.json; join the shards with pconv-bench merge' })
+        .option('shard', {
+          type: 'string',
+          describe:
+            'i/n: score only pairs k with k mod n = i into eval-shard.json; auto: take i and n from PCONV_SHARD=i/n, a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, PCONV_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT); join the shards with pconv-bench merge',
+        })
+        .option('workers', { type: 'number', describe: 'threads that composite, run Telea and score pairs (default: one per core; 0: the main thread)' })
+        .option('batch', { type: 'number', default: 8, describe: 'pairs per inference call (results do not depend on it; memory does)' })
+        .option('restart', { type: 'boolean', default: false, describe: 'forget the per-pair scores kept in <run>/scores and score every pair again' })
         .option('backend', backendOption)
         .option('inference', inferenceOption),
     run: async (args, ctx) => {
@@ -43,6 +50,13 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       const runDir = runDirOf(args.run, config, ctx.cwd);
       const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
       const splits = splitImages(await listImages(config.data), config.data, config.seed);
+      for (const [name, value, least] of [
+        ['--workers', args.workers, 0],
+        ['--batch', args.batch, 1],
+      ] as const) {
+        if (value !== undefined && !(Number.isInteger(value) && value >= least))
+          throw new UserError('BAD_ARGUMENT', `${name} ${value} is not a whole number of at least ${least}`, { hint: `For example ${name} ${least + 1}.` });
+      }
       const evalOptions = {
         config,
         configHash: trainingConfigHash(config),
@@ -53,6 +67,9 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
         classical: args.classical,
         engine: args.inference,
+        workers: args.workers,
+        batchSize: args.batch,
+        restart: args.restart,
         signal: ctx.signal,
         onEvent: ctx.output.onCoreEvent,
       };

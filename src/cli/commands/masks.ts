@@ -22,7 +22,8 @@ export function masksCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
                 .option('workers', { type: 'number', describe: 'worker threads (default: one per core; 0 = none)' })
                 .option('shard', {
                   type: 'string',
-                  describe: 'i/n: draw only shard i of n (0-based), e.g. one job of a CI matrix; join them with pconv-bench merge',
+                  describe:
+                    'i/n: draw only shard i of n (0-based), e.g. one job of a CI matrix; auto: take i and n from PCONV_SHARD=i/n, a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, PCONV_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT); join the shards with pconv-bench merge',
                 }),
             run: (args, ctx) => generate(args, ctx),
           }),
