@@ -22,7 +22,12 @@ export function sampleFile(group: Pick<MaskGroup, 'binIndex' | 'border'>, name: 
 
 async function writePng(runDir: string, file: string, data: Float32Array, size: number): Promise<void> {
   const bytes = Buffer.from(Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
-  await writeFileAtomic(join(runDir, file), await sharp(bytes, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer());
+  await writeFileAtomic(
+    join(runDir, file),
+    await sharp(bytes, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 /** The masked input (holes white) and the ground truth of a sample pair. */

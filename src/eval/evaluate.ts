@@ -16,11 +16,11 @@ import { checkpointDir } from '../core/train/trainer.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { MaskEntry } from '../protocol/mask-manifest.js';
 import { METRIC_NAMES, type MetricName, RESULTS_FORMAT, type Results } from '../protocol/results.js';
-import { samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
+import { sampleFile, samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
 import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
 import { openModelRunner } from './model-runner.js';
-import type { PairJob, PairResult } from './pair-scoring.js';
 import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pair-scores-store.js';
+import type { PairJob, PairResult } from './pair-scoring.js';
 import { createScorePool } from './score-pool.js';
 import { pairedDifference, type Summary, summarize } from './statistics.js';
 import { TELEA_RADIUS } from './telea.js';
@@ -143,7 +143,11 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   };
 
   // What earlier evaluations kept, checked against what would be scored now.
-  if (options.restart) await removeScores(runDir, scorers.map((s) => s.name));
+  if (options.restart)
+    await removeScores(
+      runDir,
+      scorers.map((s) => s.name),
+    );
   const scores = new Map<string, Map<number, PairScore>>();
   const engines = new Map<string, string>();
   const statLimit = pLimit(16);
@@ -164,13 +168,25 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     );
     scores.set(scorer.name, valid);
     if (kept.engine && valid.size > 0) engines.set(scorer.name, kept.engine);
-    if (valid.size > 0) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${valid.size} of ${pairs.length} pairs kept from an earlier evaluation` });
+  }
+  const groups = groupMasks(manifest.masks);
+  const sampleGroup = new Map(groups.map((g) => [g.indices[0] as number, g]));
+  // A kept score of a sample pair counts only with its pictures (a copied run folder may lack them).
+  const exists = (file: string) =>
+    stat(join(runDir, file)).then(
+      () => true,
+      () => false,
+    );
+  for (const [k, group] of sampleGroup) {
+    const inputsThere = (await exists(sampleFile(group, 'input'))) && (await exists(sampleFile(group, 'target')));
+    for (const scorer of scorers) if (!inputsThere || !(await exists(sampleFile(group, scorer.name)))) scores.get(scorer.name)?.delete(k);
+  }
+  for (const scorer of scorers) {
+    const kept = scores.get(scorer.name)?.size ?? 0;
+    if (kept > 0) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept} of ${pairs.length} pairs kept from an earlier evaluation` });
   }
   const needs = (scorer: Scorer, k: number) => !scores.get(scorer.name)?.has(k);
   const todo = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
-
-  const groups = groupMasks(manifest.masks);
-  const sampleGroup = new Map(groups.map((g) => [g.indices[0] as number, g]));
   const progress = () => {
     for (const scorer of scorers)
       emit({ type: 'progress', stage: `eval ${scorer.name}`, done: scores.get(scorer.name)?.size ?? 0, total: pairs.length, unit: 'pairs' });
@@ -199,13 +215,20 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
         for (const note of runner.notes) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${note}` });
         // Kept scores of another engine would mix two engines' numbers in one row: score afresh.
         if (engines.has(scorer.name) && engines.get(scorer.name) !== runner.engine) {
-          emit({ type: 'log', level: 'info', message: `${scorer.name}: kept scores came from ${engines.get(scorer.name)}, not ${runner.engine}: scoring every pair again` });
+          emit({
+            type: 'log',
+            level: 'info',
+            message: `${scorer.name}: kept scores came from ${engines.get(scorer.name)}, not ${runner.engine}: scoring every pair again`,
+          });
           scores.get(scorer.name)?.clear();
           await removeScores(runDir, [scorer.name]);
         }
         engines.set(scorer.name, runner.engine);
       }
-      writers.set(scorer.name, await ScoresWriter.open(runDir, { model: scorer.name, fingerprint: scorer.fingerprint, engine: engines.get(scorer.name) }, shard));
+      writers.set(
+        scorer.name,
+        await ScoresWriter.open(runDir, { model: scorer.name, fingerprint: scorer.fingerprint, engine: engines.get(scorer.name) }, shard),
+      );
     }
     // After the engine check above, which may have dropped kept scores.
     const batches: Pair[][] = [];
@@ -234,7 +257,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
           wanted.map((p) => p.image),
           wanted.map((p) => p.valid),
         );
-        wanted.forEach((p, i) => outputs.set(p.k, [...(outputs.get(p.k) ?? []), { name: scorer.name, data: predicted[i] as Float32Array }]));
+        for (const [i, p] of wanted.entries()) outputs.set(p.k, [...(outputs.get(p.k) ?? []), { name: scorer.name, data: predicted[i] as Float32Array }]);
       }
       inFlight.push(
         quiet(
@@ -330,9 +353,7 @@ async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
         kind,
         // The engine asked for and the backend are part of it: an ONNX Runtime score is not kept
         // for a TensorFlow.js run, nor one of another backend.
-        fingerprint: sha256Of(
-          [kind, found.meta.tensorsSha256, sha256Of(JSON.stringify(config.model)), size, engine, options.backend.name].join('|'),
-        ),
+        fingerprint: sha256Of([kind, found.meta.tensorsSha256, sha256Of(JSON.stringify(config.model)), size, engine, options.backend.name].join('|')),
         // Relative to the run folder, so results.json does not depend on where the run lives.
         checkpoint: relative(runDir, dir),
         step: found.meta.step,
@@ -425,7 +446,11 @@ interface KeepContext {
  * score to its model's file and only then counts the pairs as done, so a kept score always has
  * its pictures.
  */
-async function scoreAndKeep(batch: readonly DecodedPair[], outputs: ReadonlyMap<number, { name: string; data: Float32Array }[]>, ctx: KeepContext): Promise<void> {
+async function scoreAndKeep(
+  batch: readonly DecodedPair[],
+  outputs: ReadonlyMap<number, { name: string; data: Float32Array }[]>,
+  ctx: KeepContext,
+): Promise<void> {
   const telea = ctx.scorers.find((s) => s.kind === 'classical');
   const stampOf = new Map<string, string>();
   const jobs = batch.map((pair): { pair: DecodedPair; job: PairJob } => {

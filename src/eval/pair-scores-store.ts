@@ -84,7 +84,15 @@ function parseScoresFile(text: string): ParsedFile {
       header = { model: h.model, fingerprint: h.fingerprint, ...(typeof h.engine === 'string' ? { engine: h.engine } : {}) };
     } else {
       const r = value as unknown[];
-      if (!Array.isArray(r) || r.length !== 6 || !Number.isInteger(r[0]) || typeof r[1] !== 'string' || !r.slice(3).every((v) => typeof v === 'number')) break;
+      if (
+        !Array.isArray(r) ||
+        r.length !== 6 ||
+        !Number.isInteger(r[0]) ||
+        typeof r[1] !== 'string' ||
+        !(r[2] === null || typeof r[2] === 'number') ||
+        !r.slice(3).every((v) => typeof v === 'number')
+      )
+        break;
       scores.push({
         k: r[0] as number,
         stamp: r[1] as string,

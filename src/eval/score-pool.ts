@@ -38,7 +38,8 @@ function inThreadPool(): ScorePool {
     workers: 0,
     score(job) {
       const run = queue.then(async () => {
-        const inpainter = job.telea === undefined ? undefined : await (telea ??= teleaInpainter());
+        if (job.telea !== undefined) telea ??= teleaInpainter();
+        const inpainter = job.telea === undefined ? undefined : await telea;
         // Let progress output and Ctrl-C through between pairs.
         await new Promise((resolve) => setImmediate(resolve));
         return scorePair(job, inpainter);

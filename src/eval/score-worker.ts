@@ -12,10 +12,18 @@ let telea: Promise<Inpainter> | undefined;
 
 parentPort?.on('message', async (job: PairJob) => {
   try {
-    const inpainter = job.telea === undefined ? undefined : await (telea ??= teleaInpainter());
+    if (job.telea !== undefined) telea ??= teleaInpainter();
+    const inpainter = job.telea === undefined ? undefined : await telea;
     const result = scorePair(job, inpainter);
-    parentPort?.postMessage({ ok: true, result } satisfies ScoreWorkerReply, result.composites.map((c) => c.data.buffer as ArrayBuffer));
+    parentPort?.postMessage(
+      { ok: true, result } satisfies ScoreWorkerReply,
+      result.composites.map((c) => c.data.buffer as ArrayBuffer),
+    );
   } catch (error) {
-    parentPort?.postMessage({ ok: false, k: job.k, message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ScoreWorkerReply);
+    parentPort?.postMessage({
+      ok: false,
+      k: job.k,
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    } satisfies ScoreWorkerReply);
   }
 });

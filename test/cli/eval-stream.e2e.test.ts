@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import { copyFile, cp, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig } from '../../src/core/config/parse-config.js';
+import { listImages, splitImages } from '../../src/core/data/image-list.js';
+import { PconvEventSchema } from '../../src/protocol/events.js';
+import { repoRoot, runCli } from '../helpers/run-cli.js';
+
+/**
+ * The streaming evaluation end to end, on the smoke experiment with more masks (180 pairs): the
+ * same bytes for any worker count, batch size and shard split; kill -9 and Ctrl-C at several
+ * moments, then the same command, give the bytes of an uninterrupted evaluation; a file that
+ * cannot be decoded mid-stream stops it with the file's name and keeps the scores before it.
+ */
+const bin = resolve(repoRoot, 'bin/pconv-bench.js');
+let dir: string;
+let configFile: string;
+let reference: string;
+let expected: Buffer;
+
+/** A copy of the trained reference run without its evaluation. */
+async function unevaluated(name: string): Promise<string> {
+  const run = join(dir, name);
+  await cp(reference, run, { recursive: true });
+  for (const path of ['results.json', 'index.html', 'scores', 'eval-samples', 'eval-shard.json']) await rm(join(run, path), { recursive: true, force: true });
+  return run;
+}
+
+const evalArgs = (run: string, ...more: string[]) => ['eval', configFile, '--run', run, '--backend', 'wasm', ...more];
+
+async function scoreLines(run: string, file = 'pconv.jsonl'): Promise<number> {
+  const text = await readFile(join(run, 'scores', file), 'utf8').catch(() => '');
+  return text.split('\n').length - 2; // minus the header and the empty string after the last newline
+}
+
+/** Starts `eval` and kill -9s it once the PConv scores file holds `lines` pairs (0: at the first stderr line). */
+function killAt(run: string, lines: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; stderr: string; killed: boolean }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, ...evalArgs(run, '--batch', '4')], { cwd: repoRoot });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const poll = setInterval(async () => {
+      if (killed) return;
+      if (lines === 0 ? stderr.length > 0 : (await scoreLines(run)) >= lines) {
+        killed = true;
+        child.kill(signal);
+      }
+    }, 10);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      done({ code, stderr, killed });
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pconv-bench-eval-stream-'));
+  // Photos copied, so that a test can damage one; 30 masks per bin and subset: 180 pairs.
+  await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });
+  const smoke = await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8');
+  configFile = join(dir, 'stream.yaml');
+  await writeFile(
+    configFile,
+    smoke
+      .replace('root: ../data/photos', `root: ${join(dir, 'photos')}`)
+      .replace('perBin: 4', 'perBin: 30')
+      .replace('dir: ../reports', `dir: ${dir}`),
+  );
+  reference = join(dir, 'reference');
+  const first = await runCli(['run', configFile, '--run', reference, '--backend', 'wasm']);
+  expect(first.code, first.stderr).toBe(0);
+  expected = await readFile(join(reference, 'results.json'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('eval, streamed (end to end)', () => {
+  test('every pair keeps its scores in scores/; any worker count, batch size and shard split gives the same results.json bytes', async () => {
+    expect(JSON.parse(expected.toString()).images.pairs).toBe(180);
+    expect(await scoreLines(reference)).toBe(180);
+    expect(await scoreLines(reference, 'telea-opencv-radius-3.jsonl')).toBe(180);
+    for (const [workers, batch] of [
+      ['0', '1'],
+      ['2', '5'],
+      ['1', '16'],
+    ]) {
+      const run = await unevaluated(`w${workers}-b${batch}`);
+      const scored = await runCli(evalArgs(run, '--workers', workers as string, '--batch', batch as string));
+      expect(scored.code, scored.stderr).toBe(0);
+      expect(scored.stderr).toContain(workers === '0' ? 'scoring on the main thread' : `${workers} scoring threads`);
+      expect((await readFile(join(run, 'results.json'))).equals(expected), `--workers ${workers} --batch ${batch}`).toBe(true);
+    }
+    const shards: string[] = [];
+    for (const [i, workers] of [
+      [0, '2'],
+      [1, '0'],
+    ] as const) {
+      const run = await unevaluated(`shard${i}`);
+      const scored = await runCli(evalArgs(run, '--shard', `${i}/2`, '--workers', workers, '--batch', '3'));
+      expect(scored.code, scored.stderr).toBe(0);
+      expect(await scoreLines(run, `pconv.shard-${i}-of-2.jsonl`)).toBe(90);
+      shards.push(run);
+    }
+    const merged = join(dir, 'merged');
+    expect((await runCli(['merge', ...shards, '--out', merged])).code).toBe(0);
+    expect((await readFile(join(merged, 'results.json'))).equals(expected)).toBe(true);
+    // The merged folder keeps the per-pair scores: an eval there has nothing left to score.
+    expect(await scoreLines(merged)).toBe(180);
+  });
+
+  test('kill -9 at several moments, then the same command: the bytes of an uninterrupted evaluation, kept pairs not scored again', async () => {
+    for (const lines of [0, 4, 60, 150]) {
+      const run = await unevaluated(`kill-${lines}`);
+      const killed = await killAt(run, lines);
+      expect(killed.killed, `${lines}: ${killed.stderr}`).toBe(true);
+      const kept = await scoreLines(run);
+      if (lines > 0) expect(kept).toBeGreaterThanOrEqual(lines);
+      const resumed = await runCli(evalArgs(run));
+      expect(resumed.code, `${lines}: ${resumed.stderr}`).toBe(0);
+      if (kept > 0) expect(resumed.stderr).toContain(`PConv: ${Math.min(kept, 180)} of 180 pairs kept from an earlier evaluation`);
+      expect((await readFile(join(run, 'results.json'))).equals(expected), `killed at ${lines} lines`).toBe(true);
+      expect(await scoreLines(run)).toBe(180);
+    }
+  });
+
+  test('Ctrl-C stops with exit 130 and says how many pairs are kept; --restart scores everything again, with the same bytes', async () => {
+    const run = await unevaluated('ctrl-c');
+    const stopped = await killAt(run, 8, 'SIGINT');
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toMatch(/evaluation interrupted: the scores of \d+ of 180 pairs are kept in .*scores; the same command continues from there/);
+    const restarted = await runCli(evalArgs(run, '--restart'));
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.stderr).not.toContain('kept from an earlier evaluation');
+    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+  });
+
+  test('a test image that cannot be decoded mid-stream: exit 1 naming it, the scores before it kept; fixed, the same command continues', async () => {
+    const config = parseConfig(await readFile(configFile, 'utf8'), configFile, dir);
+    const test = splitImages(await listImages(config.data), config.data, config.seed).test;
+    // Pair k uses test image k mod n: the last test image first comes up in pair n - 1.
+    const victim = test[test.length - 1] as string;
+    const saved = join(dir, 'saved-photo');
+    await copyFile(victim, saved);
+    const run = await unevaluated('bad-image');
+    try {
+      // A PNG cut short: its header (and size) reads, its pixels do not.
+      await truncate(victim, Math.floor((await stat(victim)).size / 3));
+      const failed = await runCli(evalArgs(run, '--batch', '2', '--workers', '1'));
+      expect(failed.code, failed.stderr).toBe(1);
+      expect(failed.stderr).toContain(`cannot decode image ${victim}`);
+      // Whole batches before the bad pair are kept.
+      expect(await scoreLines(run)).toBeGreaterThanOrEqual(2 * Math.floor((test.length - 1) / 2) - 2);
+    } finally {
+      await copyFile(saved, victim);
+    }
+    const resumed = await runCli(evalArgs(run));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/PConv: \d+ of 180 pairs kept from an earlier evaluation/);
+    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+  });
+
+  test('a mask that cannot be decoded mid-stream: exit 1 naming it; restored, the same command continues', async () => {
+    const run = await unevaluated('bad-mask');
+    const manifest = JSON.parse(await readFile(join(run, 'masks', 'manifest.json'), 'utf8')) as { masks: { file: string }[] };
+    const mask = join(run, 'masks', manifest.masks[100]?.file as string);
+    const saved = await readFile(mask);
+    await writeFile(mask, 'not a png');
+    const failed = await runCli(evalArgs(run, '--batch', '4'));
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.stderr).toContain(`cannot decode mask ${mask}`);
+    expect(await scoreLines(run)).toBeGreaterThanOrEqual(96);
+    await writeFile(mask, saved);
+    const resumed = await runCli(evalArgs(run));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+  });
+
+  test('--json: progress from the start (test images, then pairs at 0) before the first model loads; every line is a valid event', async () => {
+    const run = await unevaluated('json');
+    const scored = await runCli([...evalArgs(run), '--json']);
+    expect(scored.code, scored.stderr).toBe(0);
+    const events = scored.stdout
+      .trim()
+      .split('\n')
+      .map((line) => PconvEventSchema.parse(JSON.parse(line)));
+    const kinds = events.map((e) => (e.type === 'progress' ? `progress ${e.stage} ${e.done}` : e.type === 'log' ? `log ${e.message.slice(0, 12)}` : e.type));
+    const started = kinds.indexOf('stage');
+    const firstLoad = kinds.findIndex((k) => k.startsWith('log eval: loadin'));
+    expect(kinds.slice(started + 1, firstLoad)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^progress eval test images \d+$/), 'progress eval 0', 'progress eval PConv 0']),
+    );
+    const last = events.filter((e) => e.type === 'progress' && e.stage === 'eval').at(-1);
+    expect(last).toMatchObject({ done: 180, total: 180, unit: 'pairs' });
+    const bad = await runCli(evalArgs(run, '--workers', '-1'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--workers -1 is not a whole number of at least 0');
+  });
+});
