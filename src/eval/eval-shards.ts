@@ -7,10 +7,11 @@ import { compareBinThenBorder } from '../core/masks/manifest-counts.js';
 import { checkShardCoverage } from '../core/shard-coverage.js';
 import { MaskManifestSchema } from '../protocol/mask-manifest.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
-import { type RunScores, summariseScores } from './evaluate.js';
+import type { RunScores } from './evaluate.js';
 import type { ImageMetrics } from './metrics.js';
 import { type PairScore, ScoresWriter } from './pair-scores-store.js';
 import { writeReport } from './report/write-report.js';
+import { summariseScores } from './summarise-scores.js';
 
 export const EVAL_SHARD_FILE = 'eval-shard.json';
 

@@ -1,29 +1,24 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
-import sharp, { type OutputInfo } from 'sharp';
 import type { ExperimentConfig } from '../core/config/schema.js';
-import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import { groupMasks } from '../core/masks/manifest-counts.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
-import type { ModelKind } from '../core/model/unet.js';
-import { loadCheckpoint } from '../core/train/checkpoint.js';
-import { checkpointDir } from '../core/train/trainer.js';
 import type { OnEvent } from '../protocol/events.js';
-import type { MaskEntry } from '../protocol/mask-manifest.js';
-import { METRIC_NAMES, type MetricName, RESULTS_FORMAT, type Results } from '../protocol/results.js';
+import { RESULTS_FORMAT, type Results } from '../protocol/results.js';
 import { sampleFile, samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
 import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
 import { openModelRunner } from './model-runner.js';
+import { type DecodedPair, decodeBatch, type ExternalOutputs, externalStampOf, type Pair, pairStampOf } from './pair-inputs.js';
 import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pair-scores-store.js';
 import type { PairJob, PairResult } from './pair-scoring.js';
 import { createScorePool } from './score-pool.js';
-import { pairedDifference, type Summary, summarize } from './statistics.js';
-import { TELEA_RADIUS } from './telea.js';
+import { findScorers, type Scorer } from './scorers.js';
+import { type ScoredPairs, summariseScores } from './summarise-scores.js';
 import { inspectTestImages } from './test-images.js';
 
 export interface EvaluateOptions {
@@ -51,11 +46,9 @@ export interface EvaluateOptions {
   readonly onEvent?: OnEvent;
 }
 
-const MODEL_NAMES: Record<ModelKind, string> = { pconv: 'PConv', conv: 'Conv (baseline)' };
-const TELEA_NAME = `Telea (OpenCV, radius ${TELEA_RADIUS})`;
 const DEFAULT_BATCH = 8;
 /** Batches handed to the scoring threads and not yet stored: bounds memory, keeps them busy. */
-const BATCHES_IN_FLIGHT = 2;
+const BATCHES_IN_FLIGHT = 3;
 
 /**
  * Scores every trained model of a run on the test split x the run's test mask set: the same
@@ -68,40 +61,11 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Results> {
 }
 
 /** What scoring one run (or one shard of it) produces, before the per-bin summaries. */
-export interface RunScores {
-  readonly header: Omit<Results, 'rows' | 'paired' | 'samples'>;
-  /** Per model name, per pair k: the metrics (absent for pairs of other shards). */
-  readonly perModel: ReadonlyMap<string, readonly (ImageMetrics | undefined)[]>;
+export interface RunScores extends ScoredPairs {
   /** Per model name, per pair k: the stamp of what was scored (see pair-scores-store.ts). */
   readonly stamps: ReadonlyMap<string, readonly (string | undefined)[]>;
   /** Per model name: what scored the pairs (see pair-scores-store.ts). */
   readonly fingerprints: ReadonlyMap<string, string>;
-  readonly entries: MaskEntry[];
-  readonly samples: Results['samples'];
-}
-
-/** One row of the results: a trained model, Telea or another tool's outputs. */
-interface Scorer {
-  readonly name: string;
-  readonly kind: 'pconv' | 'conv' | 'classical' | 'external';
-  readonly fingerprint: string;
-  readonly checkpoint: string | null;
-  readonly step: number | null;
-  readonly model?: { readonly kind: ModelKind; readonly dir: string };
-  readonly external?: { readonly dir: string; readonly files: ReadonlySet<string> };
-}
-
-interface Pair {
-  readonly k: number;
-  readonly entry: MaskEntry;
-  readonly imageFile: string;
-}
-
-interface DecodedPair extends Pair {
-  readonly image: Float32Array;
-  readonly valid: Float32Array;
-  /** Other tools' outputs for this pair, by tool name. */
-  readonly predictions: ReadonlyMap<string, { readonly data: Float32Array; readonly stamp: string }>;
 }
 
 /**
@@ -128,19 +92,17 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     });
   }
   const scorers = await findScorers(options);
-  const { stamps: imageStamps } = await inspectTestImages(options.testFiles, size, config.data.root, (done) =>
-    emit({ type: 'progress', stage: 'eval test images', done, total: options.testFiles.length, unit: 'images' }),
-  );
   const images = options.testFiles.length;
   const pairs: Pair[] = manifest.masks
     .map((entry, k) => ({ k, entry, imageFile: options.testFiles[k % images] as string }))
     .filter((p) => !shard || p.k % shard.count === shard.index);
-  const pairStamp = (p: Pair) => sha256Of(`${imageStamps[p.k % images]}\t${p.entry.sha256}`).slice(0, 16);
-  const externalStamp = async (scorer: Scorer, p: Pair) => {
-    const file = predictionFile(scorer, p.k);
-    const info = file && (await stat(file).catch(() => undefined));
-    return sha256Of(`${pairStamp(p)}\t${file ? relative(runDir, file) : ''}\t${info ? `${info.size}\t${Math.round(info.mtimeMs)}` : ''}`).slice(0, 16);
-  };
+  // The overall count comes first: a progress bar follows it (the extension's does).
+  emit({ type: 'progress', stage: 'eval', done: 0, total: pairs.length, unit: 'pairs' });
+  const { stamps: imageStamps } = await inspectTestImages(options.testFiles, size, config.data.root, (done) =>
+    emit({ type: 'progress', stage: 'eval test images', done, total: images, unit: 'images' }),
+  );
+  const pairStamp = (p: Pair) => pairStampOf(imageStamps[p.k % images] as string, p.entry);
+  const externalStamp = (tool: ExternalOutputs, p: Pair) => externalStampOf(pairStamp(p), tool, p.k, runDir);
 
   // What earlier evaluations kept, checked against what would be scored now.
   if (options.restart)
@@ -162,7 +124,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
       pairs.map((p) =>
         statLimit(async () => {
           const score = kept.scores.get(p.k);
-          if (score && score.stamp === (scorer.external ? await externalStamp(scorer, p) : pairStamp(p))) valid.set(p.k, score);
+          if (score && score.stamp === (scorer.external ? await externalStamp(scorer.external, p) : pairStamp(p))) valid.set(p.k, score);
         }),
       ),
     );
@@ -235,7 +197,8 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     const todoNow = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
     for (let start = 0; start < todoNow.length; start += batchSize) batches.push(todoNow.slice(start, start + batchSize));
 
-    const decode = (batch: Pair[]) => decodeBatch(batch, size, masksDir, scorers, needs, externalStamp);
+    const externalsOf = (k: number) => scorers.flatMap((s) => (s.external && needs(s, k) ? [s.external] : []));
+    const decode = (batch: Pair[]) => decodeBatch(batch, size, masksDir, externalsOf, externalStamp);
     let next: Promise<DecodedPair[]> | undefined = batches.length > 0 ? quiet(decode(batches[0] as Pair[])) : undefined;
     for (let b = 0; b < batches.length; b++) {
       if (options.signal?.aborted) break;
@@ -334,100 +297,6 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   return { header, perModel, stamps, fingerprints: new Map(scorers.map((s) => [s.name, s.fingerprint])), entries: manifest.masks, samples };
 }
 
-/** The trained models of the run (phase 2, else latest), Telea and other tools' outputs. */
-async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
-  const { config, runDir } = options;
-  const size = config.data.imageSize;
-  const engine = options.engine ?? 'auto';
-  const scorers: Scorer[] = [];
-  for (const kind of ['pconv', 'conv'] as const) {
-    for (const which of ['phase2', 'latest'] as const) {
-      const dir = checkpointDir(runDir, kind, which);
-      const found = await loadCheckpoint(dir).catch((error: unknown) => {
-        if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
-        throw error;
-      });
-      if (!found) continue;
-      scorers.push({
-        name: MODEL_NAMES[kind],
-        kind,
-        // The engine asked for and the backend are part of it: an ONNX Runtime score is not kept
-        // for a TensorFlow.js run, nor one of another backend.
-        fingerprint: sha256Of([kind, found.meta.tensorsSha256, sha256Of(JSON.stringify(config.model)), size, engine, options.backend.name].join('|')),
-        // Relative to the run folder, so results.json does not depend on where the run lives.
-        checkpoint: relative(runDir, dir),
-        step: found.meta.step,
-        model: { kind, dir },
-      });
-      break;
-    }
-  }
-  if (scorers.length === 0) {
-    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${join(runDir, 'checkpoints')}`, {
-      hint: `Train first: pconv-bench train <config> --run ${runDir}`,
-    });
-  }
-  if (options.classical !== false) {
-    scorers.push({ name: TELEA_NAME, kind: 'classical', fingerprint: sha256Of(`telea|${TELEA_RADIUS}|${size}`), checkpoint: null, step: null });
-  }
-  for (const tool of options.external ?? []) {
-    const files = new Set(await readdir(tool.dir).catch(() => [] as string[]));
-    scorers.push({
-      name: tool.name,
-      kind: 'external',
-      fingerprint: sha256Of(`external|${tool.dir}|${size}`),
-      checkpoint: tool.dir,
-      step: null,
-      external: { dir: tool.dir, files },
-    });
-  }
-  return scorers;
-}
-
-/** The stable name of pair k in exports and in other tools' outputs. */
-export function pairId(k: number): string {
-  return `pair-${String(k).padStart(5, '0')}`;
-}
-
-/** Another tool's output for pair k: <dir>/<id>.png, or LaMa's <dir>/<id>_mask000.png, or <id>.jpg. */
-function predictionFile(scorer: Scorer, k: number): string | undefined {
-  const id = pairId(k);
-  const name = [`${id}.png`, `${id}_mask000.png`, `${id}.jpg`].find((n) => scorer.external?.files.has(n));
-  return name === undefined ? undefined : join(scorer.external?.dir as string, name);
-}
-
-/** Test images (centre crops), masks and other tools' outputs of a batch; the first bad file in pair order fails it. */
-async function decodeBatch(
-  batch: readonly Pair[],
-  size: number,
-  masksDir: string,
-  scorers: readonly Scorer[],
-  needs: (scorer: Scorer, k: number) => boolean,
-  externalStamp: (scorer: Scorer, p: Pair) => Promise<string>,
-): Promise<DecodedPair[]> {
-  const settled = await Promise.allSettled(
-    batch.map(async (pair) => {
-      const [image, valid] = await Promise.all([loadImageCrop(pair.imageFile, size, CENTRE_CROP), loadValidMask(join(masksDir, pair.entry.file), size)]);
-      const predictions = new Map<string, { data: Float32Array; stamp: string }>();
-      for (const scorer of scorers) {
-        if (!scorer.external || !needs(scorer, pair.k)) continue;
-        const file = predictionFile(scorer, pair.k);
-        if (!file) {
-          const id = pairId(pair.k);
-          throw new UserError('PREDICTION_MISSING', `no output for ${id} in ${scorer.external.dir} (looked for ${id}.png, ${id}_mask000.png, ${id}.jpg)`, {
-            hint: 'Run the other tool on the pairs written by pconv-bench export, into one folder.',
-          });
-        }
-        predictions.set(scorer.name, { data: await loadPrediction(file, size), stamp: await externalStamp(scorer, pair) });
-      }
-      return { ...pair, image, valid, predictions };
-    }),
-  );
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<DecodedPair>).value);
-}
-
 interface KeepContext {
   readonly runDir: string;
   readonly size: number;
@@ -506,98 +375,4 @@ function quiet<T>(promise: Promise<T>): Promise<T> {
 
 async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
   await Promise.allSettled(promises);
-}
-
-/** Per-bin summaries and paired differences of scored pairs (a whole run, or merged shards). */
-export function summariseScores(scores: Pick<RunScores, 'header' | 'perModel' | 'entries' | 'samples'>): Results {
-  const { perModel, samples } = scores;
-  const groups = groupMasks(scores.entries);
-  const entries = scores.header.models;
-  const rows: Results['rows'] = [];
-  const paired: Results['paired'] = [];
-  for (const model of entries) {
-    const modelScores = perModel.get(model.name) ?? [];
-    for (const group of groups) {
-      const pick = (metric: MetricName) => group.indices.map((i) => modelScores[i]?.[metric]).filter((v): v is number => v !== undefined);
-      rows.push({
-        model: model.name,
-        bin: group.bin,
-        binIndex: group.binIndex,
-        border: group.border,
-        metrics: Object.fromEntries(METRIC_NAMES.map((metric) => [metric, jsonSummary(summarize(pick(metric)))])) as Results['rows'][number]['metrics'],
-      });
-    }
-  }
-  const reference = perModel.get(MODEL_NAMES.pconv);
-  if (reference) {
-    for (const model of entries.filter((m) => m.kind !== 'pconv')) {
-      const modelScores = perModel.get(model.name) ?? [];
-      for (const group of groups) {
-        for (const metric of METRIC_NAMES) {
-          const a = group.indices.map((i) => reference[i]?.[metric]);
-          const b = group.indices.map((i) => modelScores[i]?.[metric]);
-          const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
-          paired.push({
-            model: MODEL_NAMES.pconv,
-            against: model.name,
-            bin: group.bin,
-            binIndex: group.binIndex,
-            border: group.border,
-            metric,
-            difference: jsonSummary(
-              pairedDifference(
-                both.map((p) => p[0]),
-                both.map((p) => p[1]),
-              ),
-            ),
-          });
-        }
-      }
-    }
-  }
-  return { ...scores.header, rows, samples, paired };
-}
-
-/** Another tool's output as RGB on [0, 1]; same size as the pair; JPEG or PNG. */
-async function loadPrediction(path: string, size: number): Promise<Float32Array> {
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    throw new UserError('PREDICTION_UNREADABLE', `cannot decode prediction ${path}: ${(error as Error).message.split('\n')[0]}`, {
-      hint: "Write the other tool's outputs as PNG or JPEG.",
-    });
-  }
-  const { data, info } = decoded;
-  if (info.width !== size || info.height !== size) {
-    throw new UserError('PREDICTION_SIZE', `prediction ${path} is ${info.width}x${info.height}, not ${size}x${size}`, {
-      hint: 'Score the outputs at the size of the exported pairs.',
-    });
-  }
-  const out = new Float32Array(size * size * 3);
-  for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) out[p * 3 + c] = (data[p * info.channels + Math.min(c, info.channels - 1)] as number) / 255;
-  return out;
-}
-
-/** JSON has no NaN: empty summaries carry nulls. */
-function jsonSummary(s: Summary) {
-  const num = (v: number) => (Number.isFinite(v) ? v : null);
-  return { n: s.n, mean: num(s.mean), std: num(s.std), ci95: [num(s.ci95[0]), num(s.ci95[1])] as [number | null, number | null] };
-}
-
-async function loadValidMask(path: string, size: number): Promise<Float32Array> {
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    throw new UserError('EVAL_MASK_UNREADABLE', `cannot decode mask ${path}: ${(error as Error).message.split('\n')[0]}`, {
-      hint: 'Regenerate the mask set (pconv-bench masks <config> --force) or restore the file.',
-    });
-  }
-  const { data, info } = decoded;
-  if (info.width !== size || info.height !== size)
-    throw new UserError('EVAL_MASK_SIZE', `mask ${path} is ${info.width}x${info.height}, not ${size}x${size}`, {
-      hint: 'Regenerate the mask set for this config.',
-    });
-  return Float32Array.from(data, (v) => (v >= 128 ? 1 : 0));
 }

@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import type { OnEvent } from '../protocol/events.js';
-import { pairId } from './evaluate.js';
+import { pairId } from './pair-inputs.js';
 
 export type ExportFormat = 'plain' | 'lama';
 

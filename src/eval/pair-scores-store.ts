@@ -173,15 +173,24 @@ export class ScoresWriter {
     return new ScoresWriter(handle, path);
   }
 
+  /** Appends run one after another: batches scored at the same time must not write over each other. */
+  private queue: Promise<void> = Promise.resolve();
+
   /** Writes the lines at the end of the file and waits until they are on disk. */
-  async append(scores: readonly PairScore[]): Promise<void> {
-    if (scores.length === 0) return;
-    const { size } = await this.handle.stat();
-    await this.handle.write(scores.map(recordLine).join(''), size);
-    await this.handle.sync();
+  append(scores: readonly PairScore[]): Promise<void> {
+    if (scores.length === 0) return this.queue;
+    const text = scores.map(recordLine).join('');
+    const write = this.queue.then(async () => {
+      const { size } = await this.handle.stat();
+      await this.handle.write(text, size);
+      await this.handle.sync();
+    });
+    this.queue = write.catch(() => {});
+    return write;
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    await this.queue;
+    await this.handle.close();
   }
 }

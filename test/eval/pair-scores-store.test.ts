@@ -33,6 +33,14 @@ describe('pair scores store', () => {
     expect(Object.is(kept.scores.get(1)?.metrics.ssim, Math.PI / 5)).toBe(true);
   });
 
+  test('appends started together (batches scored at the same time) all land, none over another', async () => {
+    const run = await tempDir();
+    const writer = await ScoresWriter.open(run, { model: 'PConv', fingerprint: 'f' });
+    await Promise.all(Array.from({ length: 20 }, (_, b) => writer.append([score(2 * b), score(2 * b + 1)])));
+    await writer.close();
+    expect([...(await readKeptScores(run, 'PConv', 'f')).scores.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, k) => k));
+  });
+
   test('a line torn by a crash is dropped and cut off before the next append; later lines stay whole', async () => {
     const run = await tempDir();
     const header = { model: 'PConv', fingerprint: 'f' };

@@ -29,6 +29,7 @@ function runStageIndex(stage: string): number {
  */
 export class ProgressTracker {
   private shown = 0;
+  private ownStage = false;
 
   constructor(private readonly command: string) {}
 
@@ -46,7 +47,13 @@ export class ProgressTracker {
     const loss = event.metrics?.loss === undefined ? '' : `, loss ${event.metrics.loss.toFixed(4)}`;
     const message = `${event.stage}: ${event.done}/${event.total} ${event.unit}${rate}${eta}${loss}`;
     const fraction = event.total > 0 ? Math.min(event.done / event.total, 1) : 0;
-    if (this.command !== 'run') return { message, ...this.advance(fraction * 100) };
+    if (this.command !== 'run') {
+      // A command with an overall count (eval: all pairs) moves the bar by it alone, not by its
+      // parts (eval's test-image check, each model's pairs).
+      if (event.stage === this.command) this.ownStage = true;
+      else if (this.ownStage) return { message };
+      return { message, ...this.advance(fraction * 100) };
+    }
     const index = runStageIndex(event.stage);
     return { message, ...(index < 0 ? {} : this.advance(((index + fraction) / RUN_STAGES.length) * 100)) };
   }

@@ -48,6 +48,19 @@ describe('ProgressTracker', () => {
     expect(steps).toEqual([undefined, 20, undefined, 10, undefined, 10, 40, undefined]);
   });
 
+  test("for eval, the bar follows the overall pairs once they are counted, not each model's or the image check's", () => {
+    const tracker = new ProgressTracker('eval');
+    const steps = [
+      tracker.update(progress('eval', 0, 180)),
+      tracker.update(progress('eval test images', 10, 10)),
+      tracker.update(progress('eval PConv', 90, 180)),
+      tracker.update(progress('eval', 45, 180)),
+      tracker.update(progress('eval Telea (OpenCV, radius 3)', 180, 180)),
+      tracker.update(progress('eval', 180, 180)),
+    ].map((u) => u?.increment);
+    expect(steps).toEqual([undefined, undefined, undefined, 25, undefined, 75]);
+  });
+
   test('other events move nothing', () => {
     expect(new ProgressTracker('run').update({ ...stamp, type: 'log', level: 'info', message: 'm' })).toBeUndefined();
   });

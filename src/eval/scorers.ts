@@ -1,0 +1,72 @@
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { UserError } from '../core/errors.js';
+import { sha256Of } from '../core/io/stable-json.js';
+import type { ModelKind } from '../core/model/unet.js';
+import { loadCheckpoint } from '../core/train/checkpoint.js';
+import { checkpointDir } from '../core/train/trainer.js';
+import type { EvaluateOptions } from './evaluate.js';
+import type { ExternalOutputs } from './pair-inputs.js';
+import { MODEL_NAMES, TELEA_NAME } from './scorer-names.js';
+import { TELEA_RADIUS } from './telea.js';
+
+/** One row of the results: a trained model, Telea or another tool's outputs. */
+export interface Scorer {
+  readonly name: string;
+  readonly kind: 'pconv' | 'conv' | 'classical' | 'external';
+  readonly fingerprint: string;
+  readonly checkpoint: string | null;
+  readonly step: number | null;
+  readonly model?: { readonly kind: ModelKind; readonly dir: string };
+  readonly external?: ExternalOutputs;
+}
+
+/** The trained models of the run (phase 2, else latest), Telea and other tools' outputs. */
+export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
+  const { config, runDir } = options;
+  const size = config.data.imageSize;
+  const engine = options.engine ?? 'auto';
+  const scorers: Scorer[] = [];
+  for (const kind of ['pconv', 'conv'] as const) {
+    for (const which of ['phase2', 'latest'] as const) {
+      const dir = checkpointDir(runDir, kind, which);
+      const found = await loadCheckpoint(dir).catch((error: unknown) => {
+        if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
+        throw error;
+      });
+      if (!found) continue;
+      scorers.push({
+        name: MODEL_NAMES[kind],
+        kind,
+        // The engine asked for and the backend are part of it: an ONNX Runtime score is not kept
+        // for a TensorFlow.js run, nor one of another backend.
+        fingerprint: sha256Of([kind, found.meta.tensorsSha256, sha256Of(JSON.stringify(config.model)), size, engine, options.backend.name].join('|')),
+        // Relative to the run folder, so results.json does not depend on where the run lives.
+        checkpoint: relative(runDir, dir),
+        step: found.meta.step,
+        model: { kind, dir },
+      });
+      break;
+    }
+  }
+  if (scorers.length === 0) {
+    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${join(runDir, 'checkpoints')}`, {
+      hint: `Train first: pconv-bench train <config> --run ${runDir}`,
+    });
+  }
+  if (options.classical !== false) {
+    scorers.push({ name: TELEA_NAME, kind: 'classical', fingerprint: sha256Of(`telea|${TELEA_RADIUS}|${size}`), checkpoint: null, step: null });
+  }
+  for (const tool of options.external ?? []) {
+    const files = new Set(await readdir(tool.dir).catch(() => [] as string[]));
+    scorers.push({
+      name: tool.name,
+      kind: 'external',
+      fingerprint: sha256Of(`external|${tool.dir}|${size}`),
+      checkpoint: tool.dir,
+      step: null,
+      external: { name: tool.name, dir: tool.dir, files },
+    });
+  }
+  return scorers;
+}
