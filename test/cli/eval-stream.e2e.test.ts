@@ -141,6 +141,23 @@ describe('eval, streamed (end to end)', () => {
     expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
   });
 
+  test('run: an interrupted eval stage continues from the kept scores; --from eval scores afresh; both end with the same bytes', async () => {
+    const run = await unevaluated('run-stage');
+    await rm(join(run, 'stages', 'eval.json'), { force: true });
+    await rm(join(run, 'stages', 'report.json'), { force: true });
+    expect((await killAt(run, 40)).killed).toBe(true);
+    const runArgs = ['run', configFile, '--run', run, '--backend', 'wasm'];
+    const resumed = await runCli(runArgs);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('stages: masks up to date, train-pconv up to date, train-conv up to date, eval ran, report ran');
+    expect(resumed.stderr).toMatch(/PConv: \d+ of 180 pairs kept from an earlier evaluation/);
+    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+    const redone = await runCli([...runArgs, '--from', 'eval']);
+    expect(redone.code, redone.stderr).toBe(0);
+    expect(redone.stderr).not.toContain('kept from an earlier evaluation');
+    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+  });
+
   test('a test image that cannot be decoded mid-stream: exit 1 naming it, the scores before it kept; fixed, the same command continues', async () => {
     const config = parseConfig(await readFile(configFile, 'utf8'), configFile, dir);
     const test = splitImages(await listImages(config.data), config.data, config.seed).test;
