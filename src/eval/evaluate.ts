@@ -6,9 +6,10 @@ import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { sha256Of } from '../core/io/stable-json.js';
-import { groupMasks } from '../core/masks/manifest-counts.js';
+import { groupMasks, type MaskGroup } from '../core/masks/manifest-counts.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import type { OnEvent } from '../protocol/events.js';
+import type { MaskManifest } from '../protocol/mask-manifest.js';
 import { RESULTS_FORMAT, type Results } from '../protocol/results.js';
 import { sampleFile, samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
 import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
@@ -104,49 +105,10 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   const pairStamp = (p: Pair) => pairStampOf(imageStamps[p.k % images] as string, p.entry);
   const externalStamp = (tool: ExternalOutputs, p: Pair) => externalStampOf(pairStamp(p), tool, p.k, runDir);
 
-  // What earlier evaluations kept, checked against what would be scored now.
-  if (options.restart)
-    await removeScores(
-      runDir,
-      scorers.map((s) => s.name),
-    );
-  const scores = new Map<string, Map<number, PairScore>>();
-  const engines = new Map<string, string>();
-  const statLimit = pLimit(16);
-  for (const scorer of scorers) {
-    const kept = await readKeptScores(runDir, scorer.name, scorer.fingerprint);
-    if (kept.stale.length > 0) {
-      emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept.stale.length} score files of another checkpoint, engine or size removed` });
-      for (const file of kept.stale) await rm(file, { force: true });
-    }
-    const valid = new Map<number, PairScore>();
-    await Promise.all(
-      pairs.map((p) =>
-        statLimit(async () => {
-          const score = kept.scores.get(p.k);
-          if (score && score.stamp === (scorer.external ? await externalStamp(scorer.external, p) : pairStamp(p))) valid.set(p.k, score);
-        }),
-      ),
-    );
-    scores.set(scorer.name, valid);
-    if (kept.engine && valid.size > 0) engines.set(scorer.name, kept.engine);
-  }
   const groups = groupMasks(manifest.masks);
   const sampleGroup = new Map(groups.map((g) => [g.indices[0] as number, g]));
-  // A kept score of a sample pair counts only with its pictures (a copied run folder may lack them).
-  const exists = (file: string) =>
-    stat(join(runDir, file)).then(
-      () => true,
-      () => false,
-    );
-  for (const [k, group] of sampleGroup) {
-    const inputsThere = (await exists(sampleFile(group, 'input'))) && (await exists(sampleFile(group, 'target')));
-    for (const scorer of scorers) if (!inputsThere || !(await exists(sampleFile(group, scorer.name)))) scores.get(scorer.name)?.delete(k);
-  }
-  for (const scorer of scorers) {
-    const kept = scores.get(scorer.name)?.size ?? 0;
-    if (kept > 0) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept} of ${pairs.length} pairs kept from an earlier evaluation` });
-  }
+  const stampOf = (scorer: Scorer, p: Pair) => (scorer.external ? externalStamp(scorer.external, p) : pairStamp(p));
+  const { scores, engines } = await validKeptScores({ runDir, scorers, pairs, stampOf, sampleGroup, restart: options.restart === true, emit });
   const needs = (scorer: Scorer, k: number) => !scores.get(scorer.name)?.has(k);
   const todo = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
   const progress = () => {
@@ -270,10 +232,22 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   }
   const names = scorers.map((s) => s.name);
   const samples = samplesOf(groups, (k, name) => scores.get(name)?.has(k) === true, names);
+  const header = await resultsHeader(options, manifest, scorers, engines);
+  return { header, perModel, stamps, fingerprints: new Map(scorers.map((s) => [s.name, s.fingerprint])), entries: manifest.masks, samples };
+}
+
+/** Everything results.json says besides the scores: what was evaluated, how, and with what. */
+async function resultsHeader(
+  options: EvaluateOptions,
+  manifest: MaskManifest,
+  scorers: readonly Scorer[],
+  engines: ReadonlyMap<string, string>,
+): Promise<RunScores['header']> {
+  const masksDir = join(options.runDir, 'masks');
   const modelEngines = new Set(scorers.flatMap((s) => (s.model && engines.has(s.name) ? [engines.get(s.name) as string] : [])));
-  const header: RunScores['header'] = {
+  return {
     format: RESULTS_FORMAT,
-    experiment: { name: config.name, configHash: options.configHash },
+    experiment: { name: options.config.name, configHash: options.configHash },
     conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
     masks: {
       manifestSha256: sha256Of(await readFile(join(masksDir, 'manifest.json'))),
@@ -283,7 +257,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
       binRule: manifest.binRule,
       borderMargin: manifest.borderMargin,
     },
-    images: { split: 'test', count: images, pairs: manifest.masks.length },
+    images: { split: 'test', count: options.testFiles.length, pairs: manifest.masks.length },
     backend: {
       name: options.backend.name,
       version: options.backend.version,
@@ -292,9 +266,65 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     },
     versions: options.versions,
     models: scorers.map((s) => ({ name: s.name, kind: s.kind, checkpoint: s.checkpoint, step: s.step })),
-    config: config as unknown as Record<string, unknown>,
+    config: options.config as unknown as Record<string, unknown>,
   };
-  return { header, perModel, stamps, fingerprints: new Map(scorers.map((s) => [s.name, s.fingerprint])), entries: manifest.masks, samples };
+}
+
+/**
+ * The per-pair scores that earlier evaluations kept and that still hold: made by the same scorer
+ * (fingerprint), of the same files (stamp), and, for a sample pair, with its pictures on disk (a
+ * copied run folder may lack them). Files of another checkpoint, engine or size are removed.
+ */
+async function validKeptScores(args: {
+  readonly runDir: string;
+  readonly scorers: readonly Scorer[];
+  readonly pairs: readonly Pair[];
+  readonly stampOf: (scorer: Scorer, pair: Pair) => string | Promise<string>;
+  readonly sampleGroup: ReadonlyMap<number, MaskGroup>;
+  readonly restart: boolean;
+  readonly emit: OnEvent;
+}): Promise<{ scores: Map<string, Map<number, PairScore>>; engines: Map<string, string> }> {
+  const { runDir, scorers, pairs, emit } = args;
+  if (args.restart)
+    await removeScores(
+      runDir,
+      scorers.map((s) => s.name),
+    );
+  const scores = new Map<string, Map<number, PairScore>>();
+  const engines = new Map<string, string>();
+  const statLimit = pLimit(16);
+  for (const scorer of scorers) {
+    const kept = await readKeptScores(runDir, scorer.name, scorer.fingerprint);
+    if (kept.stale.length > 0) {
+      emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept.stale.length} score files of another checkpoint, engine or size removed` });
+      for (const file of kept.stale) await rm(file, { force: true });
+    }
+    const valid = new Map<number, PairScore>();
+    await Promise.all(
+      pairs.map((p) =>
+        statLimit(async () => {
+          const score = kept.scores.get(p.k);
+          if (score && score.stamp === (await args.stampOf(scorer, p))) valid.set(p.k, score);
+        }),
+      ),
+    );
+    scores.set(scorer.name, valid);
+    if (kept.engine && valid.size > 0) engines.set(scorer.name, kept.engine);
+  }
+  const exists = (file: string) =>
+    stat(join(runDir, file)).then(
+      () => true,
+      () => false,
+    );
+  for (const [k, group] of args.sampleGroup) {
+    const inputsThere = (await exists(sampleFile(group, 'input'))) && (await exists(sampleFile(group, 'target')));
+    for (const scorer of scorers) if (!inputsThere || !(await exists(sampleFile(group, scorer.name)))) scores.get(scorer.name)?.delete(k);
+  }
+  for (const scorer of scorers) {
+    const kept = scores.get(scorer.name)?.size ?? 0;
+    if (kept > 0) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept} of ${pairs.length} pairs kept from an earlier evaluation` });
+  }
+  return { scores, engines };
 }
 
 interface KeepContext {
@@ -305,7 +335,7 @@ interface KeepContext {
   readonly pool: ReturnType<typeof createScorePool>;
   readonly writers: ReadonlyMap<string, ScoresWriter>;
   readonly scores: Map<string, Map<number, PairScore>>;
-  readonly sampleGroup: ReadonlyMap<number, ReturnType<typeof groupMasks>[number]>;
+  readonly sampleGroup: ReadonlyMap<number, MaskGroup>;
   readonly pairStamp: (p: Pair) => string;
   readonly progress: () => void;
 }
