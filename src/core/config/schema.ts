@@ -91,13 +91,27 @@ const ModelSchema = z.strictObject({
   baselineFill: z.enum(['mean-pixel', 'grey']).default('mean-pixel').describe('What the ordinary-convolution baseline sees in holes.'),
 });
 
-const VggSchema = z.strictObject({
-  weights: z.string().min(1).describe('path: VGG16 weights file (Keras notop .h5 or a TensorFlow.js model.json).'),
-  preprocessing: z
-    .enum(['caffe', 'torch'])
-    .default('caffe')
-    .describe('caffe: Keras imagenet weights (BGR, 0..255 minus the mean pixel); torch: PyTorch-ported weights (normalised RGB).'),
-});
+/** PyTorch state dicts by their usual extensions; everything else (Keras .h5, tfjs model.json) is caffe by default. */
+export function defaultVggPreprocessing(weights: string): 'caffe' | 'torch' {
+  return /\.(pth|pt)$/i.test(weights) ? 'torch' : 'caffe';
+}
+
+const VggSchema = z
+  .strictObject({
+    weights: z
+      .string()
+      .min(1)
+      .describe(
+        "path: VGG16 weights file: torchvision's .pth (e.g. vgg16-397923af.pth), a Keras notop .h5 (Keras' own, or PConv-Keras' pytorch_to_keras_vgg16.h5) or a TensorFlow.js model.json.",
+      ),
+    preprocessing: z
+      .enum(['caffe', 'torch'])
+      .optional()
+      .describe(
+        "caffe: Keras' imagenet weights (BGR, 0..255 minus the mean pixel); torch: PyTorch's weights, .pth or ported to .h5 (normalised RGB). Unset: torch for a .pth/.pt file, caffe otherwise.",
+      ),
+  })
+  .transform((vgg) => ({ weights: vgg.weights, preprocessing: vgg.preprocessing ?? defaultVggPreprocessing(vgg.weights) }));
 
 /** Whether a loss runs VGG16 features: its perceptual or style weight is above 0 (eq. 7). */
 export function usesVggFeatures(loss: { readonly perceptual: number; readonly style: number }): boolean {

@@ -1,24 +1,49 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { type ConvWeights, VGG16_LAYERS, type Vgg16Weights, type VggLayerName } from './vgg16-features.js';
+import { readTorchStateDict, TorchFileError } from '../io/torch-state-dict.js';
+import { looksLikeZip } from '../io/zip-reader.js';
+import { type ConvWeights, VGG16_LAYERS, type Vgg16Weights, type VggLayerName, vgg16Layers } from './vgg16-features.js';
+
+export interface LoadVgg16Options {
+  /** Channels of blocks 1 to 3; only tests change them, to keep their weight files small. */
+  readonly widths?: readonly [number, number, number];
+}
+
+/** Where torchvision's VGG16 keeps each convolution in `features` (ReLUs and pools sit between). */
+const TORCHVISION_INDEX: Record<VggLayerName, number> = {
+  block1_conv1: 0,
+  block1_conv2: 2,
+  block2_conv1: 5,
+  block2_conv2: 7,
+  block3_conv1: 10,
+  block3_conv2: 12,
+  block3_conv3: 14,
+};
 
 /**
- * Reads VGG16 weights (block1 to block3) from a file the user already has:
- * - Keras' HDF5 weights, e.g. vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 (read with h5wasm);
+ * Reads VGG16 weights (block1 to block3) from a file the user already has, chosen by content:
+ * - PyTorch's state dict, e.g. torchvision's vgg16-397923af.pth (zip or legacy torch.save format,
+ *   read by our own zip and pickle readers; weights go with `torch` preprocessing);
+ * - Keras' HDF5 weights, e.g. vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 (`caffe`
+ *   preprocessing), or PConv-Keras' pytorch_to_keras_vgg16.h5, PyTorch's weights saved in the same
+ *   Keras layout (`torch` preprocessing); read with h5wasm;
  * - a TensorFlow.js layers model (model.json and its .bin shards).
  * Every problem names the file and what is missing or wrong.
  */
-export async function loadVgg16Weights(path: string): Promise<Vgg16Weights> {
+export async function loadVgg16Weights(path: string, options: LoadVgg16Options = {}): Promise<Vgg16Weights> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) {
     throw new UserError('VGG_WEIGHTS_MISSING', `VGG16 weights file ${path} ${info ? 'is not a file' : 'does not exist'}`, {
-      hint: "Point loss.vgg.weights at Keras' vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 or a TensorFlow.js model.json, or set loss.perceptual and loss.style to 0.",
+      hint: "Point loss.vgg.weights at torchvision's vgg16-397923af.pth, Keras' vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 or a TensorFlow.js model.json, or set loss.perceptual and loss.style to 0.",
     });
   }
-  const raw = extname(path).toLowerCase() === '.json' ? await fromTfjs(path) : await fromHdf5(path);
+  const layers = vgg16Layers(options.widths ?? [64, 128, 256]);
+  const format = await weightsFormat(path);
+  if (format === 'torch') return fromTorch(path, layers);
+  const raw = format === 'tfjs' ? await fromTfjs(path) : await fromHdf5(path);
   const weights = new Map<VggLayerName, ConvWeights>();
-  for (const [name, cin, cout] of VGG16_LAYERS) {
+  for (const [name, cin, cout] of layers) {
     const layer = raw.get(name);
     if (!layer) throw invalid(path, `it has no layer ${name} (found: ${[...raw.keys()].slice(0, 8).join(', ') || 'none'})`);
     if (layer.kernel.length !== 9 * cin * cout || layer.bias.length !== cout) {
@@ -29,10 +54,68 @@ export async function loadVgg16Weights(path: string): Promise<Vgg16Weights> {
   return weights;
 }
 
+/** The weights file's format: a PyTorch file by its bytes (zip, or legacy pickle), tfjs by name, else HDF5. */
+async function weightsFormat(path: string): Promise<'torch' | 'tfjs' | 'hdf5'> {
+  if (extname(path).toLowerCase() === '.json') return 'tfjs';
+  const file = await open(path, 'r');
+  const head = Buffer.alloc(4);
+  try {
+    await file.read(head, 0, 4, 0);
+  } finally {
+    await file.close();
+  }
+  const pickle = head[0] === 0x80 && head[2] === 0x8a;
+  if (looksLikeZip(head) || pickle || ['.pth', '.pt'].includes(extname(path).toLowerCase())) return 'torch';
+  return 'hdf5';
+}
+
 function invalid(path: string, why: string): UserError {
   return new UserError('VGG_WEIGHTS_INVALID', `${path} is not usable VGG16 weights: ${why}`, {
-    hint: "Use Keras' VGG16 notop weights (TensorFlow dim ordering) or a TensorFlow.js VGG16 layers model.",
+    hint: "Use torchvision's vgg16-397923af.pth, Keras' VGG16 notop weights (TensorFlow dim ordering) or a TensorFlow.js VGG16 layers model.",
   });
+}
+
+/** torchvision's layout: features.N.weight [out, in, 3, 3] and features.N.bias [out]; kernels become [3, 3, in, out]. */
+async function fromTorch(path: string, layers: ReturnType<typeof vgg16Layers>): Promise<Vgg16Weights> {
+  const wanted = new Set(Object.values(TORCHVISION_INDEX).flatMap((i) => [`features.${i}.weight`, `features.${i}.bias`]));
+  let dict: Awaited<ReturnType<typeof readTorchStateDict>>;
+  try {
+    dict = await readTorchStateDict(path, (name) => wanted.has(name));
+  } catch (error) {
+    if (error instanceof TorchFileError) throw invalid(path, error.message);
+    throw error;
+  }
+  if (dict.shapes.has('features.1.running_mean')) {
+    throw invalid(path, "it is VGG16 with batch norm (torchvision's vgg16_bn); the loss uses plain VGG16 (vgg16-397923af.pth)");
+  }
+  const weights = new Map<VggLayerName, ConvWeights>();
+  for (const [name, cin, cout] of layers) {
+    const index = TORCHVISION_INDEX[name];
+    const expected = { weight: [cout, cin, 3, 3], bias: [cout] };
+    const values: Record<'weight' | 'bias', Float32Array> = { weight: new Float32Array(), bias: new Float32Array() };
+    for (const part of ['weight', 'bias'] as const) {
+      const key = `features.${index}.${part}`;
+      const shape = dict.shapes.get(key);
+      if (!shape) {
+        const found = [...dict.shapes.keys()].slice(0, 8).join(', ');
+        throw invalid(path, `it has no ${key} (${name}; torchvision's VGG16 keeps block1-3 in features.0, 2, 5, 7, 10, 12, 14; found: ${found})`);
+      }
+      if (shape.join('x') !== expected[part].join('x')) {
+        throw invalid(path, `${key} (${name}) has shape [${shape.join(', ')}], not [${expected[part].join(', ')}]`);
+      }
+      values[part] = dict.values.get(key) as Float32Array;
+    }
+    // [out, in, ky, kx] -> [ky, kx, in, out]
+    const kernel = new Float32Array(9 * cin * cout);
+    const torch = values.weight;
+    for (let o = 0; o < cout; o++) {
+      for (let i = 0; i < cin; i++) {
+        for (let k = 0; k < 9; k++) kernel[(k * cin + i) * cout + o] = torch[(o * cin + i) * 9 + k] as number;
+      }
+    }
+    weights.set(name, { kernel, bias: values.bias });
+  }
+  return weights;
 }
 
 interface H5Group {

@@ -2,15 +2,24 @@ import * as tf from '@tensorflow/tfjs';
 import type { FeatureExtractor } from './inpainting-loss.js';
 
 /** The VGG16 convolutions up to block3_pool, the only ones the loss needs, with their shapes. */
-export const VGG16_LAYERS = [
-  ['block1_conv1', 3, 64],
-  ['block1_conv2', 64, 64],
-  ['block2_conv1', 64, 128],
-  ['block2_conv2', 128, 128],
-  ['block3_conv1', 128, 256],
-  ['block3_conv2', 256, 256],
-  ['block3_conv3', 256, 256],
-] as const;
+export const VGG16_LAYERS = vgg16Layers([64, 128, 256]);
+
+/**
+ * VGG16's block1 to block3 convolutions with the given channel counts per block: [64, 128, 256]
+ * is VGG16; tests use narrower ones to keep their weight files small.
+ */
+export function vgg16Layers(widths: readonly [number, number, number]) {
+  const [a, b, c] = widths;
+  return [
+    ['block1_conv1', 3, a],
+    ['block1_conv2', a, a],
+    ['block2_conv1', a, b],
+    ['block2_conv2', b, b],
+    ['block3_conv1', b, c],
+    ['block3_conv2', c, c],
+    ['block3_conv3', c, c],
+  ] as const;
+}
 
 export type VggLayerName = (typeof VGG16_LAYERS)[number][0];
 
@@ -40,10 +49,12 @@ export function preprocessForVgg(images: tf.Tensor4D, preprocessing: VggPreproce
  * dispose() frees the weights.
  */
 export function vgg16FeatureExtractor(weights: Vgg16Weights, preprocessing: VggPreprocessing): FeatureExtractor & { dispose(): void } {
-  const layers = VGG16_LAYERS.map(([name, cin, cout]) => {
+  // Channel counts come from the weights, so narrower test networks run through the same code.
+  const layers = VGG16_LAYERS.map(([name]) => {
     const w = weights.get(name);
     if (!w) throw new Error(`VGG16 weights lack ${name}`);
-    return { kernel: tf.tensor4d(w.kernel, [3, 3, cin, cout]), bias: tf.tensor1d(w.bias) };
+    const cout = w.bias.length;
+    return { kernel: tf.tensor4d(w.kernel, [3, 3, w.kernel.length / (9 * cout), cout]), bias: tf.tensor1d(w.bias) };
   });
   const convs = (x: tf.Tensor4D, from: number, to: number) => {
     let y = x;

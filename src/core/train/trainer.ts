@@ -16,6 +16,7 @@ import { InpaintingUNet, type ModelKind } from '../model/unet.js';
 import { deriveSeed } from '../rng.js';
 import { Adam } from './adam.js';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { describeWeightedTerms, lossBalanceWarning, weightedLossTerms } from './loss-balance.js';
 import { writeSampleGrid } from './sample-grid.js';
 import { trainingMaskSampler } from './training-masks.js';
 
@@ -270,6 +271,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
             hint: `Lower train.phase${phase}.learningRate or check the data; the last good checkpoint (${latestDir}) is kept, resume with --resume.`,
           });
         }
+        if (step === 0) reportLossBalance(kind, config, losses, emit);
         step++;
         lastLosses = losses;
         await appendFile(logPath, `${JSON.stringify({ type: 'train', model: kind, phase, step, learningRate: settings.learningRate, ...losses })}\n`);
@@ -310,6 +312,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     validation?.dispose();
   }
   return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Step 0's weighted loss terms, and a warning when one dwarfs the L1 terms (lossBalanceWarning):
+ * the first step shows a mismatch of VGG16 weights and preprocessing before hours are spent.
+ */
+function reportLossBalance(kind: ModelKind, config: ExperimentConfig, losses: LossValues, emit: OnEvent): void {
+  const terms = weightedLossTerms(losses, config.loss);
+  emit({ type: 'log', level: 'info', message: `${kind} step 0: weighted loss terms ${describeWeightedTerms(terms)} (total ${losses.total.toPrecision(4)})` });
+  const warning = lossBalanceWarning(terms, usesVggFeatures(config.loss) ? config.loss.vgg?.preprocessing : undefined);
+  if (warning) emit({ type: 'log', level: 'warn', message: `${kind} step 0: ${warning}` });
 }
 
 /** One training step (forward, loss, gradients, Adam update); exported for `pconv-bench bench`, which times exactly this. */

@@ -51,6 +51,8 @@ describe('shipped configs', () => {
       [0.5, 0.6],
     ]);
     expect(config.masks.border.subsets).toEqual(['no-border', 'border']);
+    // Eq. 7's weights suit PyTorch's VGG16 fed normalised RGB, not Keras' caffe weights.
+    expect(config.loss.vgg).toEqual({ weights: '/data/weights/vgg16-397923af.pth', preprocessing: 'torch' });
   });
 
   test('the demo uses the photos the repo ships', async () => {
@@ -120,6 +122,16 @@ describe('parseConfig', () => {
         "exp.yaml:1:1 loss.vgg: loss.perceptual and loss.style need VGG16 weights: set loss.vgg.weights to a file, or set both weights to 0",
       ]
     `);
+  });
+
+  test('loss.vgg.preprocessing, when unset, follows the weights file: torch for .pth/.pt, caffe otherwise', () => {
+    const vgg = (lines: string) => parseConfig(`name: t\ndata:\n  root: photos\n  imageSize: 256\nloss:\n  vgg:\n${lines}`, 'exp.yaml', '/base').loss.vgg;
+    expect(vgg('    weights: /w/vgg16-397923af.pth\n')?.preprocessing).toBe('torch');
+    expect(vgg('    weights: /w/VGG16.PT\n')?.preprocessing).toBe('torch');
+    expect(vgg('    weights: /w/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5\n')?.preprocessing).toBe('caffe');
+    expect(vgg('    weights: /w/model.json\n')?.preprocessing).toBe('caffe');
+    expect(vgg('    weights: /w/pytorch_to_keras_vgg16.h5\n    preprocessing: torch\n')?.preprocessing).toBe('torch');
+    expect(vgg('    weights: /w/vgg16_caffe.pth\n    preprocessing: caffe\n')).toEqual({ weights: '/w/vgg16_caffe.pth', preprocessing: 'caffe' });
   });
 
   test('an image size the UNet depth cannot halve that often', () => {

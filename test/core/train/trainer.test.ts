@@ -168,14 +168,35 @@ train:
     };
     const features = vgg16FeatureExtractor(await loadVgg16Weights(join(dir, 'vgg16.h5')), 'caffe');
     const run = await tempDir();
-    await trainModel(await options(withVgg, run, { features }));
+    const logs: { level: string; message: string }[] = [];
+    await trainModel(await options(withVgg, run, { features, onEvent: (event) => event.type === 'log' && logs.push(event) }));
     features.dispose();
+    // Random He-scaled weights fed caffe's 0..255 input: the style term dwarfs the rest, as Keras' weights would under eq. 7.
+    const step0 = logs.filter((l) => l.message.startsWith('pconv step 0:'));
+    expect(step0[0]).toMatchObject({
+      level: 'info',
+      message: expect.stringMatching(/^pconv step 0: weighted loss terms valid \S+, hole \S+, perceptual \S+, style \S+, tv \S+ \(total \S+\)$/),
+    });
+    expect(step0[1]).toMatchObject({
+      level: 'warn',
+      message: expect.stringMatching(/^pconv step 0: the weighted style term \(\S+\) is [\d,]+x the weighted L1 terms .*loss\.vgg\.preprocessing is caffe/),
+    });
+    expect(step0).toHaveLength(2);
     const lines = (await trainLines(run)) as unknown as { type: string; perceptual: number; styleOut: number; styleComp: number; total: number }[];
     const first = lines.find((l) => l.type === 'train');
     expect(first?.perceptual).toBeGreaterThan(0);
     expect(first?.styleOut).toBeGreaterThan(0);
     expect(first?.styleComp).toBeGreaterThan(0);
     expect(lines.every((l) => Number.isFinite(l.total))).toBe(true);
+
+    // The same weights with torch preprocessing (normalised RGB): terms in proportion, no warning.
+    const torchConfig = { ...withVgg, loss: { ...withVgg.loss, vgg: { weights: join(dir, 'vgg16.h5'), preprocessing: 'torch' as const } } };
+    const torchFeatures = vgg16FeatureExtractor(await loadVgg16Weights(join(dir, 'vgg16.h5')), 'torch');
+    const torchLogs: { level: string; message: string }[] = [];
+    const torchRun = await tempDir();
+    await trainModel(await options(torchConfig, torchRun, { features: torchFeatures, phases: [1], onEvent: (e) => e.type === 'log' && torchLogs.push(e) }));
+    torchFeatures.dispose();
+    expect(torchLogs.filter((l) => l.message.startsWith('pconv step 0:')).map((l) => l.level)).toEqual(['info']);
   });
 
   test('training masks can come from an imported set, augmented; every validation writes a sample grid', async () => {
