@@ -29,7 +29,7 @@ export interface EvaluateOptions {
   readonly backend: BackendInfo;
   readonly testFiles: readonly string[];
   readonly versions: Record<string, string>;
-  /** Pairs per inference call (default 8); results do not depend on it. */
+  /** Pairs per inference call (default 4; memory grows with it: ~150 MB a pair for the bench's tiny UNet at 512 px on ONNX Runtime); results do not depend on it. */
   readonly batchSize?: number;
   /** Threads that composite, run Telea and score (default one per core; 0: the main thread). */
   readonly workers?: number;
@@ -47,7 +47,7 @@ export interface EvaluateOptions {
   readonly onEvent?: OnEvent;
 }
 
-const DEFAULT_BATCH = 8;
+const DEFAULT_BATCH = 4;
 /** Batches handed to the scoring threads and not yet stored: bounds memory, keeps them busy. */
 const BATCHES_IN_FLIGHT = 3;
 

@@ -21,7 +21,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
             'i/n: score only pairs k with k mod n = i into eval-shard.json; auto: take i and n from PCONV_SHARD=i/n, a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, PCONV_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT); join the shards with pconv-bench merge',
         })
         .option('workers', { type: 'number', describe: 'threads that composite, run Telea and score pairs (default: one per core; 0: the main thread)' })
-        .option('batch', { type: 'number', default: 8, describe: 'pairs per inference call (results do not depend on it; memory does)' })
+        .option('batch', { type: 'number', default: 4, describe: 'pairs per inference call (results do not depend on it; memory grows with it)' })
         .option('restart', { type: 'boolean', default: false, describe: 'forget the per-pair scores kept in <run>/scores and score every pair again' })
         .option('backend', backendOption)
         .option('inference', inferenceOption),
