@@ -1,5 +1,6 @@
-import { cp, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filesFingerprint } from '../../src/pipeline/files-fingerprint.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -42,6 +43,30 @@ describe('filesFingerprint', () => {
     expect(await filesFingerprint(files, dir)).not.toBe(before); // other size, same mtime
 
     expect(await filesFingerprint([...files].reverse(), dir)).not.toBe(await filesFingerprint(files, dir));
+  });
+
+  it('is sha256 of the lines path, size, mtime (so stage markers written before stay valid), across chunks', async () => {
+    const parent = await tempDir();
+    const root = join(parent, 'photos');
+    const files: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const file = join(root, `class-${i % 7}`, `a fairly long photo name to cross the hash chunks ${i}.jpg`);
+      await mkdir(join(root, `class-${i % 7}`), { recursive: true });
+      await writeFile(file, 'x'.repeat(i % 5));
+      files.push(file);
+    }
+    await writeFile(join(parent, 'outside.jpg'), 'o');
+    files.push(join(parent, 'outside.jpg'), join(root, 'class-1', '..', '.hidden.jpg'));
+    await writeFile(join(root, '.hidden.jpg'), 'h');
+    const lines = [];
+    for (const file of files) {
+      const info = await stat(file);
+      lines.push(`${relative(root, file)}\t${info.size}\t${Math.round(info.mtimeMs)}`);
+    }
+    const expected = createHash('sha256').update(lines.join('\n')).digest('hex');
+    expect(await filesFingerprint(files, root)).toBe(expected);
+    expect(await filesFingerprint(files, `${root}/`)).toBe(expected);
+    expect(await filesFingerprint([], root)).toBe(createHash('sha256').update('').digest('hex'));
   });
 
   it('names the missing file when one has gone', async () => {

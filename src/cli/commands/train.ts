@@ -37,7 +37,7 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
   const { UserError } = await import('../../core/errors.js');
   const { loadConfig } = await import('../../core/config/load-config.js');
   const { trainingConfigHash } = await import('../../core/config/config-hash.js');
-  const { listImages, splitImages } = await import('../../core/data/image-list.js');
+  const { discoverImages, splitImages, summariseSkipped } = await import('../../core/data/image-list.js');
   const { setupBackend } = await import('../../core/engine/backend.js');
   const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
   const { trainModel } = await import('../../core/train/trainer.js');
@@ -52,7 +52,10 @@ async function train(args: TrainArgs, ctx: CommandContext): Promise<void> {
   const runDir = runDirOf(args.run, config, ctx.cwd);
   const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}${backend.notes.length ? `; skipped: ${backend.notes.join('; ')}` : ''}`);
-  const splits = splitImages(await listImages(config.data), config.data, config.seed);
+  const images = await discoverImages(config.data);
+  const skipped = summariseSkipped(images.skipped);
+  if (skipped) ctx.output.warn(skipped);
+  const splits = splitImages(images.files, config.data, config.seed);
   ctx.output.info(`images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`);
   const { featureExtractorFor } = await import('../../core/model/feature-extractor-for.js');
   const features = await featureExtractorFor(config);
