@@ -30,7 +30,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       const tf = await import('@tensorflow/tfjs');
       const { loadConfig } = await import('../../core/config/load-config.js');
       const { trainingConfigHash } = await import('../../core/config/config-hash.js');
-      const { listImages, splitImages } = await import('../../core/data/image-list.js');
+      const { discoverImages, splitImages, summariseSkipped } = await import('../../core/data/image-list.js');
       const { setupBackend } = await import('../../core/engine/backend.js');
       const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
       const { writeFileAtomic } = await import('../../core/io/atomic.js');
@@ -49,7 +49,10 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       }
       const runDir = runDirOf(args.run, config, ctx.cwd);
       const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
-      const splits = splitImages(await listImages(config.data), config.data, config.seed);
+      const images = await discoverImages(config.data);
+      const skipped = summariseSkipped(images.skipped);
+      if (skipped) ctx.output.warn(skipped);
+      const splits = splitImages(images.files, config.data, config.seed);
       for (const [name, value, least] of [
         ['--workers', args.workers, 0],
         ['--batch', args.batch, 1],
