@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     'skip-pool': { type: 'boolean', default: false },
     // Telea is ~90% of the per-pair scoring time: without it a 12,000-pair run fits in minutes.
     'no-classical': { type: 'boolean', default: false },
+    // The "a tiny model": PConv alone (the baseline's checkpoints left out of the run).
+    'pconv-only': { type: 'boolean', default: false },
     keep: { type: 'string' },
     out: { type: 'string' },
   },
@@ -292,6 +294,7 @@ async function prepareRuns() {
     }
     rmSync(join(runDir, 'checkpoints'), { recursive: true, force: true });
     cpSync(join(trainDir, 'checkpoints'), join(runDir, 'checkpoints'), { recursive: true });
+    if (args['pconv-only']) rmSync(join(runDir, 'checkpoints', 'conv'), { recursive: true, force: true });
     runs.set(pairs, { config, runDir });
   }
   const testImages = readdirSync(dataDir).filter((f) => f.endsWith('.jpg')).length - TRAIN_IMAGES - VALIDATION_IMAGES;
