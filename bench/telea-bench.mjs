@@ -142,19 +142,18 @@ if (!isMainThread) {
     }
   }
   console.log('\nsame process, alternating (median ms per call):');
-  console.log(`  bin            ${names.map((n) => n.padStart(11)).join('')}   opencv/ours`);
-  for (const [b, t] of targets.entries()) {
-    const m = names.map((n) => median(perBinTimes[n][b]));
-    console.log(`  (${t.lo.toFixed(2)}, ${t.hi.toFixed(2)}]  ${m.map((v) => v.toFixed(1).padStart(11)).join('')}   ${(m[1] / m[0]).toFixed(2)}x`);
-  }
+  console.log(`  bin            ${names.map((n) => n.padStart(11)).join('')}   opencv/ours  cv.inpaint/ours`);
+  const row = (label, m) => console.log(`  ${label.padEnd(13)}  ${m.map((v) => v.toFixed(1).padStart(11)).join('')}   ${`${(m[1] / m[0]).toFixed(2)}x`.padStart(11)}  ${`${(m[2] / m[0]).toFixed(2)}x`.padStart(15)}`);
+  for (const [b, t] of targets.entries()) row(`(${t.lo.toFixed(2)}, ${t.hi.toFixed(2)}]`, names.map((n) => median(perBinTimes[n][b])));
   const all = names.map((n) => median(times[n]));
-  console.log(`  all            ${all.map((v) => v.toFixed(1).padStart(11)).join('')}   ${(all[1] / all[0]).toFixed(2)}x (cv.inpaint alone: ${(all[2] / all[0]).toFixed(2)}x)`);
+  row('all', all);
 
   // ---- Two worker threads at once --------------------------------------------------------------
   if (!args['no-workers']) {
+    const workerRounds = Math.max(1, Math.ceil(rounds / 2));
     const runWorkers = async (kinds) => {
       const workerPairs = pairs.map(({ image, valid, rgb, mask, bin }) => ({ image, valid, rgb, mask, bin }));
-      const workers = kinds.map((name) => new Worker(fileURLToPath(import.meta.url), { workerData: { pairs: workerPairs, rounds: 1, name } }));
+      const workers = kinds.map((name) => new Worker(fileURLToPath(import.meta.url), { workerData: { pairs: workerPairs, rounds: workerRounds, name } }));
       await Promise.all(workers.map((w) => new Promise((ok, fail) => w.once('message', ok).once('error', fail))));
       const results = await Promise.all(
         workers.map((w) => {
