@@ -194,33 +194,22 @@ function jsRowSteps(width: number, channels: number): RowSteps {
 // buffers are padded to whole pairs plus one: the last turn's second lane may read one value
 // past the row and writes a result nobody reads.
 
-const f64x2 = {
-  splat: [0x14],
-  load64Zero: [0x5d],
-  promoteLow: [0x5f],
-  add: [0xf0, 0x01],
-  sub: [0xf1, 0x01],
-  mul: [0xf2, 0x01],
-  div: [0xf3, 0x01],
-} as const;
-const F64_CONST = 0x44;
-
 function f64Bytes(value: number): number[] {
   return [...new Uint8Array(new Float64Array([value]).buffer)];
 }
-const splat = (value: number) => [F64_CONST, ...f64Bytes(value), ...s(f64x2.splat)];
+const splat = (value: number) => [op.f64Const, ...f64Bytes(value), ...s(simd.f64x2Splat)];
 const load = (pointer: number, offset: number) => [...get(pointer), ...s(simd.load), ...memarg(offset)];
 
 /** Code pushing the symmetric filter of 11 vectors; `tap(k)` pushes the k-th, `k` the kernel locals. */
 function symmetricCode(tap: (k: number) => number[], k: readonly number[]): number[] {
-  const pair = (i: number) => [...tap(i), ...tap(TAPS - 1 - i), ...s(f64x2.add), ...get(k[i] as number), ...s(f64x2.mul)];
+  const pair = (i: number) => [...tap(i), ...tap(TAPS - 1 - i), ...s(simd.f64x2Add), ...get(k[i] as number), ...s(simd.f64x2Mul)];
   return [
     ...pair(0),
-    ...[1, 2, 3, 4].flatMap((i) => [...pair(i), ...s(f64x2.add)]),
+    ...[1, 2, 3, 4].flatMap((i) => [...pair(i), ...s(simd.f64x2Add)]),
     ...tap(RADIUS),
     ...get(k[RADIUS] as number),
-    ...s(f64x2.mul),
-    ...s(f64x2.add),
+    ...s(simd.f64x2Mul),
+    ...s(simd.f64x2Add),
   ];
 }
 
@@ -235,8 +224,8 @@ function fillFunction(): WasmFunction {
   const P = { dst: 0, a: 1, b: 2, pairs: 3 };
   const L = { u: 4, v: 5 };
   const store = (offset: number, value: number[]) => [...get(P.dst), ...value, ...s(simd.store), ...memarg(offset)];
-  const mul = (x: number, y: number) => [...get(x), ...get(y), ...s(f64x2.mul)];
-  const promoted = (pointer: number) => [...get(pointer), ...s(f64x2.load64Zero), ...memarg(0), ...s(f64x2.promoteLow)];
+  const mul = (x: number, y: number) => [...get(x), ...get(y), ...s(simd.f64x2Mul)];
+  const promoted = (pointer: number) => [...get(pointer), ...s(simd.load64Zero), ...memarg(0), ...s(simd.f64x2PromoteLowF32x4)];
   return {
     name: 'fill',
     params: [I32, I32, I32, I32],
@@ -305,9 +294,9 @@ function horizontalFunction(channels: number): WasmFunction {
   const L = { c1: 13, c2: 14, two: 15, ux: 16, uy: 17, sxx: 18, syy: 19, sxy: 20, uxuy: 21, ux2: 22, uy2: 23 };
   const filtered = [L.ux, L.uy, L.sxx, L.syy, L.sxy];
   const v = (local: number) => get(local);
-  const add = s(f64x2.add);
-  const sub = s(f64x2.sub);
-  const mul = s(f64x2.mul);
+  const add = s(simd.f64x2Add);
+  const sub = s(simd.f64x2Sub);
+  const mul = s(simd.f64x2Mul);
   // ((2 uxuy + C1) (2 (sxy - uxuy) + C2)) / ((ux² + uy² + C1) ((sxx - ux²) + (syy - uy²) + C2)), as ssimOf.
   const numerator = [...v(L.two), ...v(L.uxuy), ...mul, ...v(L.c1), ...add, ...v(L.two), ...v(L.sxy), ...v(L.uxuy), ...sub, ...mul, ...v(L.c2), ...add, ...mul];
   const denominator = [
@@ -358,7 +347,7 @@ function horizontalFunction(channels: number): WasmFunction {
           ...get(P.map),
           ...numerator,
           ...denominator,
-          ...s(f64x2.div),
+          ...s(simd.f64x2Div),
           ...s(simd.store),
           ...memarg(0),
           ...[...planes, P.map].flatMap((pointer) => addTo(pointer, i32(16))),

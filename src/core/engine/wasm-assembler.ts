@@ -28,6 +28,7 @@ export const op = {
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32ShrU: 0x76,
+  f64Const: 0x44,
   simd: 0xfd,
 } as const;
 
@@ -42,6 +43,13 @@ export const simd = {
   f32x4Sub: [0xe5, 0x01],
   f32x4Mul: [0xe6, 0x01],
   f32x4Div: [0xe7, 0x01],
+  f64x2Splat: [0x14],
+  load64Zero: [0x5d],
+  f64x2PromoteLowF32x4: [0x5f],
+  f64x2Add: [0xf0, 0x01],
+  f64x2Sub: [0xf1, 0x01],
+  f64x2Mul: [0xf2, 0x01],
+  f64x2Div: [0xf3, 0x01],
 } as const;
 
 /** Unsigned LEB128. */
