@@ -471,7 +471,7 @@ try {
     lines.push(
       `### Telea + metrics only (score pool), ${pairs.length} pairs, ${poolReps} turn${poolReps > 1 ? 's' : ''} of ours-1, peer-1, ours-2, peer-2`,
       '',
-      `Per pair: Telea radius 3, composite, L1 holes + whole, PSNR, SSIM (Gaussian). Ours: createScorePool (OpenCV wasm + JS metrics on worker threads); peer: ${peerName} with multiprocessing.Pool, pairs loaded before the pool forks. Median pairs/s over the turns (each turn in brackets).`,
+      `Per pair: Telea radius 3, composite, L1 holes + whole, PSNR, SSIM (Gaussian). Ours: createScorePool (our Telea, byte for byte OpenCV 4.13's, and the metrics, on worker threads); peer: ${peerName} with multiprocessing.Pool, pairs loaded before the pool forks. Median pairs/s over the turns (each turn in brackets).`,
       '',
       '| workers | ours pairs/s | peer pairs/s | ours / peer |',
       '|---|---|---|---|',
