@@ -99,7 +99,10 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
       for (const [k, l1Hole, l1, psnr, ssim, stamp] of rows) {
         const metrics = { l1Hole: (l1Hole as number | null) ?? undefined, l1: l1 as number, psnr: psnr as number, ssim: ssim as number };
         values[k as number] = metrics;
-        if (typeof stamp === 'string') kept.set(name, [...(kept.get(name) ?? []), { k: k as number, stamp, metrics }]);
+        if (typeof stamp !== 'string') continue;
+        const list = kept.get(name) ?? [];
+        list.push({ k: k as number, stamp, metrics });
+        kept.set(name, list);
       }
       perModel.set(name, values);
     }

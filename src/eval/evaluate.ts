@@ -110,13 +110,14 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   const stampOf = (scorer: Scorer, p: Pair) => (scorer.external ? externalStamp(scorer.external, p) : pairStamp(p));
   const { scores, engines } = await validKeptScores({ runDir, scorers, pairs, stampOf, sampleGroup, restart: options.restart === true, emit });
   const needs = (scorer: Scorer, k: number) => !scores.get(scorer.name)?.has(k);
-  const todo = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
+  /** Pairs that some scorer has not scored yet. */
+  const unscored = () => pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
+  const todo = unscored();
   const progress = () => {
     for (const scorer of scorers)
       emit({ type: 'progress', stage: `eval ${scorer.name}`, done: scores.get(scorer.name)?.size ?? 0, total: pairs.length, unit: 'pairs' });
-    emit({ type: 'progress', stage: 'eval', done: pairs.length - remaining(), total: pairs.length, unit: 'pairs' });
+    emit({ type: 'progress', stage: 'eval', done: pairs.length - unscored().length, total: pairs.length, unit: 'pairs' });
   };
-  const remaining = () => pairs.filter((p) => scorers.some((s) => needs(s, p.k))).length;
 
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const pool = createScorePool(todo.length === 0 ? 0 : options.workers);
@@ -156,7 +157,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     }
     // After the engine check above, which may have dropped kept scores.
     const batches: Pair[][] = [];
-    const todoNow = pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
+    const todoNow = unscored();
     for (let start = 0; start < todoNow.length; start += batchSize) batches.push(todoNow.slice(start, start + batchSize));
 
     const externalsOf = (k: number) => scorers.flatMap((s) => (s.external && needs(s, k) ? [s.external] : []));
@@ -164,14 +165,8 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     let next: Promise<DecodedPair[]> | undefined = batches.length > 0 ? quiet(decode(batches[0] as Pair[])) : undefined;
     for (let b = 0; b < batches.length; b++) {
       if (options.signal?.aborted) break;
-      let decoded: DecodedPair[];
-      try {
-        decoded = await (next as Promise<DecodedPair[]>);
-      } catch (error) {
-        // Scores of the pairs before the bad file are kept: wait for them, then stop.
-        await settleAll(inFlight);
-        throw error;
-      }
+      // A file that cannot be decoded throws here; `finally` still keeps the batches before it.
+      const decoded = await (next as Promise<DecodedPair[]>);
       next = b + 1 < batches.length ? quiet(decode(batches[b + 1] as Pair[])) : undefined;
       const outputs = new Map<number, { name: string; data: Float32Array }[]>();
       for (const scorer of scorers) {
@@ -205,12 +200,13 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     await settleAll(inFlight);
     for (const pending of inFlight) await pending;
     if (options.signal?.aborted) {
-      const kept = pairs.length - remaining();
+      const kept = pairs.length - unscored().length;
       throw new InterruptedError(
         `evaluation interrupted: the scores of ${kept} of ${pairs.length} pairs are kept in ${join(runDir, 'scores')}; the same command continues from there`,
       );
     }
   } finally {
+    // Batches already scored are appended before anything closes, whatever stopped the loop.
     await settleAll(inFlight);
     await pool.close();
     for (const runner of runners.values()) await runner.dispose();
@@ -351,14 +347,9 @@ async function scoreAndKeep(
   ctx: KeepContext,
 ): Promise<void> {
   const telea = ctx.scorers.find((s) => s.kind === 'classical');
-  const stampOf = new Map<string, string>();
   const jobs = batch.map((pair): { pair: DecodedPair; job: PairJob } => {
     const group = ctx.sampleGroup.get(pair.k);
-    const modelOutputs = (outputs.get(pair.k) ?? []).map((o) => ({ name: o.name, data: o.data }));
-    for (const [name, prediction] of pair.predictions) {
-      modelOutputs.push({ name, data: prediction.data });
-      stampOf.set(`${name}|${pair.k}`, prediction.stamp);
-    }
+    const modelOutputs = [...(outputs.get(pair.k) ?? []), ...[...pair.predictions].map(([name, prediction]) => ({ name, data: prediction.data }))];
     return {
       pair,
       job: {
@@ -387,7 +378,8 @@ async function scoreAndKeep(
       const pair = jobs[i]?.pair as DecodedPair;
       const metrics = result.metrics.find((m) => m.name === scorer.name)?.metrics;
       if (!metrics) continue;
-      fresh.push({ k: result.k, stamp: stampOf.get(`${scorer.name}|${pair.k}`) ?? ctx.pairStamp(pair), metrics });
+      // Another tool's output is stamped with its file too (decodeBatch); the rest with the pair's.
+      fresh.push({ k: result.k, stamp: pair.predictions.get(scorer.name)?.stamp ?? ctx.pairStamp(pair), metrics });
     }
     if (fresh.length === 0) continue;
     await ctx.writers.get(scorer.name)?.append(fresh);

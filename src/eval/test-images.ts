@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pLimit from 'p-limit';
-import sharp from 'sharp';
+import { displaySize } from '../core/data/load-image.js';
 import { UserError } from '../core/errors.js';
 
 /**
@@ -23,14 +23,10 @@ export async function inspectTestImages(
   const stamps = await Promise.all(
     files.map((file) =>
       limit(async () => {
-        const [info, meta] = await Promise.all([
-          stat(file).catch(() => undefined),
-          sharp(file)
-            .metadata()
-            .catch(() => undefined),
-        ]);
-        if (!info || !meta?.width || !meta.height)
-          throw new UserError('IMAGE_UNREADABLE', `cannot decode test image ${file}`, { hint: 'Remove it or exclude it with data.exclude.' });
+        // displaySize caches the header it reads, so decoding the crop later does not read it
+        // again; it also turns a missing or unreadable file into the error that names it.
+        const meta = await displaySize(file);
+        const info = await stat(file);
         if (Math.min(meta.width, meta.height) < size) small.push(`${file} (${meta.width}x${meta.height})`);
         done++;
         if (done % 256 === 0) onProgress?.(done);

@@ -20,8 +20,8 @@ interface Meta {
 
 const metaCache = new Map<string, Meta>();
 
-/** Width and height as displayed (after the EXIF rotation). */
-async function displaySize(file: string): Promise<Meta> {
+/** Width and height as displayed (after the EXIF rotation), read from the header once per file. */
+export async function displaySize(file: string): Promise<Meta> {
   const cached = metaCache.get(file);
   if (cached) return cached;
   let meta: Metadata;
