@@ -4,10 +4,10 @@
 // nothing consuming the batches; that is the most the loader can feed a training step. Also the
 // images alone (masks fixed) and the training masks alone, to show where the time goes.
 // Usage: npm run bench:loader -- [--photos DIR]... [--images 200] [--size 512] [--batch 6] [--sharp-cache]
-// Without --photos: data/photos (256 px PNGs, upscaled to 512) and, if present,
-// /work/shared/datasets/photos/large (JPEGs with a 768 px short side). --sharp-cache keeps sharp's
+// Without --photos: data/photos (256 px PNGs, upscaled to 512); pass a folder of your own larger
+// JPEGs with --photos to see decoding at a realistic size. --sharp-cache keeps sharp's
 // operation cache on; off by default, because a real data set repeats a photo only once an epoch.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +34,7 @@ const { BatchSource } = await import(join(repo, 'dist/core/data/batch-source.js'
 const { trainingMaskSampler } = await import(join(repo, 'dist/core/train/training-masks.js'));
 const { deriveSeed } = await import(join(repo, 'dist/core/rng.js'));
 
-const shared = '/work/shared/datasets/photos/large';
-const dirs = args.photos ?? [join(repo, 'data/photos'), ...(existsSync(shared) ? [shared] : [])];
+const dirs = args.photos ?? [join(repo, 'data/photos')];
 // The paper setup's masks (six bins, border subsets, pconv-keras strokes) at the benchmark size.
 const { config: paper } = await loadConfig(join(repo, 'configs/imagenet.yaml'));
 const config = { ...paper, data: { ...paper.data, imageSize: size } };
