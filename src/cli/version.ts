@@ -13,3 +13,9 @@ export function packageVersion(): string {
   }
   return cached;
 }
+
+/** The versions a run records: this tool, TensorFlow.js (loaded here, so only commands that use it call this) and Node. */
+export async function toolVersions(): Promise<Record<string, string>> {
+  const tf = await import('@tensorflow/tfjs');
+  return { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version };
+}

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import type { MaskGroup } from '../core/masks/manifest-counts.js';
 import type { Results } from '../protocol/results.js';
+import { RUN_FOLDERS } from '../protocol/run-layout.js';
 import { slugOf } from './pair-scores-store.js';
 
 /**
@@ -10,7 +11,7 @@ import { slugOf } from './pair-scores-store.js';
  * ground truth and each model's composite, as PNGs under eval-samples/. File names depend only on
  * the group and the model, so a resumed evaluation lists the same files.
  */
-export const SAMPLES_DIR = 'eval-samples';
+export const SAMPLES_DIR = RUN_FOLDERS.evalSamples;
 
 function folderOf(group: Pick<MaskGroup, 'binIndex' | 'border'>): string {
   return `${SAMPLES_DIR}/${group.binIndex}-${group.border}`;

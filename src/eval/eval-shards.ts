@@ -7,13 +7,14 @@ import { compareBinThenBorder } from '../core/masks/manifest-counts.js';
 import { checkShardCoverage } from '../core/shard-coverage.js';
 import { MaskManifestSchema } from '../protocol/mask-manifest.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
+import { RUN_FILES, runLayout } from '../protocol/run-layout.js';
 import type { RunScores } from './evaluate.js';
 import type { ImageMetrics } from './metrics.js';
 import { type PairScore, ScoresWriter } from './pair-scores-store.js';
 import { writeReport } from './report/write-report.js';
 import { summariseScores } from './summarise-scores.js';
 
-export const EVAL_SHARD_FILE = 'eval-shard.json';
+export const EVAL_SHARD_FILE = RUN_FILES.evalShard;
 
 const SHARD_FORMAT = 'pconv-bench/eval-shard@2';
 
@@ -87,7 +88,7 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
     'evaluation shard',
   );
 
-  const manifestText = await readFile(join(shards[0]?.runDir as string, 'masks', 'manifest.json'));
+  const manifestText = await readFile(runLayout(shards[0]?.runDir as string).maskManifest);
   if (sha256Of(manifestText) !== first.header.masks.manifestSha256)
     throw new UserError('MERGE_MISMATCH', 'the mask set beside the shards is not the one they evaluated', { hint: 'Keep the masks/ folder the shards used.' });
   const manifest = MaskManifestSchema.parse(JSON.parse(manifestText.toString('utf8')));
@@ -120,10 +121,10 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
   }
   const samples = shards.flatMap(({ file }) => file.samples).sort(compareBinThenBorder);
   for (const { runDir } of shards)
-    await cp(join(runDir, 'eval-samples'), join(outDir, 'eval-samples'), { recursive: true, force: true }).catch(() => undefined);
-  await cp(join(shards[0]?.runDir as string, 'logs'), join(outDir, 'logs'), { recursive: true, force: true }).catch(() => undefined);
+    await cp(runLayout(runDir).evalSamplesDir, runLayout(outDir).evalSamplesDir, { recursive: true, force: true }).catch(() => undefined);
+  await cp(runLayout(shards[0]?.runDir as string).logsDir, runLayout(outDir).logsDir, { recursive: true, force: true }).catch(() => undefined);
   const results = ResultsSchema.parse(summariseScores({ header: first.header, perModel, entries: manifest.masks, samples }));
-  await writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  await writeFileAtomic(runLayout(outDir).results, `${JSON.stringify(results, null, 1)}\n`);
   await writeReport(outDir);
   return results;
 }

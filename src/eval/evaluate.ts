@@ -11,6 +11,7 @@ import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { MaskManifest } from '../protocol/mask-manifest.js';
 import { RESULTS_FORMAT, type Results } from '../protocol/results.js';
+import { runLayout } from '../protocol/run-layout.js';
 import { sampleFile, samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
 import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
 import { openModelRunner } from './model-runner.js';
@@ -81,7 +82,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   const { config, runDir, shard } = options;
   const emit = options.onEvent ?? (() => {});
   const size = config.data.imageSize;
-  const masksDir = join(runDir, 'masks');
+  const masksDir = runLayout(runDir).masksDir;
   emit({ type: 'stage', stage: 'eval', status: 'started', message: `reading the mask set and ${options.testFiles.length} test images` });
   const manifest = await readExistingManifest(masksDir);
   if (!manifest) {
@@ -202,7 +203,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     if (options.signal?.aborted) {
       const kept = pairs.length - unscored().length;
       throw new InterruptedError(
-        `evaluation interrupted: the scores of ${kept} of ${pairs.length} pairs are kept in ${join(runDir, 'scores')}; the same command continues from there`,
+        `evaluation interrupted: the scores of ${kept} of ${pairs.length} pairs are kept in ${runLayout(runDir).scoresDir}; the same command continues from there`,
       );
     }
   } finally {
@@ -239,14 +240,13 @@ async function resultsHeader(
   scorers: readonly Scorer[],
   engines: ReadonlyMap<string, string>,
 ): Promise<RunScores['header']> {
-  const masksDir = join(options.runDir, 'masks');
   const modelEngines = new Set(scorers.flatMap((s) => (s.model && engines.has(s.name) ? [engines.get(s.name) as string] : [])));
   return {
     format: RESULTS_FORMAT,
     experiment: { name: options.config.name, configHash: options.configHash },
     conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
     masks: {
-      manifestSha256: sha256Of(await readFile(join(masksDir, 'manifest.json'))),
+      manifestSha256: sha256Of(await readFile(runLayout(options.runDir).maskManifest)),
       count: manifest.masks.length,
       width: manifest.width,
       height: manifest.height,

@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
 import { readExistingManifest } from '../core/masks/write-mask-set.js';
 import type { OnEvent } from '../protocol/events.js';
+import { runLayout } from '../protocol/run-layout.js';
 import { pairId } from './pair-inputs.js';
 
 export type ExportFormat = 'plain' | 'lama';
@@ -31,7 +32,7 @@ export interface ExportOptions {
 export async function exportPairs(options: ExportOptions): Promise<{ count: number; out: string }> {
   const { config, runDir } = options;
   const size = config.data.imageSize;
-  const masksDir = join(runDir, 'masks');
+  const masksDir = runLayout(runDir).masksDir;
   const manifest = await readExistingManifest(masksDir);
   if (!manifest)
     throw new UserError('EXPORT_NO_MASKS', `no test mask set in ${masksDir}`, { hint: `Make it first: pconv-bench masks <config> --out ${runDir}` });

@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RUN_FOLDERS } from '../protocol/run-layout.js';
 import type { ImageMetrics } from './metrics.js';
 
 /**
@@ -17,7 +18,7 @@ import type { ImageMetrics } from './metrics.js';
  * batches and fsync'd; a line torn by a crash is dropped when the file is next opened.
  */
 export const PAIR_SCORES_FORMAT = 'pconv-bench/pair-scores@1';
-export const SCORES_DIR = 'scores';
+export const SCORES_DIR = RUN_FOLDERS.scores;
 
 export interface ScoresHeader {
   readonly model: string;

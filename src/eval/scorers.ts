@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import type { ModelKind } from '../core/model/unet.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
-import { checkpointDir } from '../core/train/trainer.js';
+import { runLayout } from '../protocol/run-layout.js';
 import type { EvaluateOptions } from './evaluate.js';
 import type { ExternalOutputs } from './pair-inputs.js';
 import { MODEL_NAMES, TELEA_NAME } from './scorer-names.js';
@@ -29,7 +29,7 @@ export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
   const scorers: Scorer[] = [];
   for (const kind of ['pconv', 'conv'] as const) {
     for (const which of ['phase2', 'latest'] as const) {
-      const dir = checkpointDir(runDir, kind, which);
+      const dir = runLayout(runDir).checkpoint(kind, which);
       const found = await loadCheckpoint(dir).catch((error: unknown) => {
         if (error instanceof UserError && error.code === 'CHECKPOINT_MISSING') return undefined;
         throw error;
@@ -50,7 +50,7 @@ export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
     }
   }
   if (scorers.length === 0) {
-    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${join(runDir, 'checkpoints')}`, {
+    throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${runLayout(runDir).checkpointsDir}`, {
       hint: `Train first: pconv-bench train <config> --run ${runDir}`,
     });
   }

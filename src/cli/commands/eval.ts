@@ -26,20 +26,14 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         .option('backend', backendOption)
         .option('inference', inferenceOption),
     run: async (args, ctx) => {
-      const { join, resolve } = await import('node:path');
-      const tf = await import('@tensorflow/tfjs');
+      const { resolve } = await import('node:path');
       const { loadConfig } = await import('../../core/config/load-config.js');
-      const { trainingConfigHash } = await import('../../core/config/config-hash.js');
-      const { discoverImages, splitImages, summariseSkipped } = await import('../../core/data/image-list.js');
-      const { setupBackend } = await import('../../core/engine/backend.js');
-      const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
-      const { writeFileAtomic } = await import('../../core/io/atomic.js');
-      const { evaluateRun } = await import('../../eval/evaluate.js');
-      const { ResultsSchema } = await import('../../protocol/results.js');
+      const { runStages } = await import('../../pipeline/run-stages.js');
+      const { runLayout } = await import('../../protocol/run-layout.js');
       const { formatResultsTable } = await import('../results-table.js');
-      const { packageVersion } = await import('../version.js');
+      const { toolVersions } = await import('../version.js');
       const { UserError } = await import('../../core/errors.js');
-      const { config } = await loadConfig(args.config, ctx.cwd);
+      const { file, config } = await loadConfig(args.config, ctx.cwd);
       const predictions = args.predictions ?? [];
       const names = args.name ?? [];
       if (predictions.length !== names.length) {
@@ -47,12 +41,6 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
           hint: 'Give every --predictions folder a --name, in the same order.',
         });
       }
-      const runDir = runDirOf(args.run, config, ctx.cwd);
-      const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
-      const images = await discoverImages(config.data);
-      const skipped = summariseSkipped(images.skipped);
-      if (skipped) ctx.output.warn(skipped);
-      const splits = splitImages(images.files, config.data, config.seed);
       for (const [name, value, least] of [
         ['--workers', args.workers, 0],
         ['--batch', args.batch, 1],
@@ -60,35 +48,42 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         if (value !== undefined && !(Number.isInteger(value) && value >= least))
           throw new UserError('BAD_ARGUMENT', `${name} ${value} is not a whole number of at least ${least}`, { hint: `For example ${name} ${least + 1}.` });
       }
-      const evalOptions = {
-        config,
-        configHash: trainingConfigHash(config),
+      let shard: { index: number; count: number } | undefined;
+      if (args.shard !== undefined) shard = (await import('../shard-option.js')).parseShard(args.shard);
+      const runDir = runDirOf(args.run, config, ctx.cwd);
+      const outcome = await runStages({
+        command: 'eval',
         runDir,
-        backend,
-        testFiles: splits.test,
-        versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
-        external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
-        classical: args.classical,
-        engine: args.inference,
-        workers: args.workers,
-        batchSize: args.batch,
-        restart: args.restart,
+        config,
+        configFile: file,
+        backend: args.backend,
+        stages: ['eval'],
+        // Another tool's outputs, or a shard, are scored whenever asked (kept per-pair scores still count).
+        force: args.restart || shard || predictions.length > 0 ? ['eval'] : [],
+        options: {
+          eval: {
+            engine: args.inference,
+            workers: args.workers,
+            batchSize: args.batch,
+            classical: args.classical,
+            external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
+            shard,
+            restart: args.restart,
+          },
+        },
+        versions: await toolVersions(),
         signal: ctx.signal,
         onEvent: ctx.output.onCoreEvent,
-      };
-      if (args.shard !== undefined) {
-        const { parseShard } = await import('../shard-option.js');
-        const { scoreRun } = await import('../../eval/evaluate.js');
-        const { writeEvalShard } = await import('../../eval/eval-shards.js');
-        const shard = parseShard(args.shard);
-        const shardPath = await writeEvalShard(runDir, await scoreRun({ ...evalOptions, shard }), shard);
-        ctx.output.print(`evaluation shard ${shard.index}/${shard.count}: ${shardPath}; join all shards with pconv-bench merge <run dirs...> --out <dir>`);
-        ctx.output.event({ type: 'result', command: 'eval', data: { shard: shardPath } });
+      });
+      const { evalShard } = outcome.products;
+      if (shard && evalShard) {
+        ctx.output.print(`evaluation shard ${shard.index}/${shard.count}: ${evalShard}; join all shards with pconv-bench merge <run dirs...> --out <dir>`);
+        ctx.output.event({ type: 'result', command: 'eval', data: { shard: evalShard } });
         return;
       }
-      const results = ResultsSchema.parse(await evaluateRun(evalOptions));
-      const path = join(runDir, 'results.json');
-      await writeFileAtomic(path, `${JSON.stringify(results, null, 1)}\n`);
+      const path = runLayout(runDir).results;
+      const { readResults } = await import('../../eval/report/write-report.js');
+      const results = outcome.products.results ?? (await readResults(path));
       ctx.output.print(`${formatResultsTable(results)}\nresults: ${path}`);
       ctx.output.event({ type: 'result', command: 'eval', data: { results: path, models: results.models.map((m) => m.name), pairs: results.images.pairs } });
     },

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { CommandContext } from '../command-context.js';
+import { runDirOf } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
 export function masksCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
@@ -56,26 +57,44 @@ export function masksCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
 }
 
 async function generate(args: { config: string; out?: string; force: boolean; workers?: number; shard?: string }, ctx: CommandContext): Promise<void> {
-  const { resolve, join } = await import('node:path');
+  const { resolve } = await import('node:path');
   const { loadConfig } = await import('../../core/config/load-config.js');
-  const { maskSetSpecOf } = await import('../../core/masks/mask-plan.js');
-  const { writeMaskSet } = await import('../../core/masks/write-mask-set.js');
+  const { runStages } = await import('../../pipeline/run-stages.js');
+  const { runLayout } = await import('../../protocol/run-layout.js');
   const { formatMaskSummary } = await import('../mask-summary.js');
-  const { config } = await loadConfig(args.config, ctx.cwd);
-  const outDir = args.out ? resolve(ctx.cwd, args.out) : join(config.output.dir, config.name);
-  const spec = maskSetSpecOf(config.masks, config.data.imageSize, config.seed);
-  const started = performance.now();
+  const { packageVersion } = await import('../version.js');
+  const { file, config } = await loadConfig(args.config, ctx.cwd);
+  const runDir = args.out ? resolve(ctx.cwd, args.out) : runDirOf(undefined, config, ctx.cwd);
   const { parseShard } = await import('../shard-option.js');
   const shard = args.shard === undefined ? undefined : parseShard(args.shard);
-  const result = await writeMaskSet(spec, { outDir, force: args.force, workers: args.workers, shard, signal: ctx.signal, onEvent: ctx.output.onCoreEvent });
+  const started = performance.now();
+  const outcome = await runStages({
+    command: 'masks',
+    runDir,
+    config,
+    configFile: file,
+    stages: ['masks'],
+    // A shard is drawn whenever asked; a whole set is skipped while up to date.
+    force: shard ? ['masks'] : [],
+    options: { masks: { replace: args.force, workers: args.workers, shard } },
+    versions: { 'pconv-bench': packageVersion(), node: process.version },
+    signal: ctx.signal,
+    onEvent: ctx.output.onCoreEvent,
+  });
   const seconds = (performance.now() - started) / 1000;
-  ctx.output.print(formatMaskSummary(result.manifest, result.dir));
-  if (!result.upToDate)
-    ctx.output.info(`${result.manifest.masks.length} masks in ${seconds.toFixed(1)} s (${(result.manifest.masks.length / seconds).toFixed(0)} masks/s)`);
+  const result = outcome.products.masks;
+  const dir = runLayout(runDir).masksDir;
+  const { readExistingManifest } = await import('../../core/masks/write-mask-set.js');
+  const manifest = result?.manifest ?? (await readExistingManifest(dir));
+  if (!manifest) throw new Error(`the masks stage left no manifest in ${dir}`);
+  const upToDate = result?.upToDate ?? true;
+  if (!result) ctx.output.info(`${dir} is up to date (${manifest.masks.length} masks)`);
+  ctx.output.print(formatMaskSummary(manifest, dir));
+  if (!upToDate) ctx.output.info(`${manifest.masks.length} masks in ${seconds.toFixed(1)} s (${(manifest.masks.length / seconds).toFixed(0)} masks/s)`);
   ctx.output.event({
     type: 'result',
     command: 'masks',
-    data: { dir: result.dir, manifest: join(result.dir, 'manifest.json'), upToDate: result.upToDate, counts: result.manifest.counts, seconds },
+    data: { dir, manifest: runLayout(runDir).maskManifest, upToDate, counts: manifest.counts, seconds },
   });
 }
 

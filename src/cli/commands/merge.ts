@@ -13,17 +13,18 @@ export function mergeCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
         .option('out', { type: 'string', demandOption: true, describe: 'run folder that receives the merged set' }),
     run: async (args, ctx) => {
       const { existsSync } = await import('node:fs');
-      const { join, resolve } = await import('node:path');
+      const { resolve } = await import('node:path');
+      const { runLayout } = await import('../../protocol/run-layout.js');
       const { UserError } = await import('../../core/errors.js');
-      const { EVAL_SHARD_FILE, mergeEvalShards } = await import('../../eval/eval-shards.js');
+      const { mergeEvalShards } = await import('../../eval/eval-shards.js');
       const out = resolve(ctx.cwd, args.out);
       const dirs = (args.runDirs as string[]).map((d) => resolve(ctx.cwd, d));
-      const evalShards = dirs.filter((d) => existsSync(join(d, EVAL_SHARD_FILE))).length;
+      const evalShards = dirs.filter((d) => existsSync(runLayout(d).evalShard)).length;
       if (evalShards === dirs.length) {
         const { formatResultsTable } = await import('../results-table.js');
         const results = await mergeEvalShards(dirs, out);
-        ctx.output.print(`${formatResultsTable(results)}\nresults: ${join(out, 'results.json')}\nreport: ${join(out, 'index.html')}`);
-        ctx.output.event({ type: 'result', command: 'merge', data: { out, results: join(out, 'results.json'), report: join(out, 'index.html') } });
+        ctx.output.print(`${formatResultsTable(results)}\nresults: ${runLayout(out).results}\nreport: ${runLayout(out).report}`);
+        ctx.output.event({ type: 'result', command: 'merge', data: { out, results: runLayout(out).results, report: runLayout(out).report } });
         return;
       }
       if (evalShards > 0) {
@@ -34,7 +35,7 @@ export function mergeCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
       const { mergeMaskShards } = await import('../../core/masks/merge-mask-shards.js');
       const { formatMaskSummary } = await import('../mask-summary.js');
       const manifest = await mergeMaskShards(dirs, out);
-      ctx.output.print(formatMaskSummary(manifest, join(out, 'masks')));
+      ctx.output.print(formatMaskSummary(manifest, runLayout(out).masksDir));
       ctx.output.event({ type: 'result', command: 'merge', data: { out, masks: manifest.masks.length } });
     },
   }) as CommandModule<GlobalArgs, object>;

@@ -10,8 +10,20 @@ export function reportCommand(env: CommandEnv): CommandModule<GlobalArgs, object
     builder: (y) => y.positional('runDir', { type: 'string', demandOption: true, describe: 'run folder holding results.json' }),
     run: async (args, ctx) => {
       const { resolve } = await import('node:path');
-      const { writeReport } = await import('../../eval/report/write-report.js');
-      const report = await writeReport(resolve(ctx.cwd, args.runDir));
+      const { runStages } = await import('../../pipeline/run-stages.js');
+      const { packageVersion } = await import('../version.js');
+      // Always written afresh when asked: cheap, and the way to see a newer pconv-bench's report.
+      const outcome = await runStages({
+        command: 'report',
+        runDir: resolve(ctx.cwd, args.runDir),
+        stages: ['report'],
+        force: ['report'],
+        versions: { 'pconv-bench': packageVersion(), node: process.version },
+        signal: ctx.signal,
+        onEvent: ctx.output.onCoreEvent,
+      });
+      const report = outcome.products.report;
+      if (!report) throw new Error('the report stage ran but wrote no report');
       ctx.output.print(`report: ${report.path}`);
       ctx.output.event({ type: 'result', command: 'report', data: { report: report.path, charts: report.charts } });
     },

@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
+import { RUN_STAGES } from '../../protocol/run-layout.js';
 import { backendOption, inferenceOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
-
-const STAGE_CHOICES = ['masks', 'train-pconv', 'train-conv', 'eval', 'report'] as const;
 
 export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
   return defineCommand({
@@ -16,18 +15,17 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         .option('run', runOption)
         .option('backend', backendOption)
         .option('inference', inferenceOption)
-        .option('from', { choices: STAGE_CHOICES, describe: 'redo this stage and all later ones' })
-        .option('only', { choices: STAGE_CHOICES, describe: 'run only this stage' })
+        .option('from', { choices: RUN_STAGES, describe: 'redo this stage and all later ones' })
+        .option('only', { choices: RUN_STAGES, describe: 'run only this stage' })
         .option('workers', { type: 'number', describe: 'threads that score pairs in the eval stage (default: one per core; 0: the main thread)' })
         .conflicts('from', 'only'),
     run: async (args, ctx) => {
-      const { join } = await import('node:path');
-      const tf = await import('@tensorflow/tfjs');
       const { loadConfig } = await import('../../core/config/load-config.js');
       const { UserError } = await import('../../core/errors.js');
       const { runExperiment } = await import('../../pipeline/run-experiment.js');
+      const { runLayout } = await import('../../protocol/run-layout.js');
       const { formatResultsTable } = await import('../results-table.js');
-      const { packageVersion } = await import('../version.js');
+      const { toolVersions } = await import('../version.js');
       const { file, config } = await loadConfig(args.config, ctx.cwd);
       if (!config.train)
         throw new UserError('TRAIN_NOT_CONFIGURED', `${file} has no train section`, {
@@ -46,7 +44,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
         from: args.from,
         only: args.only,
         evalWorkers: args.workers,
-        versions: { 'pconv-bench': packageVersion(), tfjs: tf.version.tfjs, node: process.version },
+        versions: await toolVersions(),
         features: async () => (await import('../../core/model/feature-extractor-for.js')).featureExtractorFor(config),
         signal: ctx.signal,
         onEvent: ctx.output.onCoreEvent,
@@ -59,7 +57,7 @@ export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
       ctx.output.event({
         type: 'result',
         command: 'run',
-        data: { runDir, stages: outcome.stages, report: outcome.report ?? null, results: join(runDir, 'results.json'), seconds },
+        data: { runDir, stages: outcome.stages, report: outcome.report ?? null, results: runLayout(runDir).results, seconds },
       });
     },
   }) as CommandModule<GlobalArgs, object>;

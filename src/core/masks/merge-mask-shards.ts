@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { MaskEntry, MaskManifest } from '../../protocol/mask-manifest.js';
+import { runLayout } from '../../protocol/run-layout.js';
 import { UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { sha256Of } from '../io/stable-json.js';
@@ -16,7 +17,7 @@ import { buildMaskManifest, MANIFEST_NAME, readExistingManifest } from './write-
 export async function mergeMaskShards(runDirs: readonly string[], outDir: string): Promise<MaskManifest> {
   const shards: { dir: string; manifest: MaskManifest }[] = [];
   for (const runDir of runDirs) {
-    const dir = join(runDir, 'masks');
+    const dir = runLayout(runDir).masksDir;
     const manifest = await readExistingManifest(dir);
     if (!manifest)
       throw new UserError('MERGE_NO_MASKS', `no mask set in ${dir}`, { hint: 'Pass the run folders of `pconv-bench masks <config> --shard i/n`.' });
@@ -53,7 +54,7 @@ export async function mergeMaskShards(runDirs: readonly string[], outDir: string
       });
     hashes.add(entry.sha256);
   }
-  const target = join(outDir, 'masks');
+  const target = runLayout(outDir).masksDir;
   const staging = await makeStagingDir(target);
   try {
     for (const { dir, entry } of located) {

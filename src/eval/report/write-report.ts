@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { METRIC_NAMES, parseResultsText, type Results } from '../../protocol/results.js';
+import { RUN_FOLDERS, runLayout } from '../../protocol/run-layout.js';
 import { renderChartPng } from './chart-png.js';
 import { chartData, METRIC_LABELS, renderReport } from './render-report.js';
 import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
@@ -32,7 +33,7 @@ async function trainingCurves(runDir: string, results: Results): Promise<Trainin
   const logs: Partial<Record<'pconv' | 'conv', string>> = {};
   for (const kind of ['pconv', 'conv'] as const) {
     // A model that never trained has no log: no curve.
-    logs[kind] = await readFile(join(runDir, 'logs', `train-${kind}.jsonl`), 'utf8').catch(() => undefined);
+    logs[kind] = await readFile(runLayout(runDir).trainLog(kind), 'utf8').catch(() => undefined);
   }
   return trainingCurvesFromLogs(results, logs);
 }
@@ -49,7 +50,7 @@ const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.to
  * chart PNGs under <runDir>/assets/ for places without script.
  */
 export async function writeReport(runDir: string): Promise<{ path: string; charts: string[] }> {
-  const results = await readResults(join(runDir, 'results.json'));
+  const results = await readResults(runLayout(runDir).results);
   const training = await trainingCurves(runDir, results);
   const images: Record<string, string> = {};
   for (const path of reportImagePaths(results)) {
@@ -110,7 +111,7 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
   const written: string[] = [];
   for (const [name, config] of Object.entries(charts)) {
     const png = await renderChartPng(config);
-    const file = join('assets', `${name.replace(/[^A-Za-z0-9-]+/g, '-')}.png`);
+    const file = join(RUN_FOLDERS.assets, `${name.replace(/[^A-Za-z0-9-]+/g, '-')}.png`);
     await writeFileAtomic(join(runDir, file), png);
     chartPngs[name] = dataUri('image/png', png);
     written.push(file);
@@ -123,7 +124,7 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     chartJs: await chartJsSource(),
     configYaml: stringify(results.config),
   });
-  const path = join(runDir, 'index.html');
+  const path = runLayout(runDir).report;
   await writeFileAtomic(path, html);
   return { path, charts: written };
 }

@@ -1,0 +1,72 @@
+import { trainingConfigHash } from '../core/config/config-hash.js';
+import type { ExperimentConfig } from '../core/config/schema.js';
+import { discoverImages, type ImageSplits, splitImages, summariseSkipped } from '../core/data/image-list.js';
+import { type BackendInfo, type BackendRequest, setupBackend } from '../core/engine/backend.js';
+import { wasmThreadsForModel } from '../core/engine/wasm-threads.js';
+import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
+import type { OnEvent } from '../protocol/events.js';
+import { filesFingerprint } from './files-fingerprint.js';
+
+/**
+ * What the stages of one config share, each worked out once and only when a stage needs it: the
+ * image splits (a scan of the data folder), the backend (seconds to start), the VGG16 features
+ * (a weights file to read).
+ */
+export class ExperimentInputs {
+  readonly trainHash: string;
+  private splitsPromise?: Promise<ImageSplits>;
+  private backendPromise?: Promise<BackendInfo>;
+  private featuresPromise?: Promise<(FeatureExtractor & { dispose?(): void }) | undefined>;
+  private trainDataPromise?: Promise<string>;
+
+  constructor(
+    readonly config: ExperimentConfig,
+    private readonly backendRequest: BackendRequest,
+    private readonly loadFeatures: (() => Promise<(FeatureExtractor & { dispose?(): void }) | undefined>) | undefined,
+    private readonly emit: OnEvent,
+  ) {
+    this.trainHash = trainingConfigHash(config);
+  }
+
+  /** The backend if one was started, for the records. */
+  startedBackend?: BackendInfo;
+
+  splits(): Promise<ImageSplits> {
+    this.splitsPromise ??= (async () => {
+      const images = await discoverImages(this.config.data);
+      const skipped = summariseSkipped(images.skipped);
+      if (skipped) this.emit({ type: 'log', level: 'warn', message: skipped });
+      const splits = splitImages(images.files, this.config.data, this.config.seed);
+      this.emit({
+        type: 'log',
+        level: 'info',
+        message: `images: ${splits.train.length} train, ${splits.validation.length} validation, ${splits.test.length} test`,
+      });
+      return splits;
+    })();
+    return this.splitsPromise;
+  }
+
+  backend(): Promise<BackendInfo> {
+    this.backendPromise ??= setupBackend(this.backendRequest, { wasmThreads: wasmThreadsForModel(this.config.model) }).then((info) => {
+      this.startedBackend = info;
+      return info;
+    });
+    return this.backendPromise;
+  }
+
+  features(): Promise<(FeatureExtractor & { dispose?(): void }) | undefined> {
+    this.featuresPromise ??= this.loadFeatures?.() ?? Promise.resolve(undefined);
+    return this.featuresPromise;
+  }
+
+  /** Fingerprint of the training and validation photos (paths, sizes, times). */
+  trainData(): Promise<string> {
+    this.trainDataPromise ??= this.splits().then((s) => filesFingerprint([...s.train, ...s.validation], this.config.data.root));
+    return this.trainDataPromise;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.featuresPromise) (await this.featuresPromise.catch(() => undefined))?.dispose?.();
+  }
+}

@@ -1,0 +1,355 @@
+import { cp, readFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import type { ExperimentConfig } from '../core/config/schema.js';
+import { UserError } from '../core/errors.js';
+import type { InferenceEngineRequest } from '../core/infer/predictor.js';
+import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
+import { sha256Of, stableStringify } from '../core/io/stable-json.js';
+import { maskSetSpecOf } from '../core/masks/mask-plan.js';
+import { type Shard, verifyMaskSet, type WriteMaskSetResult, writeMaskSet } from '../core/masks/write-mask-set.js';
+import { type CheckpointMeta, loadCheckpointMeta, verifyCheckpoint } from '../core/train/checkpoint.js';
+import { checkTrainingFitsWasm, type Phase, type TrainResult, trainModel } from '../core/train/trainer.js';
+import { writeEvalShard } from '../eval/eval-shards.js';
+import { scoreRun } from '../eval/evaluate.js';
+import { writeReport } from '../eval/report/write-report.js';
+import { summariseScores } from '../eval/summarise-scores.js';
+import type { OnEvent } from '../protocol/events.js';
+import { type Results, ResultsSchema } from '../protocol/results.js';
+import type { ModelKindName, RunLayout, RunStage } from '../protocol/run-layout.js';
+import { configDifferences } from './config-differences.js';
+import type { ExperimentInputs } from './experiment-inputs.js';
+import { filesFingerprint } from './files-fingerprint.js';
+
+/** Settings of single stages that only their own command sets; `run` uses the defaults. */
+export interface StageOptions {
+  readonly masks?: {
+    /** Replace a mask set made with other settings (`run` always does: its config decides). */
+    readonly replace?: boolean;
+    readonly workers?: number;
+    readonly shard?: Shard;
+  };
+  readonly train?: {
+    readonly phases?: readonly Phase[];
+    /** train --resume / --restart; without either, `train` refuses to touch an existing checkpoint. */
+    readonly resume?: boolean;
+    readonly restart?: boolean;
+  };
+  readonly eval?: {
+    readonly engine?: InferenceEngineRequest;
+    readonly workers?: number;
+    readonly batchSize?: number;
+    readonly classical?: boolean;
+    readonly external?: readonly { readonly name: string; readonly dir: string }[];
+    readonly shard?: Shard;
+    /** Score every pair again instead of keeping the per-pair scores of an earlier evaluation. */
+    readonly restart?: boolean;
+  };
+}
+
+/** What the stages made in this process, for the command to print. */
+export interface StageProducts {
+  masks?: WriteMaskSetResult;
+  training?: TrainResult[];
+  results?: Results;
+  evalShard?: string;
+  report?: { path: string; charts: string[] };
+}
+
+export interface StageContext {
+  readonly layout: RunLayout;
+  /** Absent only for `report`, which works from a run folder alone. */
+  readonly inputs?: ExperimentInputs;
+  readonly options: StageOptions;
+  /** Outputs hashes of the earlier stages (as run now, or as found on disk). */
+  readonly upstream: Partial<Record<RunStage, string>>;
+  /** Asked to run even though it may be up to date (run --from / --only, eval --restart). */
+  readonly forced: boolean;
+  /** The command that asked, for messages. */
+  readonly command: string;
+  /** The config file as the user named it, for the records. */
+  readonly configFile?: string;
+  readonly versions: Record<string, string>;
+  readonly products: StageProducts;
+  readonly signal?: AbortSignal;
+  readonly emit: OnEvent;
+}
+
+export interface StageDefinition {
+  readonly stage: RunStage;
+  /** Earlier stages whose outputs this one reads: they must be intact before it starts. */
+  readonly needs: readonly RunStage[];
+  /** Hash of everything the stage reads: its settings and its upstream stages' outputs. */
+  inputs(ctx: StageContext): Promise<string>;
+  /** Hash of the stage's outputs when every one of them is present and intact, else undefined. */
+  outputs(layout: RunLayout): Promise<string | undefined>;
+  /** Why the outputs are not intact, for a later stage that needs them. */
+  missing?(layout: RunLayout): Promise<UserError>;
+  /** Checks that must pass before any stage of the command starts work (cheap, or hours are at stake). */
+  preflight?(ctx: StageContext): Promise<void>;
+  run(ctx: StageContext): Promise<void>;
+  /** False when the work done does not stand for the whole stage (a shard, one phase): no marker. */
+  complete?(ctx: StageContext): boolean;
+}
+
+async function hashFile(path: string): Promise<string | undefined> {
+  try {
+    return sha256Of(await readFile(path));
+  } catch {
+    return undefined;
+  }
+}
+
+function needConfig(ctx: StageContext): ExperimentInputs {
+  if (!ctx.inputs) throw new Error(`stage needs a config, and ${ctx.command} gave none`);
+  return ctx.inputs;
+}
+
+function kindOf(stage: 'train-pconv' | 'train-conv'): ModelKindName {
+  return stage === 'train-pconv' ? 'pconv' : 'conv';
+}
+
+async function trainInputs(ctx: StageContext): Promise<string> {
+  const inputs = needConfig(ctx);
+  const splits = await inputs.splits();
+  return sha256Of(`${inputs.trainHash}|${splits.train.length}|${splits.validation.length}|${await inputs.trainData()}`);
+}
+
+async function latestMeta(layout: RunLayout, kind: ModelKindName): Promise<CheckpointMeta | undefined> {
+  return loadCheckpointMeta(layout.checkpoint(kind, 'latest')).catch(() => undefined);
+}
+
+/**
+ * Training of one model through both phases. `run` resumes a checkpoint of the same config and
+ * refuses to replace one of another config unless asked (--from / --only): hours of training are
+ * not overwritten because a config was edited.
+ */
+function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
+  const kind = kindOf(stage);
+  return {
+    stage,
+    needs: [],
+    inputs: trainInputs,
+    outputs: async (layout) => {
+      const dir = layout.checkpoint(kind, 'phase2');
+      if (!(await verifyCheckpoint(dir)).ok) return undefined;
+      return hashFile(`${dir}/checkpoint.json`);
+    },
+    preflight: async (ctx) => {
+      const inputs = needConfig(ctx);
+      if ((await inputs.backend()).name === 'wasm') checkTrainingFitsWasm(inputs.config, kind);
+      if (ctx.command !== 'train') await refuseOtherConfigCheckpoint(ctx, kind);
+    },
+    complete: (ctx) => ctx.options.train?.phases === undefined,
+    run: async (ctx) => {
+      const inputs = needConfig(ctx);
+      const { config } = inputs;
+      if (ctx.options.train?.phases === undefined && !ctx.options.train?.restart && (await restoreFinalCheckpoint(ctx, kind))) return;
+      const splits = await inputs.splits();
+      const asked = ctx.options.train;
+      let resume = asked?.resume ?? false;
+      let restart = asked?.restart ?? false;
+      if (ctx.command !== 'train') {
+        // run: continue a checkpoint of this config; one of another config was refused in preflight unless forced.
+        const latest = await latestMeta(ctx.layout, kind);
+        resume = latest?.configHash === inputs.trainHash;
+        restart = !resume;
+      }
+      const result = await trainModel({
+        config,
+        configHash: inputs.trainHash,
+        kind,
+        runDir: ctx.layout.dir,
+        backend: await inputs.backend(),
+        trainFiles: splits.train,
+        validationFiles: splits.validation,
+        phases: asked?.phases,
+        resume,
+        restart,
+        features: await inputs.features(),
+        signal: ctx.signal,
+        onEvent: ctx.emit,
+      });
+      ctx.products.training = [...(ctx.products.training ?? []), result];
+      await writeTrainingRecord(ctx, inputs.config, result);
+    },
+  };
+}
+
+/**
+ * A finished training's phase-2 checkpoint is a copy of its latest one: when the phase-2 copy is
+ * damaged or gone and the latest is whole, the latest is copied back instead of training again
+ * (the trainer would find nothing left to do and leave the stage without its output).
+ */
+async function restoreFinalCheckpoint(ctx: StageContext, kind: ModelKindName): Promise<boolean> {
+  const latestDir = ctx.layout.checkpoint(kind, 'latest');
+  const phase2Dir = ctx.layout.checkpoint(kind, 'phase2');
+  const latest = await verifyCheckpoint(latestDir);
+  if (!latest.ok || latest.meta.phase !== 2 || !latest.meta.phaseFinished || latest.meta.configHash !== needConfig(ctx).trainHash) return false;
+  const phase2 = await verifyCheckpoint(phase2Dir);
+  if (phase2.ok) return false;
+  const staging = await makeStagingDir(phase2Dir);
+  await cp(latestDir, staging, { recursive: true });
+  await replaceDir(staging, phase2Dir);
+  ctx.emit({ type: 'log', level: 'warn', message: `${phase2.problem}; restored it from ${latestDir}, which holds the same finished training` });
+  return true;
+}
+
+async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindName): Promise<void> {
+  if (ctx.forced) return;
+  const inputs = needConfig(ctx);
+  const latest = await latestMeta(ctx.layout, kind);
+  if (!latest || latest.configHash === inputs.trainHash) return;
+  const changes = configDifferences(trainingPart(latest.config), trainingPart(inputs.config as unknown as Record<string, unknown>));
+  const stage = kind === 'pconv' ? 'train-pconv' : 'train-conv';
+  throw new UserError(
+    'CHECKPOINT_CONFIG_CHANGED',
+    `${ctx.layout.modelCheckpoints(kind)} holds a ${kind} model trained with other settings (step ${latest.step})`,
+    {
+      details: changes.length ? changes.slice(0, 12) : ['(the recorded config differs in a way that does not show as a key: e.g. from an older pconv-bench)'],
+      hint: `To train again with this config and replace that model, pass --from ${stage}; to keep it, use another run folder (--run) or the config it was trained with.`,
+    },
+  );
+}
+
+/** The parts of a config that a training depends on (config-hash.ts leaves out the same ones). */
+function trainingPart(config: Record<string, unknown>): Record<string, unknown> {
+  const { description: _d, output: _o, data, ...rest } = config;
+  const { root: _r, ...dataRest } = (data ?? {}) as Record<string, unknown>;
+  return { ...rest, data: dataRest };
+}
+
+/** training.json: the last training of each model, with the loss settings it ran with. */
+async function writeTrainingRecord(ctx: StageContext, config: ExperimentConfig, result: TrainResult): Promise<void> {
+  let earlier: { models?: TrainResult[] } = {};
+  try {
+    earlier = JSON.parse(await readFile(ctx.layout.training, 'utf8'));
+  } catch {
+    // None yet, or unreadable: this training starts the record afresh.
+  }
+  const { vgg, ...lossWeights } = config.loss;
+  const record = {
+    version: ctx.versions['pconv-bench'],
+    config: ctx.configFile ?? null,
+    backend: needConfig(ctx).startedBackend ?? null,
+    // Recorded so a report can say when the perceptual and style terms were off (no VGG16 weights).
+    loss: { ...lossWeights, vgg: vgg ? { weights: vgg.weights, preprocessing: vgg.preprocessing } : null },
+    finishedAt: new Date().toISOString(),
+    models: [...(earlier.models ?? []).filter((m) => m.kind !== result.kind), result],
+  };
+  await writeFileAtomic(ctx.layout.training, `${JSON.stringify(record, null, 1)}\n`);
+}
+
+const masksStage: StageDefinition = {
+  stage: 'masks',
+  needs: [],
+  inputs: async (ctx) => {
+    const { config } = needConfig(ctx);
+    return sha256Of(stableStringify(maskSetSpecOf(config.masks, config.data.imageSize, config.seed)));
+  },
+  outputs: async (layout) => ((await verifyMaskSet(layout.masksDir)).ok ? hashFile(layout.maskManifest) : undefined),
+  missing: async (layout) => {
+    const check = await verifyMaskSet(layout.masksDir);
+    return new UserError('MASKS_MISSING', `the test mask set in ${layout.masksDir} is not whole`, {
+      details: check.ok ? [] : [check.problem],
+      hint: 'Make it again with `pconv-bench masks <config>` (or `pconv-bench run <config>`, which does it first).',
+    });
+  },
+  complete: (ctx) => ctx.options.masks?.shard === undefined,
+  run: async (ctx) => {
+    const { config } = needConfig(ctx);
+    const asked = ctx.options.masks;
+    ctx.products.masks = await writeMaskSet(maskSetSpecOf(config.masks, config.data.imageSize, config.seed), {
+      outDir: ctx.layout.dir,
+      force: asked ? (asked.replace ?? false) : true,
+      workers: asked?.workers,
+      shard: asked?.shard,
+      signal: ctx.signal,
+      onEvent: ctx.emit,
+    });
+  },
+};
+
+const evalStage: StageDefinition = {
+  stage: 'eval',
+  needs: ['masks'],
+  inputs: async (ctx) => {
+    const inputs = needConfig(ctx);
+    const asked = ctx.options.eval;
+    // The inference engine and the extra scorers are inputs: `run --inference tfjs` after an auto
+    // run re-evaluates rather than keep ONNX Runtime's numbers.
+    return sha256Of(
+      [
+        ctx.upstream.masks,
+        ctx.upstream['train-pconv'],
+        ctx.upstream['train-conv'],
+        await filesFingerprint((await inputs.splits()).test, inputs.config.data.root),
+        `inference=${asked?.engine ?? 'auto'}`,
+        ...(asked?.classical === false ? ['classical=off'] : []),
+        ...(asked?.external ?? []).map((e) => `external=${e.name}:${e.dir}`),
+      ].join('|'),
+    );
+  },
+  outputs: async (layout) => {
+    const text = await readFile(layout.results, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      ResultsSchema.parse(JSON.parse(text));
+    } catch {
+      return undefined;
+    }
+    return sha256Of(text);
+  },
+  missing: async (layout) =>
+    new UserError('RESULTS_MISSING', `${layout.results} is missing or not a pconv-bench results file`, {
+      hint: 'Evaluate first: `pconv-bench eval <config>` (or `pconv-bench run <config>`).',
+    }),
+  complete: (ctx) => ctx.options.eval?.shard === undefined,
+  run: async (ctx) => {
+    const inputs = needConfig(ctx);
+    const asked = ctx.options.eval ?? {};
+    const scores = await scoreRun({
+      config: inputs.config,
+      configHash: inputs.trainHash,
+      runDir: ctx.layout.dir,
+      backend: await inputs.backend(),
+      testFiles: (await inputs.splits()).test,
+      versions: ctx.versions,
+      engine: asked.engine,
+      workers: asked.workers,
+      batchSize: asked.batchSize,
+      classical: asked.classical,
+      external: asked.external,
+      shard: asked.shard,
+      // run --from / --only scores afresh; an interrupted or outdated eval keeps the per-pair
+      // scores that are still valid (the eval command says which with --restart).
+      restart: asked.restart ?? ctx.forced,
+      signal: ctx.signal,
+      onEvent: ctx.emit,
+    });
+    if (asked.shard) {
+      ctx.products.evalShard = await writeEvalShard(ctx.layout.dir, scores, asked.shard);
+      return;
+    }
+    const results = ResultsSchema.parse(summariseScores(scores));
+    await writeFileAtomic(ctx.layout.results, `${JSON.stringify(results, null, 1)}\n`);
+    ctx.products.results = results;
+  },
+};
+
+const reportStage: StageDefinition = {
+  stage: 'report',
+  needs: ['eval'],
+  inputs: async (ctx) => ctx.upstream.eval ?? '',
+  outputs: (layout) => hashFile(layout.report),
+  run: async (ctx) => {
+    ctx.products.report = await writeReport(ctx.layout.dir);
+  },
+};
+
+/** The experiment, stage by stage, in the order `run` walks it. */
+export const STAGE_TABLE: readonly StageDefinition[] = [masksStage, trainStage('train-pconv'), trainStage('train-conv'), evalStage, reportStage];
+
+/** The config as the run folder keeps it, headed by where it came from. */
+export function resolvedConfigText(config: ExperimentConfig, configFile: string): string {
+  return `# resolved from ${configFile}\n${stringify(config)}`;
+}
