@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import type { OnEvent } from '../../protocol/events.js';
 import { type MaskEntry, type MaskManifest, MaskManifestSchema } from '../../protocol/mask-manifest.js';
+import { MASK_MANIFEST_FILE, runLayout } from '../../protocol/run-layout.js';
 import { UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { sha256Of, stableStringify } from '../io/stable-json.js';
@@ -14,7 +15,7 @@ import { type RenderItem, type RenderOutcome, renderMasks } from './render-pool.
 
 /** Bumped whenever the drawing changes, so masks of an older algorithm are never taken as up to date. */
 export const MASK_ALGORITHM = 'binned-steering@1';
-export const MANIFEST_NAME = 'manifest.json';
+export const MANIFEST_NAME = MASK_MANIFEST_FILE;
 
 export interface WriteMaskSetOptions {
   /** The set goes to <outDir>/masks/. */
@@ -49,7 +50,7 @@ const MAX_REDRAWS = 50;
  * complete, so an interruption never leaves a partial set that a later stage would trust.
  */
 export async function writeMaskSet(spec: MaskSetSpec, options: WriteMaskSetOptions): Promise<WriteMaskSetResult> {
-  const dir = join(options.outDir, 'masks');
+  const dir = runLayout(options.outDir).masksDir;
   const emit = options.onEvent ?? (() => {});
   const shard = options.shard && options.shard.count > 1 ? options.shard : undefined;
   const settings = { algorithm: MASK_ALGORITHM, ...spec, ...(shard ? { shard } : {}) } as unknown as Record<string, unknown>;

@@ -4,12 +4,13 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { CHECKPOINT_FILES } from '../../protocol/run-layout.js';
 import { UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { sha256Of } from '../io/stable-json.js';
 
-const META = 'checkpoint.json';
-const DATA = 'tensors.bin';
+const META = CHECKPOINT_FILES.meta;
+const DATA = CHECKPOINT_FILES.tensors;
 /** Read size for streamed hashing: large enough that a 400 MB file is a hundred reads. */
 const HASH_CHUNK = 4 << 20;
 
