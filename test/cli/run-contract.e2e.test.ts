@@ -117,6 +117,7 @@ describe('one run contract for every command (end to end)', () => {
       ['masks', 'configs/smoke.yaml', '--out', run],
       ['eval', 'configs/smoke.yaml', '--run', run],
       ['report', run],
+      ['merge', reference, '--out', run],
     ]) {
       const other = await runCli(command);
       expect(other.code, command.join(' ')).toBe(1);
