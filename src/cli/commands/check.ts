@@ -21,7 +21,7 @@ export function checkCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
       const { UserError } = await import('../../core/errors.js');
       const { writeFileAtomic } = await import('../../core/io/atomic.js');
       const { readResults } = await import('../../eval/report/write-report.js');
-      const { BaselineSchema, baselineFrom, compareWithBaseline } = await import('../../eval/check-results.js');
+      const { baselineFrom, compareWithBaseline, parseBaseline } = await import('../../eval/check-results.js');
       const { ExperimentConfigSchema } = await import('../../core/config/schema.js');
       const { METRIC_NAMES } = await import('../../protocol/results.js');
       const resultsPath = resolve(ctx.cwd, args.results);
@@ -55,10 +55,9 @@ export function checkCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
           hint: `Write one from these results: pconv-bench check ${args.results} --baseline ${args.baseline} --update`,
         });
       }
-      const parsed = BaselineSchema.safeParse(JSON.parse(baselineText));
-      if (!parsed.success) throw new UserError('BASELINE_INVALID', `${baselinePath} is not a pconv-bench baseline`, { hint: 'Write it again with --update.' });
-      const regressions = compareWithBaseline(results, parsed.data, tolerances);
-      const checked = parsed.data.rows.length;
+      const rewrite = `Write it again from results you trust: pconv-bench check ${args.results} --baseline ${args.baseline} --update`;
+      const baseline = parseBaseline(baselineText, baselinePath, rewrite);
+      const { regressions, compared, rows, noBaselineValue, notInBaseline } = compareWithBaseline(results, baseline, tolerances);
       if (regressions.length > 0) {
         const lines = regressions.map((r) =>
           r.metric === 'missing'
@@ -70,12 +69,27 @@ export function checkCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
           hint: 'If the change is intended, write a new baseline with --update and commit it; otherwise find what made the models worse.',
         });
       }
+      // What was not compared is named, never counted as checked.
+      if (noBaselineValue.length > 0)
+        ctx.output.warn(`not compared, the baseline has no value (null) for ${noBaselineValue.length}: ${noBaselineValue.join('; ')}`);
+      if (notInBaseline.length > 0)
+        ctx.output.warn(
+          `not compared, ${notInBaseline.length} rows of the results are not in the baseline: ${notInBaseline.join('; ')} (write a new baseline with --update to check them)`,
+        );
+      const counted =
+        compared === rows * METRIC_NAMES.length
+          ? `${rows} rows x ${METRIC_NAMES.length} metrics`
+          : `${compared} values of ${rows} rows (${METRIC_NAMES.length} metrics each)`;
       ctx.output.print(
-        `quality check passed: ${checked} rows x ${METRIC_NAMES.length} metrics within tolerance (${Object.entries(tolerances)
+        `quality check passed: ${counted} within tolerance (${Object.entries(tolerances)
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')})`,
       );
-      ctx.output.event({ type: 'result', command: 'check', data: { passed: true, rows: checked, tolerances } });
+      ctx.output.event({
+        type: 'result',
+        command: 'check',
+        data: { passed: true, rows, compared, notCompared: [...noBaselineValue, ...notInBaseline], tolerances },
+      });
     },
   }) as CommandModule<GlobalArgs, object>;
 }

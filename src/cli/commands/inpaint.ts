@@ -38,6 +38,7 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
       });
       const seconds = (performance.now() - started) / 1000;
       for (const note of result.notes) ctx.output.info(note);
+      for (const warning of result.warnings) ctx.output.warn(warning);
       ctx.output.print(
         `${args.out}: ${result.width}x${result.height}, ${(result.holeRatio * 100).toFixed(1)}% hole, ${result.model} model, ${result.tiles} tiles, ${seconds.toFixed(2)} s on ${result.engine}`,
       );

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { type Alias, isMap, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatKeyPath } from './config-error.js';
 import { type ExperimentConfig, ExperimentConfigSchema, PATH_KEYS } from './schema.js';
@@ -25,13 +25,51 @@ export function parseConfig(text: string, file: string, baseDir: string): Experi
   if (!isMap(doc.contents)) {
     throw new ConfigError(file, [{ path: '', message: 'the file must hold a YAML mapping of keys (name, data, masks, ...)', line: 1, column: 1 }]);
   }
-  const result = ExperimentConfigSchema.safeParse(doc.toJS());
+  let json: unknown;
+  try {
+    json = doc.toJS();
+  } catch (error) {
+    // The yaml package refuses aliases that expand to too much data (a "billion laughs" file) and
+    // aliases of an anchor that is not set before them: both are the file's fault, not ours.
+    if (!(error instanceof ReferenceError)) throw error;
+    const { problem, hint } = aliasProblem(doc, lineCounter, error.message);
+    throw new ConfigError(file, [problem], hint);
+  }
+  const result = ExperimentConfigSchema.safeParse(json);
   if (!result.success) {
     const problems = result.error.issues.flatMap((issue) => problemsOf(issue, doc, lineCounter));
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     throw new ConfigError(file, problems);
   }
   return resolvePaths(result.data, baseDir);
+}
+
+/** The problem of a YAML alias that cannot be expanded, at the first alias to blame, and its hint. */
+function aliasProblem(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, message: string): { problem: ConfigProblem; hint: string } {
+  const aliases: Alias[] = [];
+  visit(doc, {
+    Alias: (_key, node) => {
+      aliases.push(node);
+    },
+  });
+  const excessive = /excessive alias count/i.test(message);
+  const blamed = excessive ? aliases[0] : (aliases.find((alias) => alias.resolve(doc) === undefined) ?? aliases[0]);
+  const at = blamed?.range ? lineCounter.linePos(blamed.range[0]) : undefined;
+  const where = at ? { line: at.line, column: at.col } : {};
+  if (excessive)
+    return {
+      problem: {
+        path: '',
+        message: `YAML aliases expand to too much data (${aliases.length} aliases that repeat one another, like a "billion laughs" file)`,
+        ...where,
+      },
+      hint: 'Write the values out; a config needs few YAML anchors and aliases (&name, *name), if any.',
+    };
+  const name = blamed?.source ?? '?';
+  return {
+    problem: { path: '', message: `YAML alias *${name} has no anchor &${name} before it`, ...where },
+    hint: `Set the anchor &${name} on a value above the alias, or write the value out.`,
+  };
 }
 
 function problemsOf(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter): ConfigProblem[] {

@@ -208,22 +208,30 @@ export const ExperimentConfigSchema = z
     output: OutputSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    // zod runs this even when a key failed its own check (imageSize: -32 is "too small" but still a
+    // number): a rule across keys is applied only when each key it reads is valid on its own, or it
+    // would add a second, nonsensical problem ("use a margin below -16") to the real one.
+    const size = valid(DataSchema.shape.imageSize, config.data.imageSize);
+    const levels = valid(ModelSchema.shape.levels, config.model.levels);
+    const margin = valid(BorderSchema.shape.margin, config.masks.border.margin);
+    const fractions =
+      valid(DataSchema.shape.testFraction, config.data.testFraction) && valid(DataSchema.shape.validationFraction, config.data.validationFraction);
     const stride = 2 ** config.model.levels;
-    if (config.data.imageSize % stride !== 0) {
+    if (size && levels && config.data.imageSize % stride !== 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['data', 'imageSize'],
         message: `must be a multiple of 2^model.levels = ${stride} (model.levels is ${config.model.levels}); lower model.levels or change the size`,
       });
     }
-    if (2 * config.masks.border.margin >= config.data.imageSize) {
+    if (size && margin && 2 * config.masks.border.margin >= config.data.imageSize) {
       ctx.addIssue({
         code: 'custom',
         path: ['masks', 'border', 'margin'],
         message: `a ${config.masks.border.margin}px frame leaves nothing inside a ${config.data.imageSize}px image; use a margin below ${Math.ceil(config.data.imageSize / 2)}`,
       });
     }
-    if (config.data.testFraction + config.data.validationFraction >= 1) {
+    if (fractions && config.data.testFraction + config.data.validationFraction >= 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['data', 'validationFraction'],
@@ -231,6 +239,11 @@ export const ExperimentConfigSchema = z
       });
     }
   });
+
+/** Whether `value` passes `schema` alone (for cross-key rules, which must not judge an invalid key twice). */
+function valid(schema: z.ZodType, value: unknown): boolean {
+  return schema.safeParse(value).success;
+}
 
 export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>;

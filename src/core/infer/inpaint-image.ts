@@ -32,7 +32,12 @@ export interface InpaintImageResult {
   readonly engine: string;
   /** Why auto did not take ONNX Runtime, if it did not. */
   readonly notes: readonly string[];
+  /** What makes the output doubtful though it was written: a mask above MOSTLY_HOLE_RATIO. */
+  readonly warnings: readonly string[];
 }
+
+/** Above this hole ratio inpaintImage still fills the image, with a warning: little is left to fill from. */
+export const MOSTLY_HOLE_RATIO = 0.9;
 
 async function decode(path: string, what: string, pipeline: (s: Sharp) => Sharp) {
   try {
@@ -77,6 +82,21 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
     throw new UserError('MASK_EMPTY', `mask ${options.mask} has no hole with --polarity ${options.polarity}`, {
       hint: 'Check --polarity: our masks are black = hole (hole-black); NVIDIA and LaMa masks are hole-white.',
     });
+  const other = options.polarity === 'hole-white' ? 'hole-black' : 'hole-white';
+  // All hole: the network would see no pixel of the image and the output would be a blank guess.
+  if (holes === width * height)
+    throw new UserError(
+      'MASK_ALL_HOLE',
+      `mask ${options.mask} has no valid pixel with --polarity ${options.polarity}: it is 100% hole, so there is nothing to inpaint from`,
+      { hint: `Leave part of the image known; if the hole is the other colour, use --polarity ${other}.` },
+    );
+  const holeRatio = holes / (width * height);
+  const warnings =
+    holeRatio > MOSTLY_HOLE_RATIO
+      ? [
+          `mask ${options.mask} is ${(holeRatio * 100).toFixed(1)}% hole with --polarity ${options.polarity}: with so little of the image known the fill is mostly a guess (if the hole is the other colour, use --polarity ${other})`,
+        ]
+      : [];
 
   const net = buildNetwork(config, kind);
   restoreWeights(net, checkpoint);
@@ -109,5 +129,5 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
   const ext = extname(options.out).toLowerCase();
   const bytes = ext === '.jpg' || ext === '.jpeg' ? await encoder.jpeg({ quality: 95 }).toBuffer() : await encoder.png().toBuffer();
   await writeFileAtomic(options.out, bytes);
-  return { width, height, holeRatio: holes / (width * height), model: kind, tiles, engine, notes };
+  return { width, height, holeRatio, model: kind, tiles, engine, notes, warnings };
 }

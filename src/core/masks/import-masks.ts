@@ -202,12 +202,38 @@ function uniqueName(name: string, used: Set<string>): string {
   return candidate;
 }
 
-/** "3 x size 256x256, expected 512x512" style lines, the most common reason first. */
-export function summariseSkips(skipped: MaskManifest['skipped']): string[] {
-  const counts = new Map<string, number>();
+const NUMBER = /\d+(?:\.\d+)?/g;
+
+/**
+ * "3 x size 256x256, expected 512x512" style lines with the real numbers, the most common first.
+ * Reasons of the same wording that differ only in their numbers are one group: up to `separate`
+ * distinct reasons are a line each; more are one line that gives each number as its range
+ * ("40 x hole ratio 0.0000..0.0093 lies in no bin").
+ */
+export function summariseSkips(skipped: MaskManifest['skipped'], separate = 3): string[] {
+  const groups = new Map<string, Map<string, number>>();
   for (const { reason } of skipped) {
-    const kind = reason.replace(/[0-9.]+/g, 'N');
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    const wording = reason.replace(NUMBER, 'N');
+    const group = groups.get(wording) ?? new Map<string, number>();
+    group.set(reason, (group.get(reason) ?? 0) + 1);
+    groups.set(wording, group);
   }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} x ${kind}`);
+  const lines: [count: number, text: string][] = [];
+  for (const group of groups.values()) {
+    if (group.size <= separate) {
+      for (const [reason, n] of group) lines.push([n, reason]);
+      continue;
+    }
+    const reasons = [...group.keys()];
+    const numbers = reasons.map((reason) => reason.match(NUMBER) ?? []);
+    let slot = 0;
+    const ranged = (reasons[0] as string).replace(NUMBER, () => {
+      const at = slot++;
+      const values = numbers.map((n) => n[at] as string).sort((a, b) => Number(a) - Number(b));
+      const [low, high] = [values[0] as string, values.at(-1) as string];
+      return Number(low) === Number(high) ? low : `${low}..${high}`;
+    });
+    lines.push([[...group.values()].reduce((a, b) => a + b, 0), ranged]);
+  }
+  return lines.sort((a, b) => b[0] - a[0]).map(([n, text]) => `${n} x ${text}`);
 }
