@@ -10,7 +10,13 @@ import { processAlive } from './process-alive.js';
  * is taken over. Returns the release function.
  */
 export async function lockRunDir(runDir: string, command: string, onStale?: (message: string) => void): Promise<() => Promise<void>> {
-  await mkdir(runDir, { recursive: true });
+  try {
+    await mkdir(runDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+    throw new UserError('RUN_NOT_A_FOLDER', `${runDir} is a file, not a run folder`, { hint: 'Name a folder (it is made if missing), or move the file away.' });
+  }
   const path = runLayout(runDir).lock;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

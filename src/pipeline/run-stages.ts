@@ -1,7 +1,7 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import type { BackendInfo, BackendRequest } from '../core/engine/backend.js';
-import { InterruptedError, isUserError } from '../core/errors.js';
+import { InterruptedError, isUserError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import type { OnEvent } from '../protocol/events.js';
@@ -22,6 +22,8 @@ export interface RunStagesOptions {
   readonly features?: () => Promise<(FeatureExtractor & { dispose?(): void }) | undefined>;
   /** The stages this command is about; the others are only read (their outputs feed the asked ones). */
   readonly stages: readonly RunStage[];
+  /** The folder must exist already (eval, report: they read what earlier stages wrote there). */
+  readonly existingRunDir?: boolean;
   /** Asked stages to run even when up to date. */
   readonly force?: readonly RunStage[];
   readonly options?: StageOptions;
@@ -49,6 +51,11 @@ const DOWNSTREAM: ReadonlySet<RunStage> = new Set(['eval', 'report']);
 export async function runStages(options: RunStagesOptions): Promise<RunStagesResult> {
   const emit = options.onEvent ?? (() => {});
   const layout = runLayout(options.runDir);
+  if (options.existingRunDir && !(await isFolder(options.runDir))) {
+    throw new UserError('RUN_MISSING', `there is no run folder at ${options.runDir}`, {
+      hint: 'Name the folder of an existing run (--run DIR, or the default <output.dir>/<name> of the config), or make one with `pconv-bench run <config>`.',
+    });
+  }
   const release = await lockRunDir(options.runDir, options.command, (message) => emit({ type: 'log', level: 'warn', message }));
   const startedAt = new Date().toISOString();
   const stages: { stage: RunStage; status: StageStatus }[] = [];
@@ -73,6 +80,10 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
       signal: options.signal,
       emit,
     });
+    const missingOutputs = async (need: RunStage, stage: RunStage) => {
+      const missing = STAGE_TABLE.find((n) => n.stage === need)?.missing;
+      return missing ? await missing(layout) : new Error(`${stage} needs the outputs of ${need}`);
+    };
     const upToDate = async (stage: RunStage, inputsHash: string) => {
       try {
         const marker = StageMarkerSchema.parse(JSON.parse(await readFile(layout.stageMarker(stage), 'utf8')));
@@ -90,6 +101,8 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
     for (const d of STAGE_TABLE) onDisk[d.stage] = await d.outputs(layout);
     let earlierRuns = false;
     for (const d of asked) {
+      // An upstream output that no stage of this command will make must be there already.
+      for (const need of d.needs) if (!options.stages.includes(need) && onDisk[need] === undefined) throw await missingOutputs(need, d.stage);
       const ctx = { ...contextOf(d.stage), upstream: onDisk };
       const willRun = ctx.forced || (earlierRuns && DOWNSTREAM.has(d.stage)) || (await upToDate(d.stage, await d.inputs(ctx))) === undefined;
       if (!willRun) continue;
@@ -104,11 +117,7 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
         stages.push({ stage, status: 'not asked' });
         continue;
       }
-      for (const need of d.needs) {
-        if (upstream[need] !== undefined) continue;
-        const missing = STAGE_TABLE.find((n) => n.stage === need)?.missing;
-        throw missing ? await missing(layout) : new Error(`${stage} needs the outputs of ${need}`);
-      }
+      for (const need of d.needs) if (upstream[need] === undefined) throw await missingOutputs(need, stage);
       const ctx = contextOf(stage);
       const inputsHash = await d.inputs(ctx);
       const kept = ctx.forced ? undefined : await upToDate(stage, inputsHash);
@@ -164,4 +173,11 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
     await inputs?.dispose();
     await release();
   }
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }

@@ -46,7 +46,8 @@ export function showProblems(diagnostics: vscode.DiagnosticCollection, event: Ex
 /**
  * Runs the long CLI commands (run, masks), one at a time: a cancellable progress notification
  * with stage and step, stderr to the output channel, config problems as diagnostics, and the way
- * each process ended remembered per run folder (the Runs view tells failed from interrupted by it).
+ * each process ended remembered per run folder (the Runs view's account of a process that run.json
+ * does not cover: one killed before the CLI could write it).
  */
 export class CliRunner implements vscode.Disposable {
   private active: { process: CliProcess; request: CliRequest; runDir?: string; message: string } | undefined;
@@ -97,6 +98,7 @@ export class CliRunner implements vscode.Disposable {
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `PConv Bench: ${request.title}`, cancellable: true },
       async (progress, token) => {
+        const startedAt = Date.now();
         const child = startCli({
           cliPath: settings.cliPath,
           args,
@@ -123,7 +125,7 @@ export class CliRunner implements vscode.Disposable {
         const runDir = this.active?.runDir;
         this.active = undefined;
         void vscode.commands.executeCommand('setContext', 'pconvBench.busy', false);
-        if (runDir) await this.state.update(OUTCOMES_KEY, { ...this.outcomes(), [runDir]: runOutcomeOf(outcome) });
+        if (runDir) await this.state.update(OUTCOMES_KEY, { ...this.outcomes(), [runDir]: runOutcomeOf(outcome, Date.now(), startedAt) });
         this.output.appendLine(`[pconv-bench] ${request.title}: ${outcome.message}`);
         this.changed.fire();
         this.report(request, outcome, runDir);

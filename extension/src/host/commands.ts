@@ -6,6 +6,7 @@ import { InpaintPanel } from './inpaint-panel.js';
 import { openReportPanel } from './report-panel.js';
 import { type RunInfo, resumeArgs } from './runs-model.js';
 import type { RunsNode, RunsTreeProvider } from './runs-tree.js';
+import { isResumable } from './runs-view-model.js';
 import { readSettings } from './workspace-settings.js';
 
 interface Services {
@@ -88,7 +89,7 @@ export function registerCommands({ extensionUri, runner, runs, output }: Service
       if (config) await runConfig(['masks', config], `masks ${basename(config)}`, config);
     },
     'pconvBench.resumeRun': async (node?: RunsNode) => {
-      const run = await pickRun(node, runs, (r) => r.configFile !== undefined && r.status !== 'running' && r.status !== 'finished', 'to resume');
+      const run = await pickRun(node, runs, isResumable, 'to resume');
       if (run) await runConfig(resumeArgs(run), `resume ${run.label}`, run.configFile ?? '', run.dir);
     },
     'pconvBench.openReport': async (node?: RunsNode) => {

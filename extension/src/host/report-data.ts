@@ -2,6 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseResultsText, type Results } from '../../../src/protocol/results.js';
+import { RUN_FILES, runLayout } from '../../../src/protocol/run-layout.js';
 import type { ReportPanelArgs } from '../webview/report/report-panel-html.js';
 import { reportImagePaths, trainingCurvesFromLogs } from '../webview/report/training-curves.js';
 
@@ -22,7 +23,7 @@ async function readResults(path: string): Promise<Results> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new ReportDataError(`no results.json at ${path}`, 'Evaluate the run first: pconv-bench eval <config> --run <dir> (or Run Experiment).');
+    throw new ReportDataError(`no ${RUN_FILES.results} at ${path}`, 'Evaluate the run first: pconv-bench eval <config> --run <dir> (or Run Experiment).');
   }
   const read = parseResultsText(text, path, 'this extension');
   if (read.ok) return read.results;
@@ -34,16 +35,17 @@ async function readResults(path: string): Promise<Results> {
 
 /**
  * Everything the report panel shows, read from a run folder the way the CLI's `report` reads it:
- * results.json (validated), the training logs and the sample images. `imageUri` turns a sample's
+ * its results (validated), the training logs and the sample images. `imageUri` turns a sample's
  * absolute path into what the webview loads (webview.asWebviewUri), so images are not copied
  * into the HTML. Chart.js is the copy the build put in dist/media.
  */
 export async function loadReportData(runDir: string, chartJsFile: string, imageUri: (absolutePath: string) => string): Promise<ReportData> {
-  const results = await readResults(join(runDir, 'results.json'));
+  const layout = runLayout(runDir);
+  const results = await readResults(layout.results);
   const logs: Partial<Record<'pconv' | 'conv', string>> = {};
   for (const kind of ['pconv', 'conv'] as const) {
     try {
-      logs[kind] = await readFile(join(runDir, 'logs', `train-${kind}.jsonl`), 'utf8');
+      logs[kind] = await readFile(layout.trainLog(kind), 'utf8');
     } catch {
       // A run evaluated from imported checkpoints has no training log: no curve for it.
     }

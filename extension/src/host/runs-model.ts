@@ -3,22 +3,38 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { type Results, ResultsSchema } from '../../../src/protocol/results.js';
+import {
+  CHECKPOINT_FILES,
+  type CheckpointSlot,
+  type ModelKindName,
+  RUN_FILES,
+  RUN_STAGES,
+  type RunLayout,
+  RunLockSchema,
+  type RunRecord,
+  RunRecordSchema,
+  type RunStage,
+  runLayout,
+} from '../../../src/protocol/run-layout.js';
+
+/** The run folder's names and stages come from the CLI's own contract (I/O-free, so importable here). */
+export { RUN_STAGES, type RunStage };
 
 /**
- * The stages of `pconv-bench run`, in order, as named by their markers in <run>/stages/. They
- * mirror STAGES in src/pipeline/run-experiment.ts, which cannot be imported here (that module
- * loads TensorFlow.js); the runs-model test checks them against a real run folder.
+ * running: a live process holds the lock. finished: every stage done. failed / interrupted: how
+ * the last command ended (run.json, else what the extension saw, else a lock left by a dead
+ * process). partial: the last command finished what it was asked (say `masks` alone) but stages
+ * remain; resuming runs them.
  */
-export const RUN_STAGES = ['masks', 'train-pconv', 'train-conv', 'eval', 'report'] as const;
-export type RunStage = (typeof RUN_STAGES)[number];
+export type RunStatus = 'running' | 'finished' | 'partial' | 'failed' | 'interrupted';
 
-export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
-
-/** How the last CLI process the extension ran on a folder ended (the CLI leaves no mark of a failure on disk). */
+/** How the last CLI process the extension ran on a folder ended: what tells the status when run.json does not (a CLI older than its `outcome`, a process killed before writing it). */
 export interface RunOutcome {
   readonly exitCode: number;
   /** When it ended, ms since the epoch. */
   readonly at: number;
+  /** When the extension started it, ms since the epoch: a run.json started later was written by another process. */
+  readonly startedAt?: number;
   readonly message: string;
 }
 
@@ -33,11 +49,16 @@ export interface Headline {
 }
 
 export interface CheckpointInfo {
-  readonly kind: string;
-  readonly phase: 'phase2' | 'phase1' | 'latest';
+  readonly kind: ModelKindName;
+  readonly phase: CheckpointSlot;
   readonly dir: string;
   readonly step: number;
 }
+
+/** The checkpoints of a model, best first: the end of phase 2, of phase 1, then the newest. */
+export const CHECKPOINT_SLOTS = ['phase2', 'phase1', 'latest'] as const satisfies readonly CheckpointSlot[];
+/** The trained models, in the order the Runs view lists them. */
+const MODEL_KINDS = ['conv', 'pconv'] as const satisfies readonly ModelKindName[];
 
 export interface RunInfo {
   readonly dir: string;
@@ -57,7 +78,9 @@ export interface RunInfo {
   readonly configFile?: string;
   readonly hasReport: boolean;
   readonly hasResults: boolean;
-  readonly lock?: { readonly pid: number; readonly host?: string; readonly startedAt?: string; readonly alive: boolean };
+  readonly lock?: { readonly pid: number; readonly host?: string; readonly startedAt?: string; readonly command?: string; readonly alive: boolean };
+  /** The command run.json says worked in the folder last, and how it ended. */
+  readonly lastCommand?: { readonly command?: string; readonly outcome: RunRecord['outcome']; readonly finishedAt: string };
   /** Files of the run that could not be read, with why. */
   readonly problems: readonly string[];
 }
@@ -68,9 +91,16 @@ export interface ScanOptions {
   readonly hostname?: string;
 }
 
-/** The run lock of src/pipeline/run-lock.ts. */
-const LOCK_FILE = '.pconv-bench.lock';
-const RUN_MARKS = ['stages', 'config.resolved.yaml', 'results.json', LOCK_FILE, 'checkpoints', join('masks', 'manifest.json')];
+/** What any command that works in a run folder leaves there: one of them makes a folder a run. */
+const runMarks = (layout: RunLayout): string[] => [
+  layout.stagesDir,
+  layout.record,
+  layout.resolvedConfig,
+  layout.results,
+  layout.lock,
+  layout.checkpointsDir,
+  layout.maskManifest,
+];
 
 function processAlive(pid: number): boolean {
   // kill(0) and kill(-1) address process groups and succeed: a damaged lock is not a live run.
@@ -96,7 +126,7 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 async function isRunFolder(dir: string): Promise<boolean> {
-  for (const mark of RUN_MARKS) if ((await mtimeOf(join(dir, mark))) !== undefined) return true;
+  for (const mark of runMarks(runLayout(dir))) if ((await mtimeOf(mark)) !== undefined) return true;
   return false;
 }
 
@@ -148,20 +178,20 @@ export function headlineText(headline: readonly Headline[]): string {
   return headline.length ? `PSNR ${headline.map((h) => `${h.model} ${db(h)}`).join(', ')}` : '';
 }
 
-async function readCheckpoints(dir: string): Promise<{ checkpoints: CheckpointInfo[]; training: RunInfo['training'] }> {
+async function readCheckpoints(layout: RunLayout): Promise<{ checkpoints: CheckpointInfo[]; training: RunInfo['training'] }> {
   const checkpoints: CheckpointInfo[] = [];
   const training: { kind: string; step: number; totalSteps: number | null }[] = [];
-  for (const kindDir of await subfolders(join(dir, 'checkpoints'))) {
-    const kind = relative(join(dir, 'checkpoints'), kindDir);
-    for (const phase of ['phase2', 'phase1', 'latest'] as const) {
+  for (const kind of MODEL_KINDS) {
+    for (const phase of CHECKPOINT_SLOTS) {
+      const dir = layout.checkpoint(kind, phase);
       let meta: { step?: unknown; config?: { train?: { phase1?: { steps?: unknown }; phase2?: { steps?: unknown } } } };
       try {
-        meta = (await readJson(join(kindDir, phase, 'checkpoint.json'))) as typeof meta;
+        meta = (await readJson(join(dir, CHECKPOINT_FILES.meta))) as typeof meta;
       } catch {
         continue;
       }
       if (typeof meta.step !== 'number') continue;
-      checkpoints.push({ kind, phase, dir: join(kindDir, phase), step: meta.step });
+      checkpoints.push({ kind, phase, dir, step: meta.step });
       if (phase === 'latest') {
         const p1 = meta.config?.train?.phase1?.steps;
         const p2 = meta.config?.train?.phase2?.steps;
@@ -172,71 +202,165 @@ async function readCheckpoints(dir: string): Promise<{ checkpoints: CheckpointIn
   return { checkpoints, training };
 }
 
-async function readLock(dir: string, options: ScanOptions): Promise<RunInfo['lock']> {
-  let holder: { pid?: unknown; host?: unknown; startedAt?: unknown };
+async function readLock(layout: RunLayout, options: ScanOptions): Promise<RunInfo['lock']> {
+  let holder: ReturnType<typeof RunLockSchema.parse>;
   try {
-    holder = (await readJson(join(dir, LOCK_FILE))) as typeof holder;
+    holder = RunLockSchema.parse(await readJson(layout.lock));
   } catch {
     // No lock, or one torn by a crash while it was written: nobody holds it (as run-lock.ts reads it).
     return undefined;
   }
-  if (typeof holder.pid !== 'number') return undefined;
-  const host = typeof holder.host === 'string' ? holder.host : undefined;
-  const sameHost = host === undefined || host === (options.hostname ?? hostname());
+  const sameHost = holder.host === undefined || holder.host === (options.hostname ?? hostname());
   // A lock of another machine (a shared folder) cannot be checked from here: it counts as held, as the CLI counts it.
   const alive = !sameHost || (options.isAlive ?? processAlive)(holder.pid);
-  return { pid: holder.pid, ...(host ? { host } : {}), ...(typeof holder.startedAt === 'string' ? { startedAt: holder.startedAt } : {}), alive };
+  return {
+    pid: holder.pid,
+    ...(holder.host ? { host: holder.host } : {}),
+    ...(holder.startedAt ? { startedAt: holder.startedAt } : {}),
+    ...(holder.command ? { command: holder.command } : {}),
+    alive,
+  };
 }
 
-/** One run folder as the Runs view shows it; everything comes from the files, plus the known outcome of the last process. */
+/** run.json as this extension reads it: `command` may be missing (tolerated, it only names the command). */
+const RecordSchema = RunRecordSchema.partial({ command: true });
+type ReadRecord = Omit<RunRecord, 'command'> & { command?: string };
+
+/**
+ * The folder's run.json, or undefined when there is none or it predates `outcome` (a CLI before the
+ * run contract wrote it only when `run` finished: the stage markers say as much). A damaged one is
+ * a problem of the run, never an exception.
+ */
+async function readRecord(path: string, problems: string[]): Promise<ReadRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${RUN_FILES.record} cannot be read (${(error as Error).message})`);
+    return undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    problems.push(`${RUN_FILES.record} is not readable JSON (${(error as Error).message})`);
+    return undefined;
+  }
+  if (typeof json === 'object' && json !== null && !Array.isArray(json) && !('outcome' in json)) return undefined;
+  const parsed = RecordSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  problems.push(`${RUN_FILES.record} does not match the run record schema (${issue?.path.join('.')}: ${issue?.message})`);
+  return undefined;
+}
+
+/** The training stages and the model each trains (the Runs view shows a training stage's step). */
+export const TRAINING_STAGES: Readonly<Partial<Record<RunStage, ModelKindName>>> = { 'train-pconv': 'pconv', 'train-conv': 'conv' };
+
+interface StatusInputs {
+  readonly stages: RunInfo['stages'];
+  readonly nextStage: RunStage | undefined;
+  /** Every stage marker is there and results.json reads. */
+  readonly complete: boolean;
+  readonly training: RunInfo['training'];
+  readonly lock: RunInfo['lock'];
+  readonly record: ReadRecord | undefined;
+  /** The extension's outcome of its last process, when newer than run.json (or run.json does not say). */
+  readonly outcome: RunOutcome | undefined;
+}
+
+/**
+ * Why the run is where it is, in order of authority: a live lock; the extension's own outcome when
+ * run.json does not cover its process; a lock left by a dead process (no record of that process
+ * can exist); the CLI's run.json; and for folders without one (a CLI before run.json's outcome),
+ * what the files and the extension saw.
+ */
+function statusOf({ stages, nextStage, complete, training, lock, record, outcome }: StatusInputs): { status: RunStatus; detail: string } {
+  const all = RUN_STAGES.length;
+  const done = stages.filter((s) => s.done).length;
+  const by = (command: string | undefined) => (command ? `pconv-bench ${command}` : 'pconv-bench');
+  const trainedTo = (stage: RunStage | undefined) => {
+    const kind = stage && TRAINING_STAGES[stage];
+    const t = kind ? training.find((x) => x.kind === kind) : undefined;
+    return t ? `; latest checkpoint at step ${t.step}${t.totalSteps ? `/${t.totalSteps}` : ''}` : '';
+  };
+  if (lock?.alive) {
+    const where = `pid ${lock.pid}${lock.host ? ` on ${lock.host}` : ''}${lock.startedAt ? ` since ${lock.startedAt}` : ''}`;
+    return { status: 'running', detail: lock.command ? `${by(lock.command)}, ${where}` : where };
+  }
+  if (outcome && outcome.exitCode !== 0 && outcome.exitCode !== 130) return { status: 'failed', detail: outcome.message };
+  if (lock) {
+    const who = lock.command ? `${by(lock.command)}, pid ${lock.pid}` : `pid ${lock.pid}`;
+    return { status: 'interrupted', detail: `its process (${who}) ended without finishing: killed, or the machine restarted` };
+  }
+  if (record) {
+    const { outcome: end, command } = record;
+    const suffix = command ? ` (${by(command)})` : '';
+    if (end.status === 'failed') {
+      const where = end.stage ? ` in ${end.stage}` : '';
+      return { status: 'failed', detail: end.error ? `${end.error.code}${where}: ${end.error.message}${suffix}` : `${by(command)} failed${where}` };
+    }
+    if (end.status === 'interrupted') {
+      const at = end.stage ?? nextStage;
+      return { status: 'interrupted', detail: `stopped at ${at ?? 'the end'}${suffix}${trainedTo(at)}` };
+    }
+    if (complete) return { status: 'finished', detail: `all ${all} stages done` };
+    if (done === all) return { status: 'partial', detail: `all ${all} stages done, but ${RUN_FILES.results} is missing or unreadable` };
+    // The command did what it was asked (`masks` alone, say): the rest is still to run, nothing stopped it.
+    const last = record.stages.findLast((s) => s.status !== 'not asked');
+    const lastText = last ? `last: ${last.stage}${stages.find((s) => s.stage === last.stage)?.done ? '' : ' in part'}, ` : '';
+    return { status: 'partial', detail: `${done} of ${all} stages done (${lastText}by ${by(command)})` };
+  }
+  if (complete) return { status: 'finished', detail: `all ${all} stages done` };
+  if (outcome?.exitCode === 130) return { status: 'interrupted', detail: `stopped at ${nextStage ?? 'the end'}; a checkpoint was saved` };
+  return { status: 'interrupted', detail: `${done} of ${all} stages done` };
+}
+
+/** One run folder as the Runs view shows it: everything comes from its files (run.json first), plus the known outcome of the extension's last process. */
 export async function readRun(dir: string, label: string, options: ScanOptions = {}): Promise<RunInfo> {
+  const layout = runLayout(dir);
   const problems: string[] = [];
-  const stages = await Promise.all(RUN_STAGES.map(async (stage) => ({ stage, done: (await mtimeOf(join(dir, 'stages', `${stage}.json`))) !== undefined })));
+  const stages = await Promise.all(RUN_STAGES.map(async (stage) => ({ stage, done: (await mtimeOf(layout.stageMarker(stage))) !== undefined })));
   const done = stages.filter((s) => s.done).length;
   const nextStage = stages.find((s) => !s.done)?.stage;
   let results: Results | undefined;
-  const hasResults = (await mtimeOf(join(dir, 'results.json'))) !== undefined;
+  const hasResults = (await mtimeOf(layout.results)) !== undefined;
   if (hasResults) {
     try {
-      const parsed = ResultsSchema.safeParse(await readJson(join(dir, 'results.json')));
+      const parsed = ResultsSchema.safeParse(await readJson(layout.results));
       if (parsed.success) results = parsed.data;
-      else problems.push(`results.json does not match the results schema (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+      else
+        problems.push(`${RUN_FILES.results} does not match the results schema (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
     } catch (error) {
-      problems.push(`results.json is not readable JSON (${(error as Error).message})`);
+      problems.push(`${RUN_FILES.results} is not readable JSON (${(error as Error).message})`);
     }
   }
   let configFile: string | undefined;
   try {
-    configFile = /^# resolved from (.+)$/m.exec(await readFile(join(dir, 'config.resolved.yaml'), 'utf8'))?.[1]?.trim();
+    configFile = /^# resolved from (.+)$/m.exec(await readFile(layout.resolvedConfig, 'utf8'))?.[1]?.trim();
   } catch {
-    // A run folder made by single commands (masks, train) has no resolved config: no resume.
+    // A run folder made by report alone has no resolved config: no resume.
   }
-  const { checkpoints, training } = await readCheckpoints(dir);
-  const lock = await readLock(dir, options);
-  const finished = done === RUN_STAGES.length && results !== undefined;
-  // Every `run` rewrites config.resolved.yaml when it starts: an outcome older than that belongs to an earlier process.
-  const startedAt = await mtimeOf(join(dir, 'config.resolved.yaml'));
+  const { checkpoints, training } = await readCheckpoints(layout);
+  const lock = await readLock(layout, options);
+  const record = await readRecord(layout.record, problems);
+  // Every command given a config rewrites config.resolved.yaml when it starts: an outcome older than that belongs to an earlier process.
+  const startedAt = await mtimeOf(layout.resolvedConfig);
   const outcome = options.outcomes?.[dir];
-  const current = outcome && (startedAt === undefined || outcome.at >= startedAt) ? outcome : undefined;
-
-  let status: RunStatus;
-  let detail: string;
-  if (lock?.alive) {
-    status = 'running';
-    detail = `pid ${lock.pid}${lock.host ? ` on ${lock.host}` : ''}${lock.startedAt ? ` since ${lock.startedAt}` : ''}`;
-  } else if (finished) {
-    status = 'finished';
-    detail = `all ${RUN_STAGES.length} stages done`;
-  } else if (current && current.exitCode !== 0 && current.exitCode !== 130) {
-    status = 'failed';
-    detail = current.message;
-  } else if (lock) {
-    status = 'interrupted';
-    detail = `its process (pid ${lock.pid}) ended without finishing: killed, or the machine restarted`;
-  } else {
-    status = 'interrupted';
-    detail = current?.exitCode === 130 ? `stopped at ${nextStage ?? 'the end'}; a checkpoint was saved` : `${done} of ${RUN_STAGES.length} stages done`;
-  }
+  const seen = outcome && (startedAt === undefined || outcome.at >= startedAt) ? outcome : undefined;
+  // run.json is the CLI's own account. The extension's outcome tells more only of a process run.json
+  // does not cover: one killed before writing it (run.json started before it), or a CLI whose
+  // run.json has no outcome. An outcome without its start time (an older extension) yields to run.json.
+  const covered = record !== undefined && seen !== undefined && (seen.startedAt === undefined || Date.parse(record.startedAt) >= seen.startedAt);
+  const { status, detail } = statusOf({
+    stages,
+    nextStage,
+    complete: done === RUN_STAGES.length && results !== undefined,
+    training,
+    lock,
+    record,
+    outcome: covered ? undefined : seen,
+  });
   return {
     dir,
     label,
@@ -248,9 +372,10 @@ export async function readRun(dir: string, label: string, options: ScanOptions =
     headline: results ? headlineOf(results) : [],
     checkpoints,
     ...(configFile ? { configFile } : {}),
-    hasReport: (await mtimeOf(join(dir, 'index.html'))) !== undefined,
+    hasReport: (await mtimeOf(layout.report)) !== undefined,
     hasResults,
     ...(lock ? { lock } : {}),
+    ...(record ? { lastCommand: { ...(record.command ? { command: record.command } : {}), outcome: record.outcome, finishedAt: record.finishedAt } } : {}),
     problems,
   };
 }
@@ -275,13 +400,13 @@ export async function scanRuns(reportsDir: string, options: ScanOptions = {}): P
  * What to remember of a finished CLI process for its run folder. A stop the user asked for counts
  * as interrupted even when it had to end with SIGKILL; any other death or non-zero exit as failed.
  */
-export function runOutcomeOf(outcome: { exitCode: number | null; cancelled: boolean; message: string }, at = Date.now()): RunOutcome {
-  return { exitCode: outcome.cancelled ? 130 : (outcome.exitCode ?? -1), at, message: outcome.message };
+export function runOutcomeOf(outcome: { exitCode: number | null; cancelled: boolean; message: string }, at = Date.now(), startedAt?: number): RunOutcome {
+  return { exitCode: outcome.cancelled ? 130 : (outcome.exitCode ?? -1), at, ...(startedAt === undefined ? {} : { startedAt }), message: outcome.message };
 }
 
 /** The CLI arguments that continue a run where it stopped: the same config into the same folder. */
 export function resumeArgs(run: RunInfo): string[] {
   if (!run.configFile)
-    throw new Error(`${run.dir} has no config.resolved.yaml naming its config, so it cannot be resumed; run its config with --run ${run.dir}`);
+    throw new Error(`${run.dir} has no ${RUN_FILES.resolvedConfig} naming its config, so it cannot be resumed; run its config with --run ${run.dir}`);
   return ['run', run.configFile, '--run', run.dir];
 }

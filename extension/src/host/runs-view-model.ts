@@ -1,4 +1,4 @@
-import { headlineText, RUN_STAGES, type RunInfo, type RunStatus } from './runs-model.js';
+import { headlineText, RUN_STAGES, type RunInfo, type RunStatus, TRAINING_STAGES } from './runs-model.js';
 
 /** One row of the Runs view, without vscode types: label, description, codicon, tooltip lines. */
 export interface RowSpec {
@@ -8,7 +8,18 @@ export interface RowSpec {
   readonly tooltip: string;
 }
 
-const STATUS_ICON: Record<RunStatus, string> = { running: 'sync~spin', finished: 'pass', failed: 'error', interrupted: 'debug-pause' };
+const STATUS_ICON: Record<RunStatus, string> = {
+  running: 'sync~spin',
+  finished: 'pass',
+  partial: 'milestone',
+  failed: 'error',
+  interrupted: 'debug-pause',
+};
+
+/** Whether Resume Run may continue it: its config is known, no process holds it, and stages remain (partial, failed, interrupted). */
+export function isResumable(run: RunInfo): boolean {
+  return run.configFile !== undefined && run.status !== 'running' && run.status !== 'finished';
+}
 
 /** The run's row: status, stage progress (or the live step of our own process), headline PSNR. */
 export function runRow(run: RunInfo, live?: string): RowSpec {
@@ -28,7 +39,7 @@ export function runRow(run: RunInfo, live?: string): RowSpec {
 /** The run's children: one row per stage (training with its step), then the headline metrics per model. */
 export function runDetailRows(run: RunInfo): RowSpec[] {
   const stages = run.stages.map(({ stage, done }) => {
-    const kind = stage.startsWith('train-') ? stage.slice('train-'.length) : undefined;
+    const kind = TRAINING_STAGES[stage];
     const training = kind ? run.training.find((t) => t.kind === kind) : undefined;
     const step = training && !done ? `step ${training.step}${training.totalSteps ? `/${training.totalSteps}` : ''}` : '';
     const state = done ? 'done' : run.nextStage === stage ? (run.status === 'running' ? 'running' : 'next') : 'to do';
@@ -57,7 +68,5 @@ export function runDetailRows(run: RunInfo): RowSpec[] {
 
 /** The tree item's contextValue: what the context menu offers (package.json matches these words). */
 export function runContext(run: RunInfo): string {
-  return ['run', run.hasResults ? 'hasReport' : '', run.configFile && run.status !== 'running' && run.status !== 'finished' ? 'resumable' : '']
-    .filter(Boolean)
-    .join(' ');
+  return ['run', run.hasResults ? 'hasReport' : '', isResumable(run) ? 'resumable' : ''].filter(Boolean).join(' ');
 }

@@ -98,6 +98,8 @@ describe('the built extension driving the real CLI (VS Code replaced by a record
     // The outcome is remembered for the run folder the CLI locked.
     const outcomes = workspaceState.get('pconvBench.outcomes') as Record<string, RunOutcome>;
     expect(outcomes[runDir]?.exitCode).toBe(130);
+    // With when it started: a run.json begun before that was written by an earlier process.
+    expect(outcomes[runDir]?.startedAt).toBeLessThanOrEqual(outcomes[runDir]?.at ?? 0);
 
     await command('pconvBench.refreshRuns');
     const tree = standIn.trees.get('pconvBench.runs');

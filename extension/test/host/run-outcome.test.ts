@@ -12,3 +12,7 @@ describe('runOutcomeOf', () => {
     expect(runOutcomeOf({ ...outcome, message: 'm' }, 5)).toEqual({ exitCode, at: 5, message: 'm' });
   });
 });
+
+test('the start time, when given, is kept: a run.json started later is of another process', () => {
+  expect(runOutcomeOf({ exitCode: 1, cancelled: false, message: 'm' }, 9, 4)).toEqual({ exitCode: 1, at: 9, startedAt: 4, message: 'm' });
+});

@@ -3,10 +3,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import type { PconvEvent } from '../../../src/protocol/events.js';
+import { RUN_STAGES as CLI_RUN_STAGES, type RunRecord, runLayout } from '../../../src/protocol/run-layout.js';
 import { checkpointChoices } from '../../src/host/checkpoint-choices.js';
 import { type CliOutcome, startCli } from '../../src/host/cli-process.js';
 import { headlineText, RUN_STAGES, type RunOutcome, readRun, resumeArgs, runOutcomeOf, scanRuns } from '../../src/host/runs-model.js';
-import { runContext, runDetailRows, runRow } from '../../src/host/runs-view-model.js';
+import { isResumable, runContext, runDetailRows, runRow } from '../../src/host/runs-view-model.js';
 import { assertCliBuilt, realCli, repoRoot, useTempDirs } from './helpers/real-cli.js';
 
 const tempDir = useTempDirs();
@@ -14,18 +15,53 @@ const config = join(repoRoot, 'configs', 'smoke.yaml');
 let reports: string;
 let finished: string;
 
-/** The real CLI on configs/smoke.yaml into `dir`; `onEvent` may stop it. */
-function runSmoke(dir: string, onEvent?: (event: PconvEvent, child: ReturnType<typeof startCli>) => void): Promise<CliOutcome> {
-  const child: ReturnType<typeof startCli> = startCli({
-    cliPath: realCli,
-    args: ['run', config, '--run', dir, '--backend', 'wasm'],
-    cwd: repoRoot,
-    onEvent: (event) => onEvent?.(event, child),
-  });
-  return child.done;
+type Started = CliOutcome & { readonly startedAt: number };
+
+/** The real CLI with `args`, as the extension starts it (remembering when); `onEvent` may stop it. */
+async function runCli(args: string[], onEvent?: (event: PconvEvent, child: ReturnType<typeof startCli>) => void): Promise<Started> {
+  const startedAt = Date.now();
+  const child: ReturnType<typeof startCli> = startCli({ cliPath: realCli, args, cwd: repoRoot, onEvent: (event) => onEvent?.(event, child) });
+  return { ...(await child.done), startedAt };
 }
 
-const outcomeOf = (dir: string, o: CliOutcome): Record<string, RunOutcome> => ({ [dir]: runOutcomeOf(o) });
+/** The real CLI's `run` on configs/smoke.yaml into `dir`. */
+const runSmoke = (dir: string, onEvent?: (event: PconvEvent, child: ReturnType<typeof startCli>) => void) =>
+  runCli(['run', config, '--run', dir, '--backend', 'wasm'], onEvent);
+
+/** The extension's record of how its process ended, as CliRunner keeps it. */
+const outcomeOf = (dir: string, o: Started): Record<string, RunOutcome> => ({ [dir]: runOutcomeOf(o, Date.now(), o.startedAt) });
+
+/** A run.json as runStages writes it, for a folder where `masks` ran last unless `changes` say otherwise. */
+function runRecord(changes: Partial<RunRecord> = {}): RunRecord {
+  return {
+    command: 'masks',
+    config,
+    seed: 1,
+    versions: { 'pconv-bench': '0.1.0', node: process.version },
+    backend: null,
+    stages: CLI_RUN_STAGES.map((stage) => ({ stage, status: stage === 'masks' ? 'ran' : 'not asked' })),
+    outcome: { status: 'finished' },
+    startedAt: new Date(Date.now() - 3_000).toISOString(),
+    finishedAt: new Date().toISOString(),
+    ...changes,
+  };
+}
+
+/**
+ * The files `pconv-bench masks` leaves in a run folder (the smoke run's mask set, its marker and
+ * resolved config), with `record` as run.json: an object, raw text, or nothing.
+ */
+async function masksFolder(name: string, record: RunRecord | Record<string, unknown> | string | undefined): Promise<string> {
+  const dir = join(await tempDir(), name);
+  const from = runLayout(finished);
+  const to = runLayout(dir);
+  await cp(from.masksDir, to.masksDir, { recursive: true });
+  await mkdir(to.stagesDir, { recursive: true });
+  await cp(from.stageMarker('masks'), to.stageMarker('masks'));
+  await cp(from.resolvedConfig, to.resolvedConfig);
+  if (record !== undefined) await writeFile(to.record, typeof record === 'string' ? record : `${JSON.stringify(record, null, 1)}\n`);
+  return dir;
+}
 
 beforeAll(async () => {
   assertCliBuilt();
@@ -94,7 +130,10 @@ describe('the runs model on real run folders', () => {
     expect(outcome.exitCode).toBe(130);
     const run = await readRun(dir, 'stopped', { outcomes: outcomeOf(dir, outcome) });
     expect(run).toMatchObject({ status: 'interrupted', nextStage: 'train-pconv', hasResults: false, headline: [] });
-    expect(run.detail).toBe('stopped at train-pconv; a checkpoint was saved');
+    // run.json says where it stopped; the extension's outcome of the same process adds nothing.
+    expect(run.detail).toBe(`stopped at train-pconv (pconv-bench run); latest checkpoint at step ${run.training.find((t) => t.kind === 'pconv')?.step}/30`);
+    expect(run.lastCommand).toMatchObject({ command: 'run', outcome: { status: 'interrupted', stage: 'train-pconv' } });
+    expect(await readRun(dir, 'stopped')).toMatchObject({ status: 'interrupted', detail: run.detail });
     expect(run.stages.filter((s) => s.done).map((s) => s.stage)).toEqual(['masks']);
     const pconv = run.training.find((t) => t.kind === 'pconv');
     expect(pconv?.totalSteps).toBe(30);
@@ -104,13 +143,13 @@ describe('the runs model on real run folders', () => {
     expect(runContext(run)).toBe('run resumable');
     expect(resumeArgs(run)).toEqual(['run', config, '--run', dir]);
     // A later `run` rewrites config.resolved.yaml when it starts: the old outcome no longer counts
-    // (the extension-host test resumes this way for real).
+    // (the extension-host test resumes this way for real), even where run.json would not say.
     const later = new Date(Date.now() + 5_000);
     await utimes(join(dir, 'config.resolved.yaml'), later, later);
-    expect(await readRun(dir, 'stopped', { outcomes: { [dir]: { exitCode: 2, at: Date.now(), message: 'old failure' } } })).toMatchObject({
-      status: 'interrupted',
-      detail: '1 of 5 stages done',
-    });
+    const oldFailure = { [dir]: { exitCode: 2, at: Date.now(), startedAt: Date.now() - 1_000, message: 'old failure' } };
+    expect(await readRun(dir, 'stopped', { outcomes: oldFailure })).toMatchObject({ status: 'interrupted', detail: run.detail });
+    await rm(join(dir, 'run.json'));
+    expect(await readRun(dir, 'stopped', { outcomes: oldFailure })).toMatchObject({ status: 'interrupted', detail: '1 of 5 stages done' });
   });
 
   test('a live run is running (its lock names the process); killed with -9 it is interrupted, or failed when the extension saw it die', async () => {
@@ -132,11 +171,14 @@ describe('the runs model on real run folders', () => {
     await paused;
     expect(outcome.signal).toBe('SIGKILL');
     expect(seen).toMatchObject({ status: 'running', lock: { pid, host: hostname(), alive: true } });
-    expect(seen?.detail).toMatch(new RegExp(`^pid ${pid} on `));
+    expect(seen).toMatchObject({ lock: { command: 'run' } });
+    expect(seen?.detail).toMatch(new RegExp(`^pconv-bench run, pid ${pid} on `));
     // Killed while nobody watched (a terminal, a closed editor): only the stale lock tells.
     const after = await readRun(dir, 'killed');
     expect(after).toMatchObject({ status: 'interrupted', lock: { pid, alive: false }, nextStage: 'train-pconv' });
-    expect(after.detail).toBe(`its process (pid ${pid}) ended without finishing: killed, or the machine restarted`);
+    expect(after.detail).toBe(`its process (pconv-bench run, pid ${pid}) ended without finishing: killed, or the machine restarted`);
+    // SIGKILL left no run.json of its own, so there is none to read.
+    expect(after.lastCommand).toBeUndefined();
     // Killed under the extension's eyes without a stop request (the OOM killer, say): a failure.
     const seenDying = await readRun(dir, 'killed', { outcomes: outcomeOf(dir, outcome) });
     expect(seenDying).toMatchObject({ status: 'failed', detail: 'pconv-bench was killed by SIGKILL before finishing its event stream' });
@@ -149,13 +191,16 @@ describe('the runs model on real run folders', () => {
     await rm(join(dir, 'stages', 'report.json'));
     const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
     await rm(join(dir, results.samples[0].input));
-    const outcome = await startCli({ cliPath: realCli, args: ['run', config, '--run', dir, '--only', 'report'], cwd: repoRoot }).done;
+    const outcome = await runCli(['run', config, '--run', dir, '--only', 'report']);
     expect(outcome.exitCode).toBe(1);
+    expect(outcome.message).toMatch(/^failed: sample image .* is missing$/);
     const run = await readRun(dir, 'failed', { outcomes: outcomeOf(dir, outcome) });
     expect(run).toMatchObject({ status: 'failed', nextStage: 'report', hasReport: false, hasResults: true });
-    expect(run.detail).toMatch(/^failed: sample image .* is missing$/);
-    // Without the recorded outcome the files alone say only that it is unfinished.
-    expect(await readRun(dir, 'failed')).toMatchObject({ status: 'interrupted', detail: '4 of 5 stages done' });
+    // run.json names the stage and the error code, and says as much to a run started in a terminal.
+    expect(run.detail).toMatch(/^[A-Z_]+ in report: sample image .* is missing \(pconv-bench run\)$/);
+    expect(await readRun(dir, 'failed')).toMatchObject({ status: 'failed', detail: run.detail });
+    expect(runRow(run)).toMatchObject({ icon: 'error', description: 'failed \u00b7 4/5 stages, next report' });
+    expect(runContext(run)).toBe('run hasReport resumable');
   });
 
   test('an unreadable results.json is a problem of the run, not an exception', async () => {
@@ -164,7 +209,8 @@ describe('the runs model on real run folders', () => {
     await writeFile(join(dir, 'results.json'), '{"format":"pconv-bench/results@1"}');
     const run = await readRun(dir, 'damaged');
     expect(run.headline).toEqual([]);
-    expect(run.status).toBe('interrupted');
+    // The last command finished every stage, but what eval wrote no longer reads: not finished, not stopped either.
+    expect(run).toMatchObject({ status: 'partial', detail: 'all 5 stages done, but results.json is missing or unreadable' });
     expect(run.problems[0]).toMatch(/^results\.json does not match the results schema \(/);
     await writeFile(join(dir, 'results.json'), '{"format":');
     expect((await readRun(dir, 'damaged')).problems[0]).toMatch(/^results\.json is not readable JSON/);
@@ -178,5 +224,167 @@ describe('the runs model on real run folders', () => {
     const runs = await scanRuns(reports);
     expect(runs.map((r) => `${r.label}:${r.status}`)).toEqual(['smoke:finished', 'variants/copy-a:finished', 'variants/copy-b:interrupted']);
     expect(await scanRuns(join(reports, 'missing'))).toEqual([]);
+  });
+});
+
+describe("the status comes from the CLI's run.json (issue 19)", () => {
+  test('the stage names are the CLI contract itself, not a copy', () => {
+    expect(RUN_STAGES).toBe(CLI_RUN_STAGES);
+  });
+
+  test('a folder made by `masks` alone (the real CLI) is partial, not interrupted; a failed eval in it, run from a terminal, is failed with its code', async () => {
+    const dir = join(await tempDir(), 'masks-only');
+    const masks = await runCli(['masks', config, '--out', dir]);
+    expect(masks.exitCode).toBe(0);
+    const run = await readRun(dir, 'masks-only');
+    expect(run).toMatchObject({ status: 'partial', detail: '1 of 5 stages done (last: masks, by pconv-bench masks)', nextStage: 'train-pconv', problems: [] });
+    expect(run.lastCommand).toMatchObject({ command: 'masks', outcome: { status: 'finished' } });
+    expect(runRow(run)).toMatchObject({ description: 'partial \u00b7 1/5 stages, next train-pconv', icon: 'milestone' });
+    expect(runRow(run).tooltip.split('\n')[0]).toBe('masks-only: partial (1 of 5 stages done (last: masks, by pconv-bench masks))');
+    expect(runDetailRows(run).map((r) => `${r.label}: ${r.description}`)).toEqual([
+      'masks: done',
+      'train-pconv: next',
+      'train-conv: to do',
+      'eval: to do',
+      'report: to do',
+    ]);
+    // Resume runs the stages still to do, with the config `masks` was given.
+    expect(isResumable(run)).toBe(true);
+    expect(runContext(run)).toBe('run resumable');
+    expect(resumeArgs(run)).toEqual(['run', config, '--run', dir]);
+
+    // No extension outcome: as if typed in a terminal. run.json alone says it failed, and why.
+    const evaluated = await runCli(['eval', config, '--run', dir]);
+    expect(evaluated.exitCode).toBe(1);
+    const failed = await readRun(dir, 'masks-only');
+    expect(failed).toMatchObject({ status: 'failed', lastCommand: { command: 'eval', outcome: { status: 'failed', stage: 'eval' } } });
+    expect(failed.detail).toBe(`EVAL_NO_CHECKPOINTS in eval: no trained model in ${join(dir, 'checkpoints')} (pconv-bench eval)`);
+    expect(runRow(failed)).toMatchObject({ description: 'failed \u00b7 1/5 stages, next train-pconv', icon: 'error' });
+    expect(runContext(failed)).toBe('run resumable');
+  });
+
+  test('a failed run.json: the CLI error code and message, and the stage when it names one', async () => {
+    const masksMissing = { code: 'MASKS_MISSING', message: 'the test mask set in /data/run/masks is not whole' };
+    const dir = await masksFolder('masks-missing', runRecord({ command: 'eval', stages: [], outcome: { status: 'failed', error: masksMissing } }));
+    const run = await readRun(dir, 'masks-missing');
+    expect(run).toMatchObject({
+      status: 'failed',
+      detail: 'MASKS_MISSING: the test mask set in /data/run/masks is not whole (pconv-bench eval)',
+      problems: [],
+    });
+    await writeFile(
+      runLayout(dir).record,
+      JSON.stringify(runRecord({ command: 'train', outcome: { status: 'failed', stage: 'train-pconv', error: masksMissing } })),
+    );
+    expect((await readRun(dir, 'masks-missing')).detail).toBe(
+      'MASKS_MISSING in train-pconv: the test mask set in /data/run/masks is not whole (pconv-bench train)',
+    );
+    // No error object: still a failure, of that command.
+    await writeFile(runLayout(dir).record, JSON.stringify(runRecord({ command: 'train', outcome: { status: 'failed', stage: 'train-conv' } })));
+    expect(await readRun(dir, 'masks-missing')).toMatchObject({ status: 'failed', detail: 'pconv-bench train failed in train-conv' });
+  });
+
+  test('an interrupted run.json: stopped at its stage', async () => {
+    const record = runRecord({
+      command: 'run',
+      stages: [{ stage: 'masks', status: 'up to date' }],
+      outcome: { status: 'interrupted', stage: 'train-pconv' },
+    });
+    const dir = await masksFolder('interrupted', record);
+    const run = await readRun(dir, 'interrupted');
+    expect(run).toMatchObject({ status: 'interrupted', detail: 'stopped at train-pconv (pconv-bench run)', nextStage: 'train-pconv', problems: [] });
+    expect(runRow(run)).toMatchObject({ description: 'interrupted \u00b7 1/5 stages, next train-pconv', icon: 'debug-pause' });
+    // Stopped before any stage began: where it would have gone on.
+    await writeFile(runLayout(dir).record, JSON.stringify({ ...record, stages: [], outcome: { status: 'interrupted' } }));
+    expect((await readRun(dir, 'interrupted')).detail).toBe('stopped at train-pconv (pconv-bench run)');
+  });
+
+  test('a command that finished only part of a stage: partial, saying so', async () => {
+    const record = runRecord({
+      command: 'train',
+      stages: [
+        { stage: 'masks', status: 'not asked' },
+        { stage: 'train-pconv', status: 'ran' },
+      ],
+    });
+    const run = await readRun(await masksFolder('phase1', record), 'phase1');
+    expect(run).toMatchObject({ status: 'partial', detail: '1 of 5 stages done (last: train-pconv in part, by pconv-bench train)' });
+  });
+
+  test("the extension's own outcome counts only for a process run.json does not cover", async () => {
+    const record = runRecord({ command: 'run', stages: [{ stage: 'masks', status: 'up to date' }], outcome: { status: 'interrupted', stage: 'train-pconv' } });
+    const dir = await masksFolder('covered', record);
+    const recordStart = Date.parse(record.startedAt);
+    const died = (startedAt: number | undefined) => ({
+      [dir]: { exitCode: -1, at: Date.now() + 1_000, ...(startedAt === undefined ? {} : { startedAt }), message: 'pconv-bench was killed by SIGKILL' },
+    });
+    // The same process (started before it wrote run.json): run.json says it, better.
+    expect(await readRun(dir, 'covered', { outcomes: died(recordStart - 500) })).toMatchObject({ status: 'interrupted' });
+    // A later process, killed before it could write run.json: the extension saw it die.
+    expect(await readRun(dir, 'covered', { outcomes: died(recordStart + 500) })).toMatchObject({
+      status: 'failed',
+      detail: 'pconv-bench was killed by SIGKILL',
+    });
+    // An outcome kept by an older extension, without its start: run.json, the CLI's own word, wins.
+    expect(await readRun(dir, 'covered', { outcomes: died(undefined) })).toMatchObject({ status: 'interrupted' });
+  });
+
+  test('an older run.json (no command, no outcome) is no problem: the stage markers and the extension outcome tell, as before', async () => {
+    const old = {
+      config,
+      seed: 1,
+      versions: { 'pconv-bench': '0.0.9', node: process.version },
+      backend: null,
+      stages: [{ stage: 'masks', status: 'ran' }],
+      finishedAt: new Date().toISOString(),
+    };
+    const dir = await masksFolder('old', old);
+    const run = await readRun(dir, 'old');
+    expect(run).toMatchObject({ status: 'interrupted', detail: '1 of 5 stages done', problems: [] });
+    expect(run.lastCommand).toBeUndefined();
+    const at = Date.now() + 1_000;
+    expect(await readRun(dir, 'old', { outcomes: { [dir]: { exitCode: 1, at, message: 'failed: no GPU' } } })).toMatchObject({
+      status: 'failed',
+      detail: 'failed: no GPU',
+    });
+    expect(await readRun(dir, 'old', { outcomes: { [dir]: { exitCode: 130, at, message: 'interrupted' } } })).toMatchObject({
+      status: 'interrupted',
+      detail: 'stopped at train-pconv; a checkpoint was saved',
+    });
+    // An outcome without `command` is read too: only the command's name is missing from the detail.
+    const { command: _, ...noCommand } = runRecord({ outcome: { status: 'failed', error: { code: 'MASKS_MISSING', message: 'gone' } } });
+    await writeFile(runLayout(dir).record, JSON.stringify(noCommand));
+    expect(await readRun(dir, 'old')).toMatchObject({ status: 'failed', detail: 'MASKS_MISSING: gone', problems: [] });
+  });
+
+  test('an unreadable run.json is a problem of the run, never an exception; the status falls back to the files', async () => {
+    const dir = await masksFolder('torn', '{"command":"masks","outc');
+    const torn = await readRun(dir, 'torn');
+    expect(torn).toMatchObject({ status: 'interrupted', detail: '1 of 5 stages done' });
+    expect(torn.problems).toHaveLength(1);
+    expect(torn.problems[0]).toMatch(/^run\.json is not readable JSON \(/);
+    expect(runRow(torn).tooltip).toContain(torn.problems[0]);
+
+    await writeFile(runLayout(dir).record, JSON.stringify(runRecord({ outcome: { status: 'exploded' } as unknown as RunRecord['outcome'] })));
+    expect((await readRun(dir, 'torn')).problems).toEqual([expect.stringMatching(/^run\.json does not match the run record schema \(outcome\.status: /)]);
+    await writeFile(runLayout(dir).record, '[1, 2]');
+    expect((await readRun(dir, 'torn')).problems).toEqual([expect.stringMatching(/^run\.json does not match the run record schema \(/)]);
+
+    await rm(runLayout(dir).record);
+    await mkdir(runLayout(dir).record);
+    const folder = await readRun(dir, 'torn');
+    expect(folder).toMatchObject({ status: 'interrupted' });
+    expect(folder.problems).toEqual([expect.stringMatching(/^run\.json cannot be read \(/)]);
+  });
+
+  test('scanRuns lists a folder that has only run.json (a command that failed before any stage)', async () => {
+    const reportsDir = await tempDir();
+    await mkdir(join(reportsDir, 'early'));
+    await writeFile(
+      runLayout(join(reportsDir, 'early')).record,
+      JSON.stringify(runRecord({ command: 'eval', stages: [], outcome: { status: 'failed', error: { code: 'MASKS_MISSING', message: 'no masks' } } })),
+    );
+    const runs = await scanRuns(reportsDir);
+    expect(runs.map((r) => `${r.label}:${r.status}:${r.detail}`)).toEqual(['early:failed:MASKS_MISSING: no masks (pconv-bench eval)']);
   });
 });

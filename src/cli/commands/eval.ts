@@ -58,6 +58,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         configFile: file,
         backend: args.backend,
         stages: ['eval'],
+        existingRunDir: true,
         // Another tool's outputs, or a shard, are scored whenever asked (kept per-pair scores still count).
         force: args.restart || shard || predictions.length > 0 ? ['eval'] : [],
         options: {

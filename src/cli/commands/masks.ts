@@ -135,20 +135,28 @@ async function importSet(
     throw new UserError('BAD_ARGUMENT', 'masks import needs --out DIR or --config FILE to know where to write', {
       hint: 'Add --out reports/my-masks, for example.',
     });
-  const manifest = await importMasks({
-    dir: resolve(ctx.cwd, args.dir),
-    polarity: args.polarity,
-    threshold: args.threshold,
-    bins: settings.bins,
-    binRule: settings.binRule,
-    margin: settings.margin,
-    size: settings.size,
-    outDir,
-    force: args.force,
-    allowMostlyHoles: args.allowMostlyHoles,
-    signal: ctx.signal,
-    onEvent: ctx.output.onCoreEvent,
-  });
+  // The set goes into a run folder's masks/: no other command may work there meanwhile.
+  const { lockRunDir } = await import('../../pipeline/run-lock.js');
+  const release = await lockRunDir(outDir, 'masks import', (message) => ctx.output.warn(message));
+  let manifest: Awaited<ReturnType<typeof importMasks>>;
+  try {
+    manifest = await importMasks({
+      dir: resolve(ctx.cwd, args.dir),
+      polarity: args.polarity,
+      threshold: args.threshold,
+      bins: settings.bins,
+      binRule: settings.binRule,
+      margin: settings.margin,
+      size: settings.size,
+      outDir,
+      force: args.force,
+      allowMostlyHoles: args.allowMostlyHoles,
+      signal: ctx.signal,
+      onEvent: ctx.output.onCoreEvent,
+    });
+  } finally {
+    await release();
+  }
   const dir = join(outDir, 'masks');
   ctx.output.print(formatMaskSummary(manifest, dir));
   ctx.output.event({

@@ -17,6 +17,7 @@ export function reportCommand(env: CommandEnv): CommandModule<GlobalArgs, object
         command: 'report',
         runDir: resolve(ctx.cwd, args.runDir),
         stages: ['report'],
+        existingRunDir: true,
         force: ['report'],
         versions: { 'pconv-bench': packageVersion(), node: process.version },
         signal: ctx.signal,
