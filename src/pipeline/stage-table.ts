@@ -1,6 +1,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import type { ExperimentConfig } from '../core/config/schema.js';
+import { checkImagesReadable } from '../core/data/check-images.js';
 import { UserError } from '../core/errors.js';
 import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
@@ -15,7 +16,7 @@ import { writeReport } from '../eval/report/write-report.js';
 import { summariseScores } from '../eval/summarise-scores.js';
 import type { OnEvent } from '../protocol/events.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
-import type { ModelKindName, RunLayout, RunStage } from '../protocol/run-layout.js';
+import { MASK_MANIFEST_FILE, type ModelKindName, type RunLayout, type RunStage } from '../protocol/run-layout.js';
 import { configDifferences } from './config-differences.js';
 import type { ExperimentInputs } from './experiment-inputs.js';
 import { filesFingerprint } from './files-fingerprint.js';
@@ -249,8 +250,9 @@ const masksStage: StageDefinition = {
   outputs: async (layout) => ((await verifyMaskSet(layout.masksDir)).ok ? hashFile(layout.maskManifest) : undefined),
   missing: async (layout) => {
     const check = await verifyMaskSet(layout.masksDir);
-    return new UserError('MASKS_MISSING', `the test mask set in ${layout.masksDir} is not whole`, {
-      details: check.ok ? [] : [check.problem],
+    const none = !check.ok && check.file === MASK_MANIFEST_FILE && check.problem.endsWith('is missing');
+    return new UserError('MASKS_MISSING', none ? `there is no test mask set in ${layout.masksDir}` : `the test mask set in ${layout.masksDir} is not whole`, {
+      details: check.ok || none ? [] : [check.problem],
       hint: 'Make it again with `pconv-bench masks <config>` (or `pconv-bench run <config>`, which does it first).',
     });
   },
@@ -304,6 +306,18 @@ const evalStage: StageDefinition = {
       hint: 'Evaluate first: `pconv-bench eval <config>` (or `pconv-bench run <config>`).',
     }),
   complete: (ctx) => ctx.options.eval?.shard === undefined,
+  // Every test image decoded before the first stage starts: a bad one found after both trainings
+  // would cost their hours (eval alone finds it a moment earlier than its first batch would).
+  preflight: async (ctx) => {
+    const inputs = needConfig(ctx);
+    const test = (await inputs.splits()).test;
+    await checkImagesReadable(test, {
+      root: inputs.config.data.root,
+      decode: true,
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.emit({ type: 'progress', stage: 'test images', done, total, unit: 'images' }),
+    });
+  },
   run: async (ctx) => {
     const inputs = needConfig(ctx);
     const asked = ctx.options.eval ?? {};

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/core/config/load-config.js';
+import { discoverImages, splitImages } from '../../src/core/data/image-list.js';
 import { RunRecordSchema, runLayout } from '../../src/protocol/run-layout.js';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
@@ -118,6 +120,7 @@ describe('one run contract for every command (end to end)', () => {
       ['eval', 'configs/smoke.yaml', '--run', run],
       ['report', run],
       ['merge', reference, '--out', run],
+      ['masks', 'import', join(reference, 'masks'), '--polarity', 'hole-black', '--out', run, '--force'],
     ]) {
       const other = await runCli(command);
       expect(other.code, command.join(' ')).toBe(1);
@@ -146,6 +149,51 @@ describe('one run contract for every command (end to end)', () => {
     expect(replaced.stderr).toContain('train-pconv ran, train-conv ran, eval ran, report ran');
     expect(await sha(join(run, 'checkpoints/pconv/latest/tensors.bin'))).not.toBe(before);
   }, 120_000);
+
+  test('a run folder that is missing (eval, report) or is a file is a user error, and nothing is made', async () => {
+    const dir = await tempDir();
+    const missing = join(dir, 'no-such-run');
+    for (const args of [
+      ['report', missing],
+      ['eval', 'configs/smoke.yaml', '--run', missing],
+    ]) {
+      const refused = await runCli(args);
+      expect(refused.code, args.join(' ')).toBe(1);
+      expect(refused.stderr).toContain(`there is no run folder at ${missing}`);
+    }
+    expect(await readdir(dir)).toEqual([]);
+    await writeFile(join(dir, 'a-file'), 'not a folder');
+    const file = await runCli(['masks', 'configs/smoke.yaml', '--out', join(dir, 'a-file')]);
+    expect(file.code, file.stderr).toBe(1);
+    expect(file.stderr).toContain('is a file, not a run folder');
+  });
+
+  test('eval on a run without masks says so before checking a single test image', async () => {
+    const run = await copyOfReference();
+    await rm(join(run, 'masks'), { recursive: true });
+    const refused = await runCli(['eval', 'configs/smoke.yaml', '--run', run, ...wasm]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`there is no test mask set in ${join(run, 'masks')}`);
+    expect(refused.stderr).not.toContain('test images [');
+  });
+
+  test('an unreadable test image stops run before any training, naming the file', async () => {
+    const dir = await tempDir();
+    await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });
+    const text = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8')).replace('../data/photos', 'photos').replace('../reports', 'reports');
+    await writeFile(join(dir, 'smoke.yaml'), text);
+    const { config } = await loadConfig(join(dir, 'smoke.yaml'));
+    const { test: testFiles } = splitImages((await discoverImages(config.data)).files, config.data, config.seed);
+    const bad = testFiles[1] as string;
+    await writeFile(bad, (await readFile(bad)).subarray(0, 400));
+    const run = join(dir, 'run');
+    const stopped = await runCli(['run', join(dir, 'smoke.yaml'), '--run', run, ...wasm]);
+    expect(stopped.code, stopped.stderr).toBe(1);
+    expect(stopped.stderr).toContain(relative(config.data.root, bad));
+    expect(stopped.stderr).not.toContain('train-pconv-phase1');
+    expect((await readdir(run)).filter((name) => name === 'checkpoints' || name === 'masks')).toEqual([]);
+    expect(await record(run)).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'IMAGE_UNREADABLE' } } });
+  });
 
   test('staging folders, temporary files and a folder renamed aside by a killed process are cleared by the next command', async () => {
     const run = await copyOfReference();

@@ -39,6 +39,7 @@ export class BatchSource {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly pending = new Map<number, Promise<Batch>>();
   private readonly permutations = new Map<number, number[]>();
+  private closed = false;
 
   constructor(options: BatchSourceOptions) {
     if (options.files.length === 0) throw new RangeError('BatchSource: no files');
@@ -46,14 +47,39 @@ export class BatchSource {
     this.limit = pLimit(options.concurrency ?? Math.max(2, availableParallelism() * 2));
   }
 
-  /** The batch of `step`, starting the next ones in the background. */
+  /**
+   * The batch of `step`, starting the next ones in the background. A batch that cannot be built
+   * (an unreadable image: load-image's UserError naming the file) rejects when its own step is
+   * asked for, never earlier: the steps before it train as usual.
+   */
   async next(step: number): Promise<Batch> {
+    if (this.closed) throw new Error('BatchSource: next() after close()');
     const ahead = this.options.prefetch ?? 2;
-    for (let s = step; s <= step + ahead; s++) if (!this.pending.has(s)) this.pending.set(s, this.build(s));
+    for (let s = step; s <= step + ahead; s++) {
+      if (this.pending.has(s)) continue;
+      const batch = this.build(s);
+      // Built ahead, nothing awaits it yet: without a handler, its rejection would be an
+      // unhandled one, which ends the process (exit 7 under the wasm backend's handler) before
+      // the training loop gets to save a checkpoint and report the file. The promise itself keeps
+      // the rejection for next(s).
+      batch.catch(() => {});
+      this.pending.set(s, batch);
+    }
     for (const key of this.pending.keys()) if (key < step) this.pending.delete(key);
     const batch = this.pending.get(step) as Promise<Batch>;
     this.pending.delete(step);
     return batch;
+  }
+
+  /**
+   * Stops building: drops the batches built ahead and waits for the decodes already running, so
+   * nothing reads files once training has returned. Safe to call more than once.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = [...this.pending.values()];
+    this.pending.clear();
+    await Promise.allSettled(running);
   }
 
   private permutation(epoch: number): number[] {
@@ -86,6 +112,7 @@ export class BatchSource {
     await Promise.all(
       samples.map(({ j, file, crop, maskSeed }) =>
         this.limit(async () => {
+          if (this.closed) throw new Error('BatchSource: closed');
           images.set(await loadImageCrop(file, size, crop), j * size * size * 3);
           const mask = await this.options.masks(maskSeed);
           for (let i = 0; i < size * size; i++) masks[j * size * size + i] = mask[i] === 0 ? 0 : 1;

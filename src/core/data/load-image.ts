@@ -1,4 +1,4 @@
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { UserError } from '../errors.js';
 
 export interface Crop {
@@ -9,6 +9,14 @@ export interface Crop {
   readonly fy: number;
   readonly flip: boolean;
 }
+
+/**
+ * How every image is opened (header and pixels): sharp's default `failOn: 'warning'`, spelled out
+ * and shared so that checkImagesReadable (check-images.ts) opens files exactly as the loader does.
+ * It matters: under 'none' a truncated JPEG or PNG decodes without error, with a grey or garbage
+ * tail, so a checker opening files with other options would pass files that then stop training.
+ */
+export const IMAGE_INPUT_OPTIONS = { failOn: 'warning' } as const satisfies SharpOptions;
 
 /** The centre crop of the whole image, for evaluation. */
 export const CENTRE_CROP: Crop = { scale: 0, fx: 0.5, fy: 0.5, flip: false };
@@ -26,7 +34,7 @@ export async function displaySize(file: string): Promise<Meta> {
   if (cached) return cached;
   let meta: Metadata;
   try {
-    meta = await sharp(file).metadata();
+    meta = await sharp(file, IMAGE_INPUT_OPTIONS).metadata();
   } catch (error) {
     throw new UserError('IMAGE_UNREADABLE', `cannot decode image ${file}: ${(error as Error).message.split('\n')[0]}`, {
       hint: 'Remove the file or exclude it with data.exclude.',
@@ -56,7 +64,7 @@ export async function loadImageCrop(file: string, size: number, crop: Crop): Pro
   const resizedH = Math.max(size, Math.round((height / shortSide) * target));
   const left = Math.round(crop.fx * (resizedW - size));
   const top = Math.round(crop.fy * (resizedH - size));
-  let pipeline = sharp(file)
+  let pipeline = sharp(file, IMAGE_INPUT_OPTIONS)
     .rotate()
     .flatten({ background: '#ffffff' })
     .resize(resizedW, resizedH, { fit: 'fill', kernel: 'lanczos3' })
