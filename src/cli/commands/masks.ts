@@ -102,7 +102,7 @@ async function importSet(
   args: { dir: string; polarity: 'hole-white' | 'hole-black'; config?: string; out?: string; threshold: number; force: boolean; allowMostlyHoles: boolean },
   ctx: CommandContext,
 ): Promise<void> {
-  const { resolve, join } = await import('node:path');
+  const { resolve } = await import('node:path');
   const { UserError } = await import('../../core/errors.js');
   const { importMasks } = await import('../../core/masks/import-masks.js');
   const { binsFromEdges, PAPER_BIN_EDGES } = await import('../../core/masks/bins.js');
@@ -127,7 +127,7 @@ async function importSet(
       binRule: config.masks.binRule,
       margin: config.masks.border.margin,
       size: { width: config.data.imageSize, height: config.data.imageSize },
-      outDir: join(config.output.dir, config.name),
+      outDir: runDirOf(undefined, config, ctx.cwd),
     };
   }
   const outDir = args.out ? resolve(ctx.cwd, args.out) : settings.outDir;
@@ -157,11 +157,12 @@ async function importSet(
   } finally {
     await release();
   }
-  const dir = join(outDir, 'masks');
+  const { runLayout } = await import('../../protocol/run-layout.js');
+  const dir = runLayout(outDir).masksDir;
   ctx.output.print(formatMaskSummary(manifest, dir));
   ctx.output.event({
     type: 'result',
     command: 'masks import',
-    data: { dir, manifest: join(dir, 'manifest.json'), counts: manifest.counts, skipped: manifest.skipped.length },
+    data: { dir, manifest: runLayout(outDir).maskManifest, counts: manifest.counts, skipped: manifest.skipped.length },
   });
 }

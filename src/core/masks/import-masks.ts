@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { OnEvent } from '../../protocol/events.js';
 import type { MaskEntry, MaskManifest } from '../../protocol/mask-manifest.js';
+import { runLayout } from '../../protocol/run-layout.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { encodeGreyPng } from '../io/png-gray.js';
@@ -58,7 +59,7 @@ export async function importMasks(options: ImportMasksOptions): Promise<MaskMani
     throw new UserError('IMPORT_EMPTY', `no image files in ${options.dir}`, { hint: `Expected files matching ${IMAGE_PATTERN} (case-insensitive).` });
   }
 
-  const dir = join(options.outDir, 'masks');
+  const dir = runLayout(options.outDir).masksDir;
   const existing = await readExistingManifest(dir);
   if (existing && !options.force) {
     throw new UserError('MASKS_EXIST', `${dir} already holds a mask set`, { hint: 'Pass --force to replace it, or --out to write the import elsewhere.' });

@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { OnEvent } from '../../protocol/events.js';
+import { type CheckpointSlot, runLayout } from '../../protocol/run-layout.js';
 import { type ExperimentConfig, usesVggFeatures } from '../config/schema.js';
 import { type Batch, BatchSource } from '../data/batch-source.js';
 import { checkImagesReadable } from '../data/check-images.js';
@@ -55,12 +56,12 @@ export interface TrainResult {
   readonly seconds: number;
 }
 
-export function checkpointDir(runDir: string, kind: ModelKind, which: 'latest' | 'phase1' | 'phase2'): string {
-  return join(runDir, 'checkpoints', kind, which);
+export function checkpointDir(runDir: string, kind: ModelKind, which: CheckpointSlot): string {
+  return runLayout(runDir).checkpoint(kind, which);
 }
 
 export function trainingLogPath(runDir: string, kind: ModelKind): string {
-  return join(runDir, 'logs', `train-${kind}.jsonl`);
+  return runLayout(runDir).trainLog(kind);
 }
 
 /** Builds the config's UNet of one kind and creates its weights (one tiny forward pass). */
@@ -182,7 +183,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     throw error;
   }
   if (options.restart) {
-    await rm(join(runDir, 'checkpoints', kind), { recursive: true, force: true });
+    await rm(runLayout(runDir).modelCheckpoints(kind), { recursive: true, force: true });
     await rm(logPath, { force: true });
   }
   const adam = new Adam(train.phase1.learningRate);
@@ -221,7 +222,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   });
   const validation = await validationSet(config, options.validationFiles);
   let lastLosses: LossValues | undefined;
-  await mkdir(join(runDir, 'logs'), { recursive: true });
+  await mkdir(runLayout(runDir).logsDir, { recursive: true });
 
   const save = async (phase: Phase, phaseFinished: boolean, dirs: string[]) => {
     const tensors = new Map<string, tf.Tensor>();
@@ -311,7 +312,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           },
         });
         if (step % train.validateEvery === 0 && validation) {
-          const samples = join(runDir, 'samples', `${kind}-step-${String(step).padStart(7, '0')}.png`);
+          const samples = join(runLayout(runDir).samplesDir, `${kind}-step-${String(step).padStart(7, '0')}.png`);
           const v = await validate(net, kind, config, validation, samples, options.features);
           // Relative to the run folder, so the log stays true when the folder moves.
           await appendFile(logPath, `${JSON.stringify({ type: 'validation', model: kind, phase, step, samples: relative(runDir, samples), ...v })}\n`);
