@@ -5,11 +5,11 @@ import { InterruptedError, isUserError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import type { OnEvent } from '../protocol/events.js';
-import { RUN_STAGES, type RunRecord, type RunStage, runLayout, StageMarkerSchema, type StageStatus } from '../protocol/run-layout.js';
+import { type RunRecord, type RunStage, runLayout, StageMarkerSchema, type StageStatus } from '../protocol/run-layout.js';
 import { cleanStaging } from './clean-staging.js';
 import { ExperimentInputs } from './experiment-inputs.js';
 import { lockRunDir } from './run-lock.js';
-import { resolvedConfigText, STAGE_TABLE, type StageContext, type StageOptions, type StageProducts } from './stage-table.js';
+import { resolvedConfigText, STAGE_TABLE, type StageContext, type StageDefinition, type StageOptions, type StageProducts } from './stage-table.js';
 
 export interface RunStagesOptions {
   /** The CLI command, for the lock, the markers and run.json. */
@@ -84,11 +84,22 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
       const missing = STAGE_TABLE.find((n) => n.stage === need)?.missing;
       return missing ? await missing(layout) : new Error(`${stage} needs the outputs of ${need}`);
     };
+    // Checking outputs reads every mask and checkpoint byte (about a second at paper scale): once
+    // per stage, again only after the stage has run.
+    const checked = new Map<RunStage, Promise<string | undefined>>();
+    const outputsOf = (stage: RunStage) => {
+      let outputs = checked.get(stage);
+      if (!outputs) {
+        outputs = (STAGE_TABLE.find((d) => d.stage === stage) as StageDefinition).outputs(layout);
+        checked.set(stage, outputs);
+      }
+      return outputs;
+    };
     const upToDate = async (stage: RunStage, inputsHash: string) => {
       try {
         const marker = StageMarkerSchema.parse(JSON.parse(await readFile(layout.stageMarker(stage), 'utf8')));
         if (marker.inputs !== inputsHash) return undefined;
-        const outputs = await STAGE_TABLE[RUN_STAGES.indexOf(stage)]?.outputs(layout);
+        const outputs = await outputsOf(stage);
         return outputs !== undefined && outputs === marker.outputs ? outputs : undefined;
       } catch {
         return undefined;
@@ -98,7 +109,7 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
     // Preflight: what would refuse later is refused before any stage's minutes or hours.
     const asked = STAGE_TABLE.filter((d) => options.stages.includes(d.stage));
     const onDisk: Partial<Record<RunStage, string>> = {};
-    for (const d of STAGE_TABLE) onDisk[d.stage] = await d.outputs(layout);
+    for (const d of STAGE_TABLE) onDisk[d.stage] = await outputsOf(d.stage);
     let earlierRuns = false;
     for (const d of asked) {
       // An upstream output that no stage of this command will make must be there already.
@@ -128,14 +139,16 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
         continue;
       }
       current = stage;
+      checked.delete(stage);
       await d.run(ctx);
       current = undefined;
+      checked.delete(stage);
       if (d.complete?.(ctx) === false) {
         // Part of a stage (a shard, one phase) is not the stage: no marker, and no old one left to vouch for it.
         await rm(layout.stageMarker(stage), { force: true });
-        upstream[stage] = await d.outputs(layout);
+        upstream[stage] = await outputsOf(stage);
       } else {
-        const outputs = await d.outputs(layout);
+        const outputs = await outputsOf(stage);
         if (outputs === undefined) throw new Error(`stage ${stage} finished but its outputs in ${layout.dir} are incomplete`);
         const marker = { inputs: inputsHash, outputs, finishedAt: new Date().toISOString(), command: options.command };
         await writeFileAtomic(layout.stageMarker(stage), `${JSON.stringify(marker)}\n`);
