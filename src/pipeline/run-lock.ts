@@ -13,8 +13,8 @@ export async function lockRunDir(runDir: string, command: string, onStale?: (mes
   try {
     await mkdir(runDir, { recursive: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+    // EEXIST: the path itself is a file (a file on the way to it is ENOTDIR, named by the CLI's file-system errors).
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     throw new UserError('RUN_NOT_A_FOLDER', `${runDir} is a file, not a run folder`, { hint: 'Name a folder (it is made if missing), or move the file away.' });
   }
   const path = runLayout(runDir).lock;

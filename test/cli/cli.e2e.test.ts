@@ -146,7 +146,9 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(run.code, run.stderr).toBe(130);
     expect(run.stderr).toContain('interrupted');
     expect(existsSync(join(dir, 'out', 'masks'))).toBe(false);
-    expect(await readdir(join(dir, 'out'))).toEqual([]);
+    // No staging folder either: only the folder's own records, saying it was interrupted in the masks stage.
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['config.resolved.yaml', 'run.json']);
+    expect(JSON.parse(await readFile(join(dir, 'out', 'run.json'), 'utf8')).outcome).toEqual({ status: 'interrupted', stage: 'masks' });
   });
 
   test('train runs both phases of both models on wasm, records the backend, refuses to overwrite, and inpaint uses the result', async () => {

@@ -28,6 +28,37 @@ async function unevaluated(name: string): Promise<string> {
   return run;
 }
 
+/** Runs `eval` and calls `damage` once the PConv scores file holds `lines` pairs: a file that goes bad mid-stream, after the checks before it. */
+function damageWhileScoring(
+  run: string,
+  lines: number,
+  damage: () => Promise<void>,
+  ...more: string[]
+): Promise<{ code: number | null; stderr: string; damaged: boolean }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, ...evalArgs(run, ...more)], { cwd: repoRoot });
+    let stderr = '';
+    let damaged = false;
+    let busy = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const poll = setInterval(async () => {
+      if (damaged || busy) return;
+      busy = true;
+      if ((await scoreLines(run)) >= lines) {
+        await damage();
+        damaged = true;
+      }
+      busy = false;
+    }, 5);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      done({ code, stderr, damaged });
+    });
+  });
+}
+
 const evalArgs = (run: string, ...more: string[]) => ['eval', configFile, '--run', run, '--backend', 'wasm', ...more];
 
 async function scoreLines(run: string, file = 'pconv.jsonl'): Promise<number> {
@@ -158,22 +189,29 @@ describe('eval, streamed (end to end)', () => {
     expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
   });
 
-  test('a test image that cannot be decoded mid-stream: exit 1 naming it, the scores before it kept; fixed, the same command continues', async () => {
+  test('a test image that cannot be decoded: refused before scoring, all of them named; gone bad mid-stream: exit 1 naming it, the scores before it kept; fixed, the same command continues', async () => {
     const config = parseConfig(await readFile(configFile, 'utf8'), configFile, dir);
     const test = splitImages(await listImages(config.data), config.data, config.seed).test;
-    // Pair k uses test image k mod n: the last test image first comes up in pair n - 1.
+    // Pair k uses test image k mod n: the last test image first comes up in pair n - 1, again in 2n - 1, ...
     const victim = test[test.length - 1] as string;
     const saved = join(dir, 'saved-photo');
     await copyFile(victim, saved);
     const run = await unevaluated('bad-image');
+    // A PNG cut short: its header (and size) reads, its pixels do not.
+    const cut = async () => truncate(victim, Math.floor((await stat(victim)).size / 3));
     try {
-      // A PNG cut short: its header (and size) reads, its pixels do not.
-      await truncate(victim, Math.floor((await stat(victim)).size / 3));
-      const failed = await runCli(evalArgs(run, '--batch', '2', '--workers', '1'));
+      await cut();
+      const refused = await runCli(evalArgs(run, '--batch', '2', '--workers', '1'));
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain(victim);
+      expect(await scoreLines(run)).toBeLessThanOrEqual(0);
+      await copyFile(saved, victim);
+      const failed = await damageWhileScoring(run, 6, cut, '--batch', '2', '--workers', '1');
+      expect(failed.damaged).toBe(true);
       expect(failed.code, failed.stderr).toBe(1);
       expect(failed.stderr).toContain(`cannot decode image ${victim}`);
       // Whole batches before the bad pair are kept.
-      expect(await scoreLines(run)).toBeGreaterThanOrEqual(2 * Math.floor((test.length - 1) / 2) - 2);
+      expect(await scoreLines(run)).toBeGreaterThanOrEqual(6);
     } finally {
       await copyFile(saved, victim);
     }
@@ -183,16 +221,22 @@ describe('eval, streamed (end to end)', () => {
     expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
   });
 
-  test('a mask that cannot be decoded mid-stream: exit 1 naming it; restored, the same command continues', async () => {
+  test('a mask file that does not match its manifest: refused before scoring, naming it; gone bad mid-stream: exit 1 naming it; restored, the same command continues', async () => {
     const run = await unevaluated('bad-mask');
     const manifest = JSON.parse(await readFile(join(run, 'masks', 'manifest.json'), 'utf8')) as { masks: { file: string }[] };
     const mask = join(run, 'masks', manifest.masks[100]?.file as string);
     const saved = await readFile(mask);
     await writeFile(mask, 'not a png');
-    const failed = await runCli(evalArgs(run, '--batch', '4'));
+    const refused = await runCli(evalArgs(run, '--batch', '4'));
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`${mask} does not match its recorded hash`);
+    expect(await scoreLines(run)).toBeLessThanOrEqual(0);
+    await writeFile(mask, saved);
+    const failed = await damageWhileScoring(run, 8, () => writeFile(mask, 'not a png'), '--batch', '4');
+    expect(failed.damaged).toBe(true);
     expect(failed.code, failed.stderr).toBe(1);
     expect(failed.stderr).toContain(`cannot decode mask ${mask}`);
-    expect(await scoreLines(run)).toBeGreaterThanOrEqual(96);
+    expect(await scoreLines(run)).toBeGreaterThanOrEqual(8);
     await writeFile(mask, saved);
     const resumed = await runCli(evalArgs(run));
     expect(resumed.code, resumed.stderr).toBe(0);
