@@ -5,7 +5,7 @@ import { InterruptedError, isUserError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import type { OnEvent } from '../protocol/events.js';
-import { type RunRecord, type RunStage, runLayout, StageMarkerSchema, type StageStatus } from '../protocol/run-layout.js';
+import { type RunRecord, type RunStage, runLayout, type StageMarker, StageMarkerSchema, type StageStatus } from '../protocol/run-layout.js';
 import { cleanStaging } from './clean-staging.js';
 import { ExperimentInputs } from './experiment-inputs.js';
 import { lockRunDir } from './run-lock.js';
@@ -95,10 +95,17 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
       }
       return outputs;
     };
+    const markerOf = async (stage: RunStage): Promise<StageMarker | undefined> => {
+      try {
+        return StageMarkerSchema.parse(JSON.parse(await readFile(layout.stageMarker(stage), 'utf8')));
+      } catch {
+        return undefined;
+      }
+    };
     const upToDate = async (stage: RunStage, inputsHash: string) => {
       try {
-        const marker = StageMarkerSchema.parse(JSON.parse(await readFile(layout.stageMarker(stage), 'utf8')));
-        if (marker.inputs !== inputsHash) return undefined;
+        const marker = await markerOf(stage);
+        if (marker?.inputs !== inputsHash) return undefined;
         const outputs = await outputsOf(stage);
         return outputs !== undefined && outputs === marker.outputs ? outputs : undefined;
       } catch {
@@ -114,8 +121,10 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
     for (const d of asked) {
       // An upstream output that no stage of this command will make must be there already.
       for (const need of d.needs) if (!options.stages.includes(need) && onDisk[need] === undefined) throw await missingOutputs(need, d.stage);
-      const ctx = { ...contextOf(d.stage), upstream: onDisk };
-      const willRun = ctx.forced || (earlierRuns && DOWNSTREAM.has(d.stage)) || (await upToDate(d.stage, await d.inputs(ctx))) === undefined;
+      const base = { ...contextOf(d.stage), upstream: onDisk };
+      const inputsHash = await d.inputs(base);
+      const ctx = { ...base, inputsHash, marker: await markerOf(d.stage) };
+      const willRun = ctx.forced || (earlierRuns && DOWNSTREAM.has(d.stage)) || (await upToDate(d.stage, inputsHash)) === undefined;
       if (!willRun) continue;
       earlierRuns = true;
       await d.preflight?.(ctx);

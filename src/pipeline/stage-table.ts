@@ -1,4 +1,5 @@
 import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { checkImagesReadable } from '../core/data/check-images.js';
@@ -16,7 +17,7 @@ import { writeReport } from '../eval/report/write-report.js';
 import { summariseScores } from '../eval/summarise-scores.js';
 import type { OnEvent } from '../protocol/events.js';
 import { type Results, ResultsSchema } from '../protocol/results.js';
-import { MASK_MANIFEST_FILE, type ModelKindName, type RunLayout, type RunStage } from '../protocol/run-layout.js';
+import { CHECKPOINT_FILES, MASK_MANIFEST_FILE, type ModelKindName, type RunLayout, type RunStage, type StageMarker } from '../protocol/run-layout.js';
 import { configDifferences } from './config-differences.js';
 import type { ExperimentInputs } from './experiment-inputs.js';
 import { filesFingerprint } from './files-fingerprint.js';
@@ -63,6 +64,10 @@ export interface StageContext {
   readonly options: StageOptions;
   /** Outputs hashes of the earlier stages (as run now, or as found on disk). */
   readonly upstream: Partial<Record<RunStage, string>>;
+  /** The stage's marker as found on disk, if any: what its last complete run read. */
+  readonly marker?: StageMarker;
+  /** Hash of what the stage would read now (its `inputs`). */
+  readonly inputsHash?: string;
   /** Asked to run even though it may be up to date (run --from / --only, eval --restart). */
   readonly forced: boolean;
   /** The command that asked, for messages. */
@@ -133,7 +138,7 @@ function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
     outputs: async (layout) => {
       const dir = layout.checkpoint(kind, 'phase2');
       if (!(await verifyCheckpoint(dir)).ok) return undefined;
-      return hashFile(`${dir}/checkpoint.json`);
+      return hashFile(join(dir, CHECKPOINT_FILES.meta));
     },
     preflight: async (ctx) => {
       const inputs = needConfig(ctx);
@@ -199,7 +204,24 @@ async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindNam
   if (ctx.forced) return;
   const inputs = needConfig(ctx);
   const latest = await latestMeta(ctx.layout, kind);
-  if (!latest || latest.configHash === inputs.trainHash) return;
+  if (!latest) return;
+  if (latest.configHash === inputs.trainHash) {
+    // The same config on other photos: a finished model would be called up to date without having
+    // seen them, and retraining it would replace it unasked. An unfinished one resumes on the
+    // photos as they are (how a bad photo is fixed mid-training).
+    if (latest.phase === 2 && latest.phaseFinished && ctx.marker && ctx.marker.inputs !== ctx.inputsHash) {
+      const stage = kind === 'pconv' ? 'train-pconv' : 'train-conv';
+      throw new UserError(
+        'TRAIN_DATA_CHANGED',
+        `the training or validation photos changed since the ${kind} model in ${ctx.layout.modelCheckpoints(kind)} finished training`,
+        {
+          details: [`data.root ${inputs.config.data.root}: a photo added, removed, replaced or touched (names, sizes and modification times are compared)`],
+          hint: `To train again on the photos as they are now, replacing that model, pass --from ${stage}; to keep it, put the photos back or use another run folder (--run).`,
+        },
+      );
+    }
+    return;
+  }
   const changes = configDifferences(trainingPart(latest.config), trainingPart(inputs.config as unknown as Record<string, unknown>));
   const stage = kind === 'pconv' ? 'train-pconv' : 'train-conv';
   throw new UserError(

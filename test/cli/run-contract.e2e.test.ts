@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -148,6 +148,33 @@ describe('one run contract for every command (end to end)', () => {
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(replaced.stderr).toContain('train-pconv ran, train-conv ran, eval ran, report ran');
     expect(await sha(join(run, 'checkpoints/pconv/latest/tensors.bin'))).not.toBe(before);
+  }, 120_000);
+
+  test('photos changed under a finished training: a test photo re-evaluates; a training photo stops run (the model never saw it) until --from says retrain', async () => {
+    const dir = await tempDir();
+    await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });
+    const text = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8')).replace('../data/photos', 'photos');
+    await writeFile(join(dir, 'smoke.yaml'), text);
+    const { config } = await loadConfig(join(dir, 'smoke.yaml'));
+    const splits = splitImages((await discoverImages(config.data)).files, config.data, config.seed);
+    const run = join(dir, 'run');
+    const args = ['run', join(dir, 'smoke.yaml'), '--run', run, ...wasm];
+    expect((await runCli(args)).code).toBe(0);
+    const later = new Date(Date.now() + 60_000);
+    await utimes(splits.test[0] as string, later, later);
+    const retested = await runCli(args);
+    expect(retested.code, retested.stderr).toBe(0);
+    expect(retested.stderr).toContain('stages: masks up to date, train-pconv up to date, train-conv up to date, eval ran');
+    const before = await sha(join(run, 'checkpoints/pconv/phase2/tensors.bin'));
+    await utimes(splits.train[0] as string, later, later);
+    const refused = await runCli(args);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('the training or validation photos changed since the pconv model');
+    expect(refused.stderr).toContain('pass --from train-pconv');
+    expect(await sha(join(run, 'checkpoints/pconv/phase2/tensors.bin'))).toBe(before);
+    const retrained = await runCli([...args, '--from', 'train-pconv']);
+    expect(retrained.code, retrained.stderr).toBe(0);
+    expect(retrained.stderr).toContain('train-pconv ran, train-conv ran');
   }, 120_000);
 
   test('a run folder that is missing (eval, report) or is a file is a user error, and nothing is made', async () => {
