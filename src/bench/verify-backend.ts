@@ -160,7 +160,7 @@ async function computeOnActiveBackend(
     const { count, size } = batch;
     const images = tf.tensor4d(batch.images, [count, size, size, 3]);
     const mask = tf.tensor4d(batch.masks, [count, size, size, 1]);
-    const { input, mask: modelMask } = modelInputs('pconv', images, mask, config.model.baselineFill);
+    const { input, mask: modelMask } = modelInputs('pconv', images, mask, config.model);
     // Inference first: the training pass below updates the batch-norm moving statistics.
     const output = tf.tidy(() => net.predict(input, modelMask, false));
     let engineOutput: Computed['engine'];

@@ -123,6 +123,8 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
   for (const { runDir } of shards)
     await cp(runLayout(runDir).evalSamplesDir, runLayout(outDir).evalSamplesDir, { recursive: true, force: true }).catch(() => undefined);
   await cp(runLayout(shards[0]?.runDir as string).logsDir, runLayout(outDir).logsDir, { recursive: true, force: true }).catch(() => undefined);
+  // training.json too: the report's methods section reads the split sizes and training backend from it.
+  await cp(runLayout(shards[0]?.runDir as string).training, runLayout(outDir).training, { force: true }).catch(() => undefined);
   const results = ResultsSchema.parse(summariseScores({ header: first.header, perModel, entries: manifest.masks, samples }));
   await writeFileAtomic(runLayout(outDir).results, `${JSON.stringify(results, null, 1)}\n`);
   await writeReport(outDir);

@@ -2,6 +2,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import type { ExperimentConfig } from '../core/config/schema.js';
+import { splitRoot } from '../core/data/image-list.js';
 import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
 import type { InferenceEngineRequest } from '../core/infer/predictor.js';
@@ -100,7 +101,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     .filter((p) => !shard || p.k % shard.count === shard.index);
   // The overall count comes first: a progress bar follows it (the extension's does).
   emit({ type: 'progress', stage: 'eval', done: 0, total: pairs.length, unit: 'pairs' });
-  const { stamps: imageStamps } = await inspectTestImages(options.testFiles, size, config.data.root, (done) =>
+  const { stamps: imageStamps } = await inspectTestImages(options.testFiles, size, splitRoot(config.data, 'test'), (done) =>
     emit({ type: 'progress', stage: 'eval test images', done, total: images, unit: 'images' }),
   );
   const pairStamp = (p: Pair) => pairStampOf(imageStamps[p.k % images] as string, p.entry);
@@ -261,7 +262,14 @@ async function resultsHeader(
       ...(modelEngines.size > 0 ? { inference: [...modelEngines].join('; ') } : {}),
     },
     versions: options.versions,
-    models: scorers.map((s) => ({ name: s.name, kind: s.kind, checkpoint: s.checkpoint, step: s.step })),
+    models: scorers.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      checkpoint: s.checkpoint,
+      step: s.step,
+      ...(s.trained ? { input: s.trained.input } : {}),
+      ...(s.trained?.lossWeights ? { lossWeights: s.trained.lossWeights } : {}),
+    })),
     config: options.config as unknown as Record<string, unknown>,
   };
 }

@@ -3,7 +3,7 @@ import { concatFloat32 } from '../core/data/concat-float32.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import type { ModelKind } from '../core/model/unet.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
-import { buildNetwork, restoreWeights } from '../core/train/trainer.js';
+import { buildNetwork, configForCheckpoint, restoreWeights } from '../core/train/trainer.js';
 
 /** A trained model of the run, ready to fill batches of pairs. */
 export interface ModelRunner {
@@ -21,10 +21,12 @@ export async function openModelRunner(
 ): Promise<ModelRunner> {
   const size = config.data.imageSize;
   const checkpoint = await loadCheckpoint(model.dir);
-  const net = buildNetwork(config, model.kind);
+  // The checkpoint's recorded config decides how the baseline is fed (an older one took the mask as a fourth channel).
+  const fed = configForCheckpoint(config, checkpoint);
+  const net = buildNetwork(fed, model.kind);
   try {
     restoreWeights(net, checkpoint);
-    const predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: config.model.baselineFill, engine });
+    const predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: fed.model.baselineFill, engine });
     const perImage = size * size * 3;
     return {
       engine: predictor.engine,

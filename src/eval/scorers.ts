@@ -1,7 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { relative } from 'node:path';
+import { lossWeightsOf } from '../core/config/schema.js';
 import { UserError } from '../core/errors.js';
 import { sha256Of } from '../core/io/stable-json.js';
+import type { LossWeights } from '../core/model/inpainting-loss.js';
+import { describeModelInput, type ModelInputDescription, recordedBaselineInput } from '../core/model/model-inputs.js';
 import type { ModelKind } from '../core/model/unet.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
 import { runLayout } from '../protocol/run-layout.js';
@@ -18,7 +21,19 @@ export interface Scorer {
   readonly checkpoint: string | null;
   readonly step: number | null;
   readonly model?: { readonly kind: ModelKind; readonly dir: string };
+  /** A trained model's input and loss weights, from its checkpoint's recorded config (results.json models[]). */
+  readonly trained?: { readonly input: ModelInputDescription; readonly lossWeights?: LossWeights };
   readonly external?: ExternalOutputs;
+}
+
+const LOSS_WEIGHT_KEYS = ['valid', 'hole', 'perceptual', 'style', 'tv'] as const;
+
+/** The loss weights a checkpoint's recorded config trained `kind` with, or undefined if it does not hold them all. */
+function recordedLossWeights(kind: ModelKind, recordedConfig: Readonly<Record<string, unknown>>): LossWeights | undefined {
+  const loss = recordedConfig.loss as Record<string, unknown> | undefined;
+  if (!loss || !LOSS_WEIGHT_KEYS.every((key) => typeof loss[key] === 'number')) return undefined;
+  const baseline = typeof loss.baseline === 'object' && loss.baseline !== null ? (loss.baseline as Partial<LossWeights>) : undefined;
+  return lossWeightsOf(kind, { ...(loss as unknown as LossWeights), baseline });
 }
 
 /** The trained models of the run (phase 2, else latest), Telea and other tools' outputs. */
@@ -45,6 +60,10 @@ export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
         checkpoint: relative(runDir, dir),
         step: found.meta.step,
         model: { kind, dir },
+        trained: {
+          input: describeModelInput(kind, recordedBaselineInput(found.meta.config, config.model)),
+          lossWeights: recordedLossWeights(kind, found.meta.config),
+        },
       });
       break;
     }

@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.js';
 /**
  * What evaluation checks of the test images before the first pair: each one can be decoded far
  * enough to know its size, none is smaller than the model input (scores on upscaled images would
- * flatter every model), and each one's identity (name below data.root, size, modification time),
+ * flatter every model), and each one's identity (name below `root`: data.root or data.test.dir, size, modification time),
  * which the kept per-pair scores are checked against. Reads headers only: an ImageNet-sized test
  * split takes seconds, with progress.
  */

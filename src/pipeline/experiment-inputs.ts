@@ -1,8 +1,9 @@
 import { trainingConfigHash } from '../core/config/config-hash.js';
 import type { ExperimentConfig } from '../core/config/schema.js';
-import { discoverImages, type ImageSplits, splitImages, summariseSkipped } from '../core/data/image-list.js';
+import { discoverSplits, type ImageSplits, splitRoot, summariseSkipped } from '../core/data/image-list.js';
 import { type BackendInfo, type BackendRequest, setupBackend } from '../core/engine/backend.js';
 import { wasmThreadsForModel } from '../core/engine/wasm-threads.js';
+import { sha256Of } from '../core/io/stable-json.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import type { OnEvent } from '../protocol/events.js';
 import { filesFingerprint } from './files-fingerprint.js';
@@ -33,10 +34,10 @@ export class ExperimentInputs {
 
   splits(): Promise<ImageSplits> {
     this.splitsPromise ??= (async () => {
-      const images = await discoverImages(this.config.data);
+      const images = await discoverSplits(this.config.data, this.config.seed);
       const skipped = summariseSkipped(images.skipped);
       if (skipped) this.emit({ type: 'log', level: 'warn', message: skipped });
-      const splits = splitImages(images.files, this.config.data, this.config.seed);
+      const { splits } = images;
       this.emit({
         type: 'log',
         level: 'info',
@@ -60,9 +61,19 @@ export class ExperimentInputs {
     return this.featuresPromise;
   }
 
-  /** Fingerprint of the training and validation photos (paths, sizes, times). */
+  /**
+   * Fingerprint of the training and validation photos (paths, sizes, times): with split folders,
+   * each split's files named relative to its folder, so moving the folders keeps it.
+   */
   trainData(): Promise<string> {
-    this.trainDataPromise ??= this.splits().then((s) => filesFingerprint([...s.train, ...s.validation], this.config.data.root));
+    const data = this.config.data;
+    this.trainDataPromise ??= this.splits().then(async (s) =>
+      data.root !== undefined
+        ? filesFingerprint([...s.train, ...s.validation], data.root)
+        : sha256Of(
+            `train:${await filesFingerprint(s.train, splitRoot(data, 'train'))}|validation:${await filesFingerprint(s.validation, splitRoot(data, 'validation'))}`,
+          ),
+    );
     return this.trainDataPromise;
   }
 

@@ -1,8 +1,10 @@
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { dataWithoutLocation } from '../core/config/config-hash.js';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { checkImagesReadable } from '../core/data/check-images.js';
+import { describeDataFolders, excludeHintOf, splitRoot } from '../core/data/image-list.js';
 import { UserError } from '../core/errors.js';
 import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
@@ -11,6 +13,7 @@ import { maskSetSpecOf } from '../core/masks/mask-plan.js';
 import { type Shard, verifyMaskSet, type WriteMaskSetResult, writeMaskSet } from '../core/masks/write-mask-set.js';
 import { type CheckpointMeta, loadCheckpointMeta, verifyCheckpoint } from '../core/train/checkpoint.js';
 import { checkTrainingFitsWasm, type Phase, type TrainResult, trainModel } from '../core/train/trainer.js';
+import { refuseTestMasksForTraining } from '../core/train/training-masks.js';
 import { writeEvalShard } from '../eval/eval-shards.js';
 import { scoreRun } from '../eval/evaluate.js';
 import { writeReport } from '../eval/report/write-report.js';
@@ -143,6 +146,7 @@ function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
     preflight: async (ctx) => {
       const inputs = needConfig(ctx);
       if ((await inputs.backend()).name === 'wasm') checkTrainingFitsWasm(inputs.config, kind);
+      await refuseTestMasksForTraining(inputs.config, ctx.layout.dir);
       if (ctx.command !== 'train') await refuseOtherConfigCheckpoint(ctx, kind);
     },
     complete: (ctx) => ctx.options.train?.phases === undefined,
@@ -176,7 +180,7 @@ function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
         onEvent: ctx.emit,
       });
       ctx.products.training = [...(ctx.products.training ?? []), result];
-      await writeTrainingRecord(ctx, inputs.config, result);
+      await writeTrainingRecord(ctx, inputs.config, result, { train: splits.train.length, validation: splits.validation.length });
     },
   };
 }
@@ -215,7 +219,9 @@ async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindNam
         'TRAIN_DATA_CHANGED',
         `the training or validation photos changed since the ${kind} model in ${ctx.layout.modelCheckpoints(kind)} finished training`,
         {
-          details: [`data.root ${inputs.config.data.root}: a photo added, removed, replaced or touched (names, sizes and modification times are compared)`],
+          details: [
+            `${describeDataFolders(inputs.config.data, ['train', 'validation'])}: a photo added, removed, replaced or touched (names, sizes and modification times are compared)`,
+          ],
           hint: `To train again on the photos as they are now, replacing that model, pass --from ${stage}; to keep it, put the photos back or use another run folder (--run).`,
         },
       );
@@ -237,12 +243,16 @@ async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindNam
 /** The parts of a config that a training depends on (config-hash.ts leaves out the same ones). */
 function trainingPart(config: Record<string, unknown>): Record<string, unknown> {
   const { description: _d, output: _o, data, ...rest } = config;
-  const { root: _r, ...dataRest } = (data ?? {}) as Record<string, unknown>;
-  return { ...rest, data: dataRest };
+  return { ...rest, data: dataWithoutLocation((data ?? {}) as object) };
 }
 
 /** training.json: the last training of each model, with the loss settings it ran with. */
-async function writeTrainingRecord(ctx: StageContext, config: ExperimentConfig, result: TrainResult): Promise<void> {
+async function writeTrainingRecord(
+  ctx: StageContext,
+  config: ExperimentConfig,
+  result: TrainResult,
+  images: { train: number; validation: number },
+): Promise<void> {
   let earlier: { models?: TrainResult[] } = {};
   try {
     earlier = JSON.parse(await readFile(ctx.layout.training, 'utf8'));
@@ -256,6 +266,8 @@ async function writeTrainingRecord(ctx: StageContext, config: ExperimentConfig, 
     backend: needConfig(ctx).startedBackend ?? null,
     // Recorded so a report can say when the perceptual and style terms were off (no VGG16 weights).
     loss: { ...lossWeights, vgg: vgg ? { weights: vgg.weights, preprocessing: vgg.preprocessing } : null },
+    // The split sizes the models trained and validated on, for the report's methods section.
+    images,
     finishedAt: new Date().toISOString(),
     models: [...(earlier.models ?? []).filter((m) => m.kind !== result.kind), result],
   };
@@ -306,7 +318,7 @@ const evalStage: StageDefinition = {
         ctx.upstream.masks,
         ctx.upstream['train-pconv'],
         ctx.upstream['train-conv'],
-        await filesFingerprint((await inputs.splits()).test, inputs.config.data.root),
+        await filesFingerprint((await inputs.splits()).test, splitRoot(inputs.config.data, 'test')),
         `inference=${asked?.engine ?? 'auto'}`,
         ...(asked?.classical === false ? ['classical=off'] : []),
         ...(asked?.external ?? []).map((e) => `external=${e.name}:${e.dir}`),
@@ -334,7 +346,8 @@ const evalStage: StageDefinition = {
     const inputs = needConfig(ctx);
     const test = (await inputs.splits()).test;
     await checkImagesReadable(test, {
-      root: inputs.config.data.root,
+      root: splitRoot(inputs.config.data, 'test'),
+      excludeHint: excludeHintOf(inputs.config.data, ['test']),
       decode: true,
       signal: ctx.signal,
       onProgress: (done, total) => ctx.emit({ type: 'progress', stage: 'test images', done, total, unit: 'images' }),

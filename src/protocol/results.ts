@@ -21,10 +21,23 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 export const METRIC_DIRECTION: Record<MetricName, 'lower' | 'higher'> = { l1Hole: 'lower', l1: 'lower', psnr: 'higher', ssim: 'higher' };
 
 /**
- * @2 added backend.inference (what ran the models forward); @1 files (no such field) still read.
+ * @2 added backend.inference (what ran the models forward); @3 models[].input and
+ * models[].lossWeights (what each trained model was given and trained with). Each addition is an
+ * optional field, so @2 and @1 files still read; the version moves because the schema is strict,
+ * so an older reader says "another format" rather than failing on an unknown key.
  */
-export const RESULTS_FORMAT = 'pconv-bench/results@2';
-export const READABLE_RESULTS_FORMATS = [RESULTS_FORMAT, 'pconv-bench/results@1'] as const;
+export const RESULTS_FORMAT = 'pconv-bench/results@3';
+export const READABLE_RESULTS_FORMATS = [RESULTS_FORMAT, 'pconv-bench/results@2', 'pconv-bench/results@1'] as const;
+
+/** What a trained model was given of an image with holes (src/core/model/model-inputs.ts: describeModelInput). */
+const ModelInputSchema = z.strictObject({
+  /** What stands in the holes: zeros (PConv) or the baseline's fill (model.baselineFill). */
+  holes: z.enum(['zero', 'mean-pixel', 'grey']),
+  /** How the mask reaches the model: PConv's partial convolutions, a fourth input channel, or not at all. */
+  mask: z.enum(['partial-convolutions', 'channel', 'none']),
+});
+
+const LossWeightsSchema = z.strictObject({ valid: z.number(), hole: z.number(), perceptual: z.number(), style: z.number(), tv: z.number() });
 
 export const ResultsSchema = z.strictObject({
   format: z.enum(READABLE_RESULTS_FORMATS),
@@ -36,7 +49,16 @@ export const ResultsSchema = z.strictObject({
   backend: z.strictObject({ name: z.string(), version: z.string(), device: z.string(), inference: z.string().optional() }),
   versions: z.record(z.string(), z.string()),
   models: z.array(
-    z.strictObject({ name: z.string(), kind: z.enum(['pconv', 'conv', 'classical', 'external']), checkpoint: z.string().nullable(), step: z.int().nullable() }),
+    z.strictObject({
+      name: z.string(),
+      kind: z.enum(['pconv', 'conv', 'classical', 'external']),
+      checkpoint: z.string().nullable(),
+      step: z.int().nullable(),
+      /** Trained models (@3): their input, from the checkpoint's recorded config. */
+      input: ModelInputSchema.optional(),
+      /** Trained models (@3): the loss weights they trained with (loss.*, and loss.baseline for the baseline). */
+      lossWeights: LossWeightsSchema.optional(),
+    }),
   ),
   rows: z.array(
     z.strictObject({

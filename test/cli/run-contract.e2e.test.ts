@@ -216,7 +216,7 @@ describe('one run contract for every command (end to end)', () => {
     const run = join(dir, 'run');
     const stopped = await runCli(['run', join(dir, 'smoke.yaml'), '--run', run, ...wasm]);
     expect(stopped.code, stopped.stderr).toBe(1);
-    expect(stopped.stderr).toContain(relative(config.data.root, bad));
+    expect(stopped.stderr).toContain(relative(config.data.root ?? '', bad));
     expect(stopped.stderr).not.toContain('train-pconv-phase1');
     expect((await readdir(run)).filter((name) => name === 'checkpoints' || name === 'masks')).toEqual([]);
     expect(await record(run)).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'IMAGE_UNREADABLE' } } });

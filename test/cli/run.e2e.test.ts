@@ -121,6 +121,19 @@ describe('pconv-bench run (end to end)', () => {
     await expect(readFile(join(run, 'masks', 'manifest.json'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
+  test("training masks imported from the run's own test mask folder are refused before the mask stage, naming both folders", async () => {
+    const dir = await tempDir();
+    const run = join(dir, 'run');
+    const smoke = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8'))
+      .replace(/root: .*/, `root: ${join(repoRoot, 'data/photos')}`)
+      .replace(/ {2}validateEvery: .*\n/, (line) => `${line}  masks: { source: import, dir: ${join(run, 'masks')} }\n`);
+    await writeFile(join(dir, 'smoke.yaml'), smoke);
+    const result = await runCli(['run', join(dir, 'smoke.yaml'), '--run', run, '--backend', 'wasm']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`train.masks.dir ${join(run, 'masks')} is the run's test mask folder ${join(run, 'masks')}`);
+    await expect(readFile(join(run, 'masks', 'manifest.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   test('a run folder that cannot be written is a clear error and leaves nothing behind', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'file'), 'not a folder');

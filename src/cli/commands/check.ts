@@ -33,7 +33,7 @@ export function checkCommand(env: CommandEnv): CommandModule<GlobalArgs, object>
         ctx.output.event({ type: 'result', command: 'check', data: { updated: baselinePath } });
         return;
       }
-      let tolerances = { ...ExperimentConfigSchema.shape.check.parse(undefined).tolerances };
+      let tolerances = { ...ExperimentConfigSchema.in.shape.check.parse(undefined).tolerances };
       if (args.config) {
         const { loadConfig } = await import('../../core/config/load-config.js');
         tolerances = { ...(await loadConfig(args.config, ctx.cwd)).config.check.tolerances };

@@ -21,15 +21,14 @@ export function exportCommand(env: CommandEnv): CommandModule<GlobalArgs, object
     run: async (args, ctx) => {
       const { join, resolve } = await import('node:path');
       const { loadConfig } = await import('../../core/config/load-config.js');
-      const { discoverImages, splitImages, summariseSkipped } = await import('../../core/data/image-list.js');
+      const { discoverSplits, summariseSkipped } = await import('../../core/data/image-list.js');
       const { exportPairs } = await import('../../eval/export-pairs.js');
       const { config } = await loadConfig(args.config, ctx.cwd);
       const runDir = runDirOf(args.run, config, ctx.cwd);
       const out = args.out ? resolve(ctx.cwd, args.out) : join(runDir, `export-${args.format}`);
-      const images = await discoverImages(config.data);
-      const skipped = summariseSkipped(images.skipped);
+      const { splits, skipped: notFollowed } = await discoverSplits(config.data, config.seed);
+      const skipped = summariseSkipped(notFollowed);
       if (skipped) ctx.output.warn(skipped);
-      const splits = splitImages(images.files, config.data, config.seed);
       const result = await exportPairs({ config, runDir, testFiles: splits.test, out, format: args.format, onEvent: ctx.output.onCoreEvent });
       ctx.output.print(
         `${result.count} pairs in ${result.out} (${args.format}); score another tool's outputs with: pconv-bench eval ${args.config} --predictions <its output folder> --name <label>`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Bin, binProblems, binsFromEdges, PAPER_BIN_EDGES } from '../masks/bins.js';
+import { PAPER_BORDER_MARGIN, paperBorderMargin } from '../masks/border-margin.js';
 
 /**
  * The experiment config: one YAML file per experiment. Every object is strict (an unknown key is an
@@ -44,7 +45,11 @@ const StrokesGeneratorSchema = z
 export const MaskGeneratorSchema = z.discriminatedUnion('kind', [PconvKerasGeneratorSchema, StrokesGeneratorSchema]);
 
 const BorderSchema = z.strictObject({
-  margin: positiveInt().default(8).describe('A mask is "no-border" when no hole pixel lies within this many px of the image edge; stated in every report.'),
+  margin: positiveInt()
+    .optional()
+    .describe(
+      `A mask is "no-border" when no hole pixel lies within this many px of the image edge; stated in every report. Unset: the paper's ${PAPER_BORDER_MARGIN.px} px at ${PAPER_BORDER_MARGIN.imageSize} px scaled to data.imageSize, max(1, round(${PAPER_BORDER_MARGIN.px} * imageSize / ${PAPER_BORDER_MARGIN.imageSize})).`,
+    ),
   subsets: z
     .array(z.enum(['no-border', 'border']))
     .min(1)
@@ -70,17 +75,172 @@ const MasksSchema = z.strictObject({
   maxAttempts: positiveInt().default(20).describe('Attempts per mask before its bin is declared unreachable.'),
 });
 
-const DataSchema = z.strictObject({
-  root: z.string().min(1).describe('path: folder that holds the images.'),
-  include: z
-    .array(z.string().min(1))
-    .min(1)
-    .default(['**/*.{jpg,jpeg,png,webp,tif,tiff}'])
-    .describe('fast-glob patterns, relative to data.root, of the images to use.'),
-  exclude: z.array(z.string().min(1)).default([]).describe('fast-glob patterns to leave out.'),
-  imageSize: z.int().min(8).max(4096).describe('Side in px of the square crops that models see; masks are generated at this size.'),
-  testFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of the images held out as the test split.'),
-  validationFraction: z.number().min(0).lt(1).default(0.05).describe('Share of the images held out for validation during training.'),
+/** What data.testFraction and data.validationFraction are when unset. */
+const DEFAULT_TEST_FRACTION = 0.1;
+const DEFAULT_VALIDATION_FRACTION = 0.05;
+const TestFractionSchema = z.number().gt(0).lt(1);
+const ValidationFractionSchema = z.number().min(0).lt(1);
+
+/** A split folder as written: a path, or the path with its own include and exclude patterns. */
+const SplitFolderSchema = z
+  .union(
+    [
+      z.string().min(1),
+      z.strictObject({
+        dir: z.string().min(1).describe('path: the folder.'),
+        include: z
+          .array(z.string().min(1))
+          .min(1)
+          .optional()
+          .describe('fast-glob patterns, relative to this folder, of the images to use (unset: data.include).'),
+        exclude: z.array(z.string().min(1)).optional().describe('fast-glob patterns, relative to this folder, to leave out (unset: data.exclude).'),
+      }),
+    ],
+    { error: 'expected the path of a folder, or { dir, include, exclude } with dir set' },
+  )
+  .transform((folder) => (typeof folder === 'string' ? { dir: folder } : folder));
+
+/**
+ * Two forms: data.root, one folder split by a hash of each file's name (testFraction,
+ * validationFraction), or a folder per split as PConv-Keras takes them (data.train, data.test and
+ * optionally data.validation; without it, validationFraction of the train folder validates).
+ */
+const DataSchema = z
+  .strictObject({
+    root: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('path: folder that holds the images, split by testFraction and validationFraction. Required unless data.train and data.test are set.'),
+    train: SplitFolderSchema.optional().describe(
+      'Instead of data.root: path of the folder of the training images, or { dir, include, exclude } (include and exclude default to data.include and data.exclude).',
+    ),
+    validation: SplitFolderSchema.optional().describe(
+      'With data.train: the folder of the validation images, written like data.train. Unset: data.validationFraction of the train folder.',
+    ),
+    test: SplitFolderSchema.optional().describe(
+      "With data.train: the folder of the test images (e.g. Places2's or ImageNet's official validation set), written like data.train. No test image may also train or validate.",
+    ),
+    include: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['**/*.{jpg,jpeg,png,webp,tif,tiff}'])
+      .describe('fast-glob patterns, relative to data.root (or to each split folder), of the images to use.'),
+    exclude: z.array(z.string().min(1)).default([]).describe('fast-glob patterns to leave out.'),
+    imageSize: z.int().min(8).max(4096).describe('Side in px of the square crops that models see; masks are generated at this size.'),
+    testFraction: TestFractionSchema.optional()
+      .meta({ default: DEFAULT_TEST_FRACTION })
+      .describe('Share of the images held out as the test split (with data.root only).'),
+    validationFraction: ValidationFractionSchema.optional()
+      .meta({ default: DEFAULT_VALIDATION_FRACTION })
+      .describe('Share of the images held out for validation during training: of data.root, or of data.train when data.validation is unset.'),
+  })
+  .superRefine(
+    (data, ctx) => {
+      const folders = (['train', 'validation', 'test'] as const).filter((key) => data[key] !== undefined);
+      const first = folders[0];
+      if (data.root !== undefined && first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [first],
+          message: `give either data.root (one folder, split by data.testFraction and data.validationFraction) or the split folders, not both (this config has data.root and ${folders.map((key) => `data.${key}`).join(', ')})`,
+        });
+      } else if (data.root === undefined && first === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['root'],
+          message: 'required key is missing: set data.root (one folder, split by fractions) or data.train and data.test (a folder per split)',
+        });
+      } else if (data.root === undefined) {
+        for (const key of ['train', 'test'] as const) {
+          if (data[key] === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `required key is missing: split folders need data.train and data.test (data.validation is optional)`,
+            });
+          }
+        }
+        if (data.testFraction !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['testFraction'], message: 'only with data.root: with split folders the test images are those in data.test' });
+        }
+        if (data.validation !== undefined && data.validationFraction !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['validationFraction'],
+            message:
+              'not with data.validation: the validation images are those in that folder (leave data.validation out to hold out this share of data.train)',
+          });
+        }
+      }
+      const test = data.testFraction ?? DEFAULT_TEST_FRACTION;
+      const validation = data.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
+      if (first === undefined && valid(TestFractionSchema, test) && valid(ValidationFractionSchema, validation) && test + validation >= 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['validationFraction'],
+          message: 'data.testFraction + data.validationFraction must leave images for training (sum below 1)',
+        });
+      }
+    },
+    // Also when another data key is invalid (the form is judged from which keys are present), but not when data is no mapping.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) },
+  );
+
+/** One split folder of a config, resolved: its own include and exclude patterns, or data's. */
+export interface SplitFolder {
+  dir: string;
+  include: string[];
+  exclude: string[];
+}
+
+interface DataCommon {
+  include: string[];
+  exclude: string[];
+  imageSize: number;
+}
+
+/** The data section, resolved: one folder split by fractions (root), or a folder per split. */
+export type DataConfig =
+  | (DataCommon & { root: string; testFraction: number; validationFraction: number; train?: undefined; validation?: undefined; test?: undefined })
+  | (DataCommon & {
+      root?: undefined;
+      train: SplitFolder;
+      /** Unset: validationFraction of the train folder validates. */
+      validation?: SplitFolder;
+      test: SplitFolder;
+      testFraction?: undefined;
+      /** Set exactly when validation is not. */
+      validationFraction?: number;
+    });
+
+/** The data section with its defaults filled in; the root form comes out as it always has (the training hash depends on it). */
+const DataConfigSchema = DataSchema.transform((data): DataConfig => {
+  const { root, train, validation, test, include, exclude, imageSize, testFraction, validationFraction } = data;
+  if (root === undefined && train !== undefined && test !== undefined) {
+    const folder = (f: { dir: string; include?: string[]; exclude?: string[] }): SplitFolder => ({
+      dir: f.dir,
+      include: f.include ?? include,
+      exclude: f.exclude ?? exclude,
+    });
+    return {
+      train: folder(train),
+      ...(validation ? { validation: folder(validation) } : { validationFraction: validationFraction ?? DEFAULT_VALIDATION_FRACTION }),
+      test: folder(test),
+      include,
+      exclude,
+      imageSize,
+    };
+  }
+  // The refinement above leaves root set here (a transform runs only on a valid section).
+  return {
+    root: root ?? '',
+    include,
+    exclude,
+    imageSize,
+    testFraction: testFraction ?? DEFAULT_TEST_FRACTION,
+    validationFraction: validationFraction ?? DEFAULT_VALIDATION_FRACTION,
+  };
 });
 
 const ModelSchema = z.strictObject({
@@ -88,7 +248,17 @@ const ModelSchema = z.strictObject({
   baseChannels: positiveInt().default(64).describe('Channels of the first encoder layer (paper: 64); doubles per level up to maxChannels.'),
   maxChannels: positiveInt().default(512).describe('Channel cap of the deeper layers (paper: 512).'),
   head: z.enum(['none', 'sigmoid']).default('none').describe('Output head: none (paper) or a 1x1 convolution + sigmoid (PConv-Keras).'),
+  padding: z
+    .enum(['same', 'symmetric'])
+    .default('same')
+    .describe(
+      "Zero padding of every convolution, both models: same (TensorFlow's, the odd pixel of a stride-2 layer bottom/right) or symmetric (k//2 on every side, then a valid convolution, as NVIDIA's partialconv and the PyTorch ports).",
+    ),
   baselineFill: z.enum(['mean-pixel', 'grey']).default('mean-pixel').describe('What the ordinary-convolution baseline sees in holes.'),
+  baselineMaskChannel: z
+    .boolean()
+    .default(false)
+    .describe("Also give the baseline the mask as a fourth input channel (more than the paper's baseline saw: only the 3-channel image with holes filled)."),
 });
 
 /** PyTorch state dicts by their usual extensions; everything else (Keras .h5, tfjs model.json) is caffe by default. */
@@ -118,6 +288,40 @@ export function usesVggFeatures(loss: { readonly perceptual: number; readonly st
   return loss.perceptual > 0 || loss.style > 0;
 }
 
+const BaselineLossSchema = z
+  .strictObject({
+    valid: nonNegative().optional().describe('Weight of the L1 loss on known pixels, for the baseline (unset: loss.valid).'),
+    hole: nonNegative().optional().describe('Weight of the L1 loss in holes, for the baseline (unset: loss.hole).'),
+    perceptual: nonNegative().optional().describe('Weight of the VGG16 perceptual loss, for the baseline (unset: loss.perceptual).'),
+    style: nonNegative().optional().describe('Weight of the style losses, for the baseline (unset: loss.style).'),
+    tv: nonNegative().optional().describe('Weight of the total variation loss, for the baseline (unset: loss.tv).'),
+  })
+  .describe(
+    "Loss weights of the ordinary-convolution baseline only, each overriding the loss.* weight above (unset: PConv's). The paper re-tuned the baseline's weights and did not publish them.",
+  );
+
+/** The loss weights one model trains with: loss.* for PConv; loss.* overridden by loss.baseline for the baseline. */
+export function lossWeightsOf(
+  kind: 'pconv' | 'conv',
+  loss: {
+    readonly valid: number;
+    readonly hole: number;
+    readonly perceptual: number;
+    readonly style: number;
+    readonly tv: number;
+    readonly baseline?: z.output<typeof BaselineLossSchema>;
+  },
+): { valid: number; hole: number; perceptual: number; style: number; tv: number } {
+  const own = kind === 'conv' ? (loss.baseline ?? {}) : {};
+  return {
+    valid: own.valid ?? loss.valid,
+    hole: own.hole ?? loss.hole,
+    perceptual: own.perceptual ?? loss.perceptual,
+    style: own.style ?? loss.style,
+    tv: own.tv ?? loss.tv,
+  };
+}
+
 const LossSchema = z
   .strictObject({
     valid: nonNegative().default(1).describe('Weight of the L1 loss on known pixels (eq. 7: 1).'),
@@ -125,6 +329,7 @@ const LossSchema = z
     perceptual: nonNegative().default(0.05).describe('Weight of the VGG16 perceptual loss (eq. 7: 0.05).'),
     style: nonNegative().default(120).describe('Weight of the style losses on output and composite (eq. 7: 120).'),
     tv: nonNegative().default(0.1).describe('Weight of the total variation loss (eq. 7: 0.1).'),
+    baseline: BaselineLossSchema.optional(),
     vgg: VggSchema.optional().describe('VGG16 weights for the perceptual and style terms; required when either weight is above 0.'),
   })
   .superRefine((loss, ctx) => {
@@ -134,6 +339,12 @@ const LossSchema = z
         path: ['vgg'],
         message: 'loss.perceptual and loss.style need VGG16 weights: set loss.vgg.weights to a file, or set both weights to 0',
       });
+    } else if (usesVggFeatures(lossWeightsOf('conv', loss)) && !loss.vgg) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vgg'],
+        message: 'loss.baseline.perceptual and loss.baseline.style need VGG16 weights: set loss.vgg.weights to a file, or set both to 0',
+      });
     }
   });
 
@@ -142,6 +353,13 @@ const PhaseSchema = z.strictObject({
   steps: z.int().min(0).describe('Training steps of this phase.'),
   freezeEncoderBatchNorm: z.boolean().describe('Use and keep the moving statistics of encoder batch norm (phase 2 of the paper).'),
   freezeEncoderBatchNormAffine: z.boolean().default(false).describe('Also freeze encoder gamma/beta (mmagic: yes; Keras and naoto0804: no).'),
+});
+
+const Phase2Schema = PhaseSchema.extend({
+  resetOptimizer: z
+    .boolean()
+    .default(false)
+    .describe("Start phase 2 with a fresh Adam (moments zero, step count 0), as PConv-Keras' recompile does; false carries phase 1's state over."),
 });
 
 const TrainingMasksSchema = z
@@ -168,7 +386,7 @@ const TrainingMasksSchema = z
 const TrainSchema = z.strictObject({
   batchSize: positiveInt().default(6).describe('Images per step (paper: 6 at 512 px).'),
   phase1: PhaseSchema.describe('Phase 1: batch norm in training mode everywhere (paper: 2e-4).'),
-  phase2: PhaseSchema.describe('Phase 2 (fine-tuning): encoder batch norm frozen (paper: 5e-5).'),
+  phase2: Phase2Schema.describe('Phase 2 (fine-tuning): encoder batch norm frozen (paper: 5e-5).'),
   checkpointEvery: positiveInt().default(1000).describe('Steps between checkpoints.'),
   validateEvery: positiveInt().default(1000).describe('Steps between validation passes (loss and a grid of sample images).'),
   masks: TrainingMasksSchema.prefault({ source: 'generated' }),
@@ -199,7 +417,7 @@ export const ExperimentConfigSchema = z
       .describe('Experiment name; names its folder under output.dir.'),
     description: z.string().optional().describe('Free text for the report.'),
     seed: z.int().min(0).max(0xffffffff).default(0).describe('Master seed: masks, splits and training derive their seeds from it.'),
-    data: DataSchema,
+    data: DataConfigSchema,
     masks: MasksSchema.prefault({}),
     model: ModelSchema.prefault({}),
     loss: LossSchema.prefault({}),
@@ -214,8 +432,6 @@ export const ExperimentConfigSchema = z
     const size = valid(DataSchema.shape.imageSize, config.data.imageSize);
     const levels = valid(ModelSchema.shape.levels, config.model.levels);
     const margin = valid(BorderSchema.shape.margin, config.masks.border.margin);
-    const fractions =
-      valid(DataSchema.shape.testFraction, config.data.testFraction) && valid(DataSchema.shape.validationFraction, config.data.validationFraction);
     const stride = 2 ** config.model.levels;
     if (size && levels && config.data.imageSize % stride !== 0) {
       ctx.addIssue({
@@ -224,20 +440,18 @@ export const ExperimentConfigSchema = z
         message: `must be a multiple of 2^model.levels = ${stride} (model.levels is ${config.model.levels}); lower model.levels or change the size`,
       });
     }
-    if (size && margin && 2 * config.masks.border.margin >= config.data.imageSize) {
+    if (size && margin && 2 * (config.masks.border.margin ?? 0) >= config.data.imageSize) {
       ctx.addIssue({
         code: 'custom',
         path: ['masks', 'border', 'margin'],
         message: `a ${config.masks.border.margin}px frame leaves nothing inside a ${config.data.imageSize}px image; use a margin below ${Math.ceil(config.data.imageSize / 2)}`,
       });
     }
-    if (fractions && config.data.testFraction + config.data.validationFraction >= 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['data', 'validationFraction'],
-        message: 'data.testFraction + data.validationFraction must leave images for training (sum below 1)',
-      });
-    }
+  })
+  // masks.border.margin unset: the paper's 50 px at 512 px scaled to data.imageSize (src/core/masks/border-margin.ts).
+  .transform((config) => {
+    const { margin, ...border } = config.masks.border;
+    return { ...config, masks: { ...config.masks, border: { margin: margin ?? paperBorderMargin(config.data.imageSize), ...border } } };
   });
 
 /** Whether `value` passes `schema` alone (for cross-key rules, which must not judge an invalid key twice). */
@@ -253,6 +467,9 @@ export type MasksConfig = ExperimentConfig['masks'];
 /** Config keys that hold paths; the loader resolves them against the config file's folder. */
 export const PATH_KEYS: readonly (readonly string[])[] = [
   ['data', 'root'],
+  ['data', 'train', 'dir'],
+  ['data', 'validation', 'dir'],
+  ['data', 'test', 'dir'],
   ['loss', 'vgg', 'weights'],
   ['output', 'dir'],
 ];

@@ -7,8 +7,10 @@ import { InterruptedError, UserError } from '../errors.js';
 import { IMAGE_INPUT_OPTIONS } from './load-image.js';
 
 export interface CheckImagesOptions {
-  /** data.root: files under it are named relative to it, as data.exclude patterns are written. */
+  /** data.root (or a split folder): files under it are named relative to it, as data.exclude patterns are written. */
   readonly root?: string;
+  /** The keys the hint names to leave files out, with what their patterns are relative to (default: data.exclude under data.root). */
+  readonly excludeHint?: string;
   /**
    * Decode every pixel too, not only the header. The header alone passes a truncated JPEG or PNG
    * (its header is intact) that the loader then fails on, mid-training.
@@ -96,7 +98,7 @@ export async function checkImagesReadable(files: readonly string[], options: Che
     const reason = await unreadableBecause(problem.file, decode);
     if (reason !== undefined) named[i] = { ...problem, reason };
   }
-  throw unreadableError([...named, ...problems.slice(MAX_NAMED_UNREADABLE)], files.length, options.root);
+  throw unreadableError([...named, ...problems.slice(MAX_NAMED_UNREADABLE)], files.length, options.root, options.excludeHint);
 }
 
 /**
@@ -132,7 +134,12 @@ async function unreadableBecause(file: string, decode: boolean): Promise<string 
   }
 }
 
-function unreadableError(problems: readonly Problem[], total: number, root: string | undefined): UserError {
+function unreadableError(
+  problems: readonly Problem[],
+  total: number,
+  root: string | undefined,
+  excludeHint = 'data.exclude (patterns relative to data.root)',
+): UserError {
   const n = problems.length;
   const first = problems[0] as Problem;
   const message =
@@ -149,6 +156,6 @@ function unreadableError(problems: readonly Problem[], total: number, root: stri
       : '';
   return new UserError('IMAGE_UNREADABLE', message, {
     details: n === 1 ? [] : details,
-    hint: `Remove or replace ${n === 1 ? 'the file' : 'these files'}, or leave ${n === 1 ? 'it' : 'them'} out with data.exclude (patterns relative to data.root)${example}.`,
+    hint: `Remove or replace ${n === 1 ? 'the file' : 'these files'}, or leave ${n === 1 ? 'it' : 'them'} out with ${excludeHint}${example}.`,
   });
 }

@@ -23,6 +23,11 @@ export interface DiscoveredFiles {
   readonly files: string[];
   /** Sorted by path. */
   readonly skipped: SkippedPath[];
+  /**
+   * The files of `files` reached through a link (to the file, or to a folder on the way below the
+   * root), sorted: the others' real paths are the root's real path plus their path below it.
+   */
+  readonly linked: string[];
 }
 
 /** The file system calls discovery makes; tests swap them to simulate errors root cannot provoke. */
@@ -54,6 +59,8 @@ interface Dir {
   readonly parent: Dir | undefined;
   /** Set when this folder was reached through a link, so a skip can say what the link holds. */
   readonly link: boolean;
+  /** Set when this folder or one above it (below the root) was reached through a link. */
+  readonly viaLink: boolean;
 }
 
 interface Matcher {
@@ -158,6 +165,7 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
   const match = matcherOf(options.include, options.exclude);
   const rootPath = resolve(root);
   const files: string[] = [];
+  const linked: string[] = [];
   const skipped: SkippedPath[] = [];
   const listedAs = new Map<string, string>();
   const idOf = (info: { dev: bigint; ino: bigint }) => `${info.dev}:${info.ino}`;
@@ -173,9 +181,9 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
     rootInfo = await fs.stat(rootPath);
   } catch (error) {
     skipped.push({ path: rootPath, reason: 'unreadable', code: codeOf(error) });
-    return { files, skipped };
+    return { files, skipped, linked };
   }
-  let generation: Dir[] = [{ path: rootPath, rel: '', id: idOf(rootInfo), parent: undefined, link: false }];
+  let generation: Dir[] = [{ path: rootPath, rel: '', id: idOf(rootInfo), parent: undefined, link: false, viaLink: false }];
   while (generation.length > 0) {
     const links: Dir[] = [];
     let level = generation;
@@ -208,7 +216,10 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
           if (entry.isFile()) {
             const rel = childRel(dir, name);
             const path = childPath(dir, name);
-            if (match.file(rel, path)) files.push(path);
+            if (match.file(rel, path)) {
+              files.push(path);
+              if (dir.viaLink) linked.push(path);
+            }
           } else if (entry.isDirectory()) {
             if (match.descend(childRel(dir, name), name)) folders.push({ dir, name });
           } else if (entry.isSymbolicLink()) {
@@ -234,10 +245,11 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
           const broken = code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR';
           await skip({ path, reason: isLink && broken ? 'broken link' : 'unreadable', code }, isLink);
         } else if (info.isDirectory()) {
-          if (!isLink) next.push({ path, rel, id: idOf(info), parent: dir, link: false });
-          else if (match.descend(rel, name)) links.push({ path, rel, id: idOf(info), parent: dir, link: true });
+          if (!isLink) next.push({ path, rel, id: idOf(info), parent: dir, link: false, viaLink: dir.viaLink });
+          else if (match.descend(rel, name)) links.push({ path, rel, id: idOf(info), parent: dir, link: true, viaLink: true });
         } else if (isLink && info.isFile() && match.file(rel, path)) {
           files.push(path);
+          linked.push(path);
         }
       }
       level = next.sort(byRel);
@@ -245,6 +257,7 @@ export async function discoverFiles(root: string, options: DiscoverOptions): Pro
     generation = links.sort(byRel);
   }
   files.sort();
+  linked.sort();
   skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, skipped };
+  return { files, skipped, linked };
 }

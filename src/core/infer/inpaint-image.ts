@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Polarity } from '../masks/import-masks.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
-import { buildNetwork, restoreWeights } from '../train/trainer.js';
+import { buildNetwork, configForCheckpoint, restoreWeights } from '../train/trainer.js';
 import { createPredictor, type InferenceEngineRequest, type Predictor } from './predictor.js';
 import { inpaintTiled } from './tiling.js';
 
@@ -56,7 +56,8 @@ async function decode(path: string, what: string, pipeline: (s: Sharp) => Sharp)
  */
 export async function inpaintImage(options: InpaintImageOptions): Promise<InpaintImageResult> {
   const checkpoint = await loadCheckpoint(options.checkpoint);
-  const config = ExperimentConfigSchema.parse(checkpoint.meta.config);
+  // Parsing fills keys added since with today's defaults; the baseline's input form is the checkpoint's own.
+  const config = configForCheckpoint(ExperimentConfigSchema.parse(checkpoint.meta.config), checkpoint);
   const kind = checkpoint.meta.model;
   const image = await decode(options.image, 'image', (s) => s.flatten({ background: '#ffffff' }).toColourspace('srgb'));
   const mask = await decode(options.mask, 'mask', (s) => s.flatten({ background: '#000000' }).greyscale());

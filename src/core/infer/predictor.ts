@@ -87,7 +87,8 @@ function tfjsPredictor(net: InpaintingUNet, options: PredictorOptions, notes: st
       const out = tf.tidy(() => {
         const x = tf.tensor4d(images, [count, size, size, 3]);
         const m = tf.tensor4d(masks, [count, size, size, 1]);
-        const { input, mask } = modelInputs(kind, x, m, options.baselineFill);
+        // The network knows whether it was built with the baseline's mask channel.
+        const { input, mask } = modelInputs(kind, x, m, { baselineFill: options.baselineFill, baselineMaskChannel: net.args.maskChannel === true });
         return tf.clipByValue(net.predict(input, mask, false), 0, 1);
       });
       const data = (await out.data()) as Float32Array;

@@ -4,6 +4,8 @@ export interface PartialConv2DArgs {
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides?: number;
+  /** How the border is padded (config model.padding); default 'same'. See ConvPadding. */
+  readonly padding?: ConvPadding;
   readonly useBias?: boolean;
   /** Added to the valid-input count before dividing; 1e-8 in float32 (NVIDIA). */
   readonly eps?: number;
@@ -16,6 +18,22 @@ export interface PartialConv2DArgs {
 }
 
 type Shape = (number | null)[];
+
+/**
+ * The border padding of the UNet's convolutions (config model.padding), zeros either way:
+ * - same: TensorFlow's 'same' (out = ceil(in / s)); for a stride-2 layer on an even side the odd
+ *   padding pixel goes to the bottom/right (7x7 on 512 px: 2 above, 3 below);
+ * - symmetric: k // 2 pixels on every side, then a 'valid' convolution, as NVIDIA's partialconv and
+ *   the PyTorch ports pad (padding=k//2): the stride-2 sampling grid sits one pixel up/left of
+ *   'same''s. For odd k, out = ceil(in / s) too.
+ * A partial convolution pads its mask the same way, so the padded border counts as hole.
+ */
+export type ConvPadding = 'same' | 'symmetric';
+
+/** tf.conv2d's `pad` argument for a k x k kernel under `padding`. */
+export function convPad(padding: ConvPadding, kernelSize: number): 'same' | number {
+  return padding === 'same' ? 'same' : Math.floor(kernelSize / 2);
+}
 
 /**
  * One channel segment of a partial convolution's input: features x [B, H, W, C] and their mask,
@@ -50,14 +68,16 @@ interface PartialConv2DCallArgs {
  * UNet uses the layer; both forms run the same arithmetic (`partialConvolution` below).
  *
  * The mask path is a constant: the ones kernel is no variable and no trainable weight depends on
- * S, so no gradient flows through it. Padding is 'same' with zeros, so the image border counts as
- * hole.
+ * S, so no gradient flows through it. Padding is zeros, 'same' (TensorFlow's) or 'symmetric'
+ * (NVIDIA's k // 2 on every side; ConvPadding), of mask and features alike, so the image border
+ * counts as hole.
  */
 export class PartialConv2D extends tf.layers.Layer {
   static className = 'PartialConv2D';
   readonly filters: number;
   readonly kernelSize: number;
   readonly strides: number;
+  readonly padding: ConvPadding;
   readonly useBias: boolean;
   readonly eps: number;
   readonly kerasCompat: boolean;
@@ -73,6 +93,9 @@ export class PartialConv2D extends tf.layers.Layer {
     this.filters = args.filters;
     this.kernelSize = args.kernelSize;
     this.strides = args.strides ?? 1;
+    this.padding = args.padding ?? 'same';
+    if (this.padding !== 'same' && this.padding !== 'symmetric')
+      throw new RangeError(`PartialConv2D: padding must be 'same' or 'symmetric', not ${String(this.padding)}`);
     this.useBias = args.useBias ?? true;
     this.eps = args.eps ?? 1e-8;
     this.kerasCompat = args.kerasCompat ?? false;
@@ -95,7 +118,10 @@ export class PartialConv2D extends tf.layers.Layer {
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
     const [[xShape]] = segmentShapes(inputShape) as [[Shape, Shape]];
-    const out = (size: number | null | undefined) => (size == null ? null : Math.ceil(size / this.strides));
+    const k = this.kernelSize;
+    const pad = convPad(this.padding, k);
+    const out = (size: number | null | undefined) =>
+      size == null ? null : pad === 'same' ? Math.ceil(size / this.strides) : Math.floor((size + 2 * pad - k) / this.strides) + 1;
     const shape: Shape = [xShape[0] ?? null, out(xShape[1]), out(xShape[2]), this.filters];
     return [shape, [...shape]];
   }
@@ -132,6 +158,7 @@ export class PartialConv2D extends tf.layers.Layer {
       filters: this.filters,
       kernelSize: this.kernelSize,
       strides: this.strides,
+      padding: this.padding,
       useBias: this.useBias,
       eps: this.eps,
       kerasCompat: this.kerasCompat,
@@ -142,6 +169,7 @@ export class PartialConv2D extends tf.layers.Layer {
 interface PartialConvolutionArgs {
   readonly kernelSize: number;
   readonly strides: number;
+  readonly padding: ConvPadding;
   readonly eps: number;
   readonly kerasCompat: boolean;
 }
@@ -154,7 +182,7 @@ function partialConvolution(
   segments: readonly MaskedSegment[],
   kernel: tf.Tensor4D,
   bias: tf.Tensor1D | undefined,
-  { kernelSize: k, strides, eps, kerasCompat }: PartialConvolutionArgs,
+  { kernelSize: k, strides, padding, eps, kerasCompat }: PartialConvolutionArgs,
   name: string,
 ): [tf.Tensor, tf.Tensor] {
   checkSegments(segments, name);
@@ -171,7 +199,10 @@ function partialConvolution(
     return channels === 1 ? mask : tf.mul(mask, channels);
   });
   const channelCount = counts.length === 1 ? (counts[0] as tf.Tensor) : tf.addN(counts);
-  const validCount = tf.conv2d(channelCount as tf.Tensor4D, tf.ones([k, k, 1, 1]) as tf.Tensor4D, strides, 'same');
+  // Symmetric padding pads k // 2 zeros on every side (a number for tf.conv2d: the same sums as
+  // tf.pad and a 'valid' convolution, without the copy); the mask's padding is hole either way.
+  const pad = convPad(padding, k);
+  const validCount = tf.conv2d(channelCount as tf.Tensor4D, tf.ones([k, k, 1, 1]) as tf.Tensor4D, strides, pad);
   const updated = tf.clipByValue(validCount, 0, 1);
   const windowSize = kerasCompat ? k * k : k * k * inChannels;
   const ratio = tf.mul(tf.div(windowSize, tf.add(validCount, eps)), updated);
@@ -179,7 +210,7 @@ function partialConvolution(
   // as fast as one same-shape multiply, faster than tiling and concatenating the masks first).
   const masked = segments.map(({ x, mask }) => tf.mul(x, mask));
   const input = masked.length === 1 ? (masked[0] as tf.Tensor) : tf.concat(masked, 3);
-  const raw = tf.conv2d(input as tf.Tensor4D, kernel, strides, 'same');
+  const raw = tf.conv2d(input as tf.Tensor4D, kernel, strides, pad);
   let y: tf.Tensor = tf.mul(raw, ratio);
   if (bias) y = tf.add(y, bias);
   if (!kerasCompat) y = tf.mul(y, updated);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../rng.js';
 import { FreezableBatchNorm } from './freezable-batch-norm.js';
-import { type MaskedSegment, PartialConv2D } from './partial-conv.js';
+import { inputChannelsOf } from './model-inputs.js';
+import { type ConvPadding, convPad, type MaskedSegment, PartialConv2D } from './partial-conv.js';
 
 /** pconv: the paper's model; conv: the same UNet with ordinary convolutions (the paper's baseline). */
 export type ModelKind = 'pconv' | 'conv';
@@ -16,6 +17,13 @@ export interface UNetArgs {
   readonly head: 'none' | 'sigmoid';
   /** Seeds the weight initialisers; each layer derives its own from it and its name. */
   readonly seed: number;
+  /**
+   * conv only: the input is the filled image plus the mask as a fourth channel (config
+   * model.baselineMaskChannel); unset or false: the 3-channel filled image, the paper's baseline.
+   */
+  readonly maskChannel?: boolean;
+  /** Border padding of every k x k convolution, both kinds (config model.padding); default 'same'. */
+  readonly padding?: ConvPadding;
 }
 
 /**
@@ -43,13 +51,21 @@ export function encoderChannels(args: Pick<UNetArgs, 'baseChannels' | 'maxChanne
   return Math.min(args.baseChannels * 2 ** (level - 1), args.maxChannels);
 }
 
-function maskedConv(kind: ModelKind, seed: number, name: string, filters: number, kernelSize: number, strides: number): MaskedConv {
+function maskedConv(
+  kind: ModelKind,
+  seed: number,
+  name: string,
+  filters: number,
+  kernelSize: number,
+  strides: number,
+  padding: ConvPadding = 'same',
+): MaskedConv {
   const layerSeed = deriveSeed(seed, kind, name);
   if (kind === 'pconv') {
-    const layer = new PartialConv2D({ name, filters, kernelSize, strides, seed: layerSeed });
+    const layer = new PartialConv2D({ name, filters, kernelSize, strides, padding, seed: layerSeed });
     return { layer, apply: (segments) => layer.applySegments(segments) };
   }
-  // The baseline sees holes only through its input (mean-pixel fill + mask channel); a mask still
+  // The baseline sees holes only through its input (the fill, and the mask channel if it has one); a mask still
   // travels beside the features so both UNets share one wiring: the first segment's (the input's
   // or the skip's), resized to the output, which no layer reads.
   const layer = tf.layers.conv2d({
@@ -57,7 +73,8 @@ function maskedConv(kind: ModelKind, seed: number, name: string, filters: number
     filters,
     kernelSize,
     strides,
-    padding: 'same',
+    // Symmetric: k // 2 zeros on every side by tf.pad below, then a 'valid' convolution.
+    padding: padding === 'same' ? 'same' : 'valid',
     kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed }),
   });
   return {
@@ -71,7 +88,17 @@ function maskedConv(kind: ModelKind, seed: number, name: string, filters: number
               segments.map((s) => s.x),
               3,
             );
-      const y = layer.apply(x) as tf.Tensor4D;
+      const pad = convPad(padding, kernelSize);
+      const padded =
+        pad === 'same'
+          ? x
+          : tf.pad(x, [
+              [0, 0],
+              [pad, pad],
+              [pad, pad],
+              [0, 0],
+            ]);
+      const y = layer.apply(padded) as tf.Tensor4D;
       const resized = strides === 1 ? first.mask : tf.image.resizeNearestNeighbor(first.mask, [y.shape[1] as number, y.shape[2] as number]);
       return [y, resized];
     },
@@ -101,7 +128,7 @@ export class InpaintingUNet {
     this.args = args;
     for (let level = 1; level <= args.levels; level++) {
       this.encoder.push({
-        conv: maskedConv(args.kind, args.seed, `e${level}`, encoderChannels(args, level), encoderKernel(level), 2),
+        conv: maskedConv(args.kind, args.seed, `e${level}`, encoderChannels(args, level), encoderKernel(level), 2, args.padding),
         norm: level === 1 ? undefined : new FreezableBatchNorm({ name: `e${level}_bn` }),
         activation: 'relu',
       });
@@ -110,7 +137,7 @@ export class InpaintingUNet {
       const index = 2 * args.levels - level;
       const last = level === 0;
       this.decoder.push({
-        conv: maskedConv(args.kind, args.seed, `d${index}`, last ? 3 : encoderChannels(args, level), 3, 1),
+        conv: maskedConv(args.kind, args.seed, `d${index}`, last ? 3 : encoderChannels(args, level), 3, 1, args.padding),
         norm: last ? undefined : new FreezableBatchNorm({ name: `d${index}_bn` }),
         activation: last ? 'none' : 'leaky',
       });
@@ -126,14 +153,23 @@ export class InpaintingUNet {
     }
   }
 
+  /** Channels of the input: 3, or 4 for a baseline with the mask channel (modelInputs gives them). */
+  get inputChannels(): 3 | 4 {
+    return inputChannelsOf(this.args.kind, this.args.maskChannel === true);
+  }
+
   /**
    * Runs the network. `input` is the pconv model's image with holes zeroed (3 channels) or the
-   * baseline's mean-filled image plus mask (4 channels); `mask` is [B, H, W, 1], the same on every
-   * input channel (modelInputs), or one per input channel; 1 = valid. Returns the raw output
-   * image [B, H, W, 3].
+   * baseline's filled image (3 channels, or 4 with the mask channel: inputChannels); `mask` is
+   * [B, H, W, 1], the same on every input channel (modelInputs), or one per input channel;
+   * 1 = valid. Returns the raw output image [B, H, W, 3].
    */
   predict(input: tf.Tensor4D, mask: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const inputChannels = input.shape[3];
+    if (inputChannels !== this.inputChannels)
+      throw new Error(
+        `InpaintingUNet.predict: the input has ${inputChannels} channels; this ${this.args.kind} network takes ${this.inputChannels} (modelInputs gives them)`,
+      );
     if (mask.rank !== 4 || mask.shape[0] !== input.shape[0] || mask.shape[1] !== input.shape[1] || mask.shape[2] !== input.shape[2])
       throw new Error(`InpaintingUNet.predict: the mask [${mask.shape}] must be [B, H, W, 1] for the input [${input.shape}]`);
     if (mask.shape[3] !== 1 && mask.shape[3] !== inputChannels)

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FreezableBatchNorm } from '../model/freezable-batch-norm.js';
-import { PartialConv2D } from '../model/partial-conv.js';
+import { type ConvPadding, convPad, PartialConv2D } from '../model/partial-conv.js';
 import type { InpaintingUNet } from '../model/unet.js';
 import { OnnxGraph } from './onnx-graph.js';
 
@@ -57,7 +57,8 @@ export function unetToOnnx(net: InpaintingUNet, options: UNetOnnxOptions): Uint8
     const pixel = g.constant('fill_pixel', [1, 3, 1, 1], Float32Array.from(options.fillPixel));
     const holes = g.node('Sub', [g.scalar(1), m0]);
     const filled = g.node('Add', [known, g.node('Mul', [holes, pixel])]);
-    input = { x: g.node('Concat', [filled, m0], { axis: { int: 1 } }), mask: m0, channels: 4 };
+    // The paper's baseline: the filled image alone; with model.baselineMaskChannel, the mask as a fourth channel.
+    input = net.args.maskChannel ? { x: g.node('Concat', [filled, m0], { axis: { int: 1 } }), mask: m0, channels: 4 } : { x: filled, mask: m0, channels: 3 };
   }
   let side = size;
   let part = input;
@@ -100,15 +101,15 @@ function runBlock(g: OnnxGraph, block: Block, parts: MaskedPart[], side: number)
   let part: MaskedPart;
   if (layer instanceof PartialConv2D) part = partialConv(g, layer, parts, side);
   else {
-    // The baseline: an ordinary convolution; its mask only travels along (the mask
-    // channel of its input is how it sees holes), so the graph never reads it again.
+    // The baseline: an ordinary convolution; its mask only travels along (the fill, and the
+    // mask channel if it has one, are how it sees holes), so the graph never reads it again.
     const [kernel, bias] = weightsOf(layer) as [tf.LayerVariable, tf.LayerVariable | undefined];
     const [k, , , filters] = kernel.shape as [number, number, number, number];
     const x = concat(
       g,
       parts.map((p) => p.x),
     );
-    const y = g.node('Conv', [x, convWeight(g, kernel), biasOf(g, bias)], convAttributes(k, strideOf(layer), side));
+    const y = g.node('Conv', [x, convWeight(g, kernel), biasOf(g, bias)], convAttributes(k, strideOf(layer), side, paddingOf(layer)));
     part = { x: y, mask: (parts[0] as MaskedPart).mask, channels: filters };
   }
   let y = part.x;
@@ -128,7 +129,7 @@ function partialConv(g: OnnxGraph, layer: PartialConv2D, parts: MaskedPart[], si
   if (layer.kerasCompat)
     throw new Error(`unetToOnnx: ${layer.name} uses kerasCompat, which the ONNX export does not write; run inference with --inference tfjs`);
   const k = layer.kernelSize;
-  const attributes = convAttributes(k, layer.strides, side);
+  const attributes = convAttributes(k, layer.strides, side, layer.padding);
   const inChannels = parts.reduce((sum, p) => sum + p.channels, 0);
   // x * mask per part (a one-channel mask broadcast over the part's channels), then concatenated.
   const masked = concat(
@@ -167,9 +168,22 @@ function strideOf(layer: tf.layers.Layer): number {
   return ((layer.getConfig() as { strides: number[] }).strides[0] as number) ?? 1;
 }
 
-/** A k x k, stride-s convolution with TensorFlow's 'same' padding, as tfjs computes it for conv2d. */
-function convAttributes(k: number, s: number, side: number): Record<string, { ints: number[] }> {
-  const { top, left, bottom, right } = tf.backend_util.computeConv2DInfo([1, side, side, 1], [k, k, 1, 1], s, 1, 'same').padInfo;
+/**
+ * The model.padding of a UNet convolution: a PartialConv2D says; the baseline's tf conv2d is
+ * 'valid' only in symmetric mode, where the UNet pads k // 2 on every side before it (unet.ts).
+ */
+function paddingOf(layer: tf.layers.Layer): ConvPadding {
+  if (layer instanceof PartialConv2D) return layer.padding;
+  return (layer.getConfig() as { padding: string }).padding === 'valid' ? 'symmetric' : 'same';
+}
+
+/**
+ * A k x k, stride-s convolution with the layer's padding as tfjs computes it for conv2d: 'same'
+ * (TensorFlow's split, the odd pixel bottom/right) or symmetric (k // 2 on every side), as ONNX
+ * Conv's explicit `pads` [top, left, bottom, right].
+ */
+function convAttributes(k: number, s: number, side: number, padding: ConvPadding): Record<string, { ints: number[] }> {
+  const { top, left, bottom, right } = tf.backend_util.computeConv2DInfo([1, side, side, 1], [k, k, 1, 1], s, 1, convPad(padding, k)).padInfo;
   return { kernel_shape: { ints: [k, k] }, strides: { ints: [s, s] }, pads: { ints: [top, left, bottom, right] } };
 }
 

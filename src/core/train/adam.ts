@@ -86,6 +86,11 @@ export class Adam {
     for (const [key, tensor] of state.v) this.v.set(key, tensor);
   }
 
+  /** Back to a fresh Adam: moments freed (zero when next used), step count 0; the learning rate stays. */
+  reset(): void {
+    this.dispose();
+  }
+
   dispose(): void {
     for (const tensor of [...this.m.values(), ...this.v.values()]) tensor.dispose();
     this.m.clear();

@@ -3,24 +3,25 @@ import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { OnEvent } from '../../protocol/events.js';
 import { type CheckpointSlot, runLayout } from '../../protocol/run-layout.js';
-import { type ExperimentConfig, usesVggFeatures } from '../config/schema.js';
+import { type ExperimentConfig, lossWeightsOf, usesVggFeatures } from '../config/schema.js';
 import { type Batch, BatchSource } from '../data/batch-source.js';
 import { checkImagesReadable } from '../data/check-images.js';
 import { concatFloat32 } from '../data/concat-float32.js';
+import { excludeHintOf, splitRoot } from '../data/image-list.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
 import type { BackendInfo } from '../engine/backend.js';
 import { checkWasmTrainingMemory, type TrainingMemoryInput } from '../engine/wasm-memory.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { type FeatureExtractor, inpaintingLoss, LOSS_TERM_NAMES, type LossTerms } from '../model/inpainting-loss.js';
-import { modelInputs } from '../model/model-inputs.js';
+import { type FeatureExtractor, inpaintingLoss, LOSS_TERM_NAMES, type LossTerms, type LossWeights } from '../model/inpainting-loss.js';
+import { type BaselineInput, modelInputs, recordedBaselineInput } from '../model/model-inputs.js';
 import { InpaintingUNet, type ModelKind } from '../model/unet.js';
 import { deriveSeed } from '../rng.js';
 import { Adam } from './adam.js';
 import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { describeWeightedTerms, lossBalanceWarning, weightedLossTerms } from './loss-balance.js';
 import { writeSampleGrid } from './sample-grid.js';
-import { trainingMaskSampler } from './training-masks.js';
+import { refuseTestMasksForTraining, trainingMaskSampler } from './training-masks.js';
 
 export type Phase = 1 | 2;
 
@@ -54,6 +55,8 @@ export interface TrainResult {
   readonly lastLosses: LossValues | undefined;
   readonly checkpoint: string;
   readonly seconds: number;
+  /** The loss weights it trained with: loss.*, overridden by loss.baseline for the baseline. */
+  readonly lossWeights: LossWeights;
 }
 
 export function checkpointDir(runDir: string, kind: ModelKind, which: CheckpointSlot): string {
@@ -72,11 +75,13 @@ export function buildNetwork(config: ExperimentConfig, kind: ModelKind): Inpaint
     baseChannels: config.model.baseChannels,
     maxChannels: config.model.maxChannels,
     head: config.model.head,
+    padding: config.model.padding,
     seed: deriveSeed(config.seed, 'init'),
+    maskChannel: kind === 'conv' && config.model.baselineMaskChannel,
   });
   const side = 2 ** config.model.levels;
   tf.tidy(() => {
-    const { input, mask } = modelInputs(kind, tf.zeros([1, side, side, 3]), tf.ones([1, side, side, 1]), config.model.baselineFill);
+    const { input, mask } = modelInputs(kind, tf.zeros([1, side, side, 3]), tf.ones([1, side, side, 1]), config.model);
     net.predict(input, mask, false);
   });
   return net;
@@ -91,6 +96,21 @@ export function weightMap(net: InpaintingUNet): Map<string, tf.LayerVariable> {
   return map;
 }
 
+/**
+ * `config` with the baseline's input form (model.baselineFill, model.baselineMaskChannel) that
+ * `checkpoint` was trained with, from its recorded config (recordedBaselineInput): what eval and
+ * inpaint build a checkpoint's network from, so an older 4-channel baseline still loads and is fed
+ * as it was trained, whatever the current default.
+ */
+export function configForCheckpoint(config: ExperimentConfig, checkpoint: Pick<LoadedCheckpoint, 'meta'>): ExperimentConfig {
+  const form: BaselineInput = recordedBaselineInput(checkpoint.meta.config, config.model);
+  // The padding changes no weight's shape, so a mismatch would run silently 1 px off: the
+  // checkpoint's own decides (checkpoints from before model.padding were trained with 'same').
+  const recorded = (checkpoint.meta.config.model ?? {}) as { padding?: unknown };
+  const padding = recorded.padding === 'symmetric' ? 'symmetric' : 'same';
+  return { ...config, model: { ...config.model, ...form, padding } };
+}
+
 /** Loads a checkpoint's weights into a network built from the same config. */
 export function restoreWeights(net: InpaintingUNet, checkpoint: LoadedCheckpoint): void {
   for (const layer of net.layers()) {
@@ -102,7 +122,7 @@ export function restoreWeights(net: InpaintingUNet, checkpoint: LoadedCheckpoint
           'CHECKPOINT_MISMATCH',
           `checkpoint weight ${key} ${saved ? `has shape ${saved.shape.join('x')}, the model ${w.shape.join('x')}` : 'is missing'}`,
           {
-            hint: 'The checkpoint was made with other model settings (model.levels, baseChannels, maxChannels, head); use the config it was trained with.',
+            hint: 'The checkpoint was made with other model settings (model.levels, baseChannels, maxChannels, head, baselineMaskChannel); use the config it was trained with.',
           },
         );
       }
@@ -130,7 +150,7 @@ export function refuseWhatCannotFitWasm(
     baseChannels: config.model.baseChannels,
     imageSize: config.data.imageSize,
     batchSize,
-    vggFeatures: usesVggFeatures(config.loss),
+    vggFeatures: usesVggFeatures(lossWeightsOf(net.args.kind, config.loss)),
   };
   try {
     checkWasmTrainingMemory(input, what, keys);
@@ -172,7 +192,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const latestDir = checkpointDir(runDir, kind, 'latest');
   const logPath = trainingLogPath(runDir, kind);
   const phaseEnds: Record<Phase, number> = { 1: train.phase1.steps, 2: train.phase1.steps + train.phase2.steps };
+  const lossWeights = lossWeightsOf(kind, config.loss);
+  if (kind === 'conv' && config.loss.baseline) {
+    const listed = Object.entries(lossWeights)
+      .map(([term, weight]) => `${term} ${weight}`)
+      .join(', ');
+    emit({ type: 'log', level: 'info', message: `${kind}: loss weights ${listed} (loss.baseline over loss.*)` });
+  }
 
+  await refuseTestMasksForTraining(config, runDir);
   const net = buildNetwork(config, kind);
   // Before --restart deletes anything: a refused configuration loses nothing.
   if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, train.batchSize, `training ${kind}`);
@@ -256,6 +284,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         });
       }
       const settings = phase === 1 ? train.phase1 : train.phase2;
+      // train.phase2.resetOptimizer: a fresh Adam at phase 2's first step, as PConv-Keras'
+      // recompile gives. Only there: a run resumed inside phase 2 keeps the checkpoint's state,
+      // which was reset at that step too; one resumed at the phase boundary resets it here.
+      if (phase === 2 && step === phaseEnds[1] && train.phase2.resetOptimizer) adam.reset();
       adam.learningRate = settings.learningRate;
       for (const bn of net.encoderBatchNorms()) bn.frozen = settings.freezeEncoderBatchNorm;
       const frozenAffine = new Set(
@@ -267,7 +299,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         type: 'stage',
         stage: `train-${kind}-phase${phase}`,
         status: 'started',
-        message: `steps ${step}..${end}, learning rate ${settings.learningRate}, encoder batch norm ${settings.freezeEncoderBatchNorm ? 'frozen' : 'training'}`,
+        message: `steps ${step}..${end}, learning rate ${settings.learningRate}, encoder batch norm ${settings.freezeEncoderBatchNorm ? 'frozen' : 'training'}${phase === 2 && train.phase2.resetOptimizer ? ', Adam reset at phase 2' : ''}`,
       });
       const phaseStart = { time: performance.now(), step };
       for (; step < end; ) {
@@ -333,7 +365,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     net.dispose();
     validation?.dispose();
   }
-  return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000 };
+  return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000, lossWeights };
 }
 
 /**
@@ -347,7 +379,8 @@ async function checkTrainingImages(options: TrainOptions, emit: OnEvent): Promis
   const files = [...options.trainFiles, ...options.validationFiles];
   const started = performance.now();
   await checkImagesReadable(files, {
-    root: options.config.data.root,
+    root: splitRoot(options.config.data, 'train'),
+    excludeHint: excludeHintOf(options.config.data, ['train', 'validation']),
     decode: true,
     signal: options.signal,
     onProgress: (done, total) => emit({ type: 'progress', stage: 'train images', done, total, unit: 'images' }),
@@ -379,9 +412,10 @@ function batchFailure(error: unknown, kind: ModelKind, step: number, phase: Phas
  * the first step shows a mismatch of VGG16 weights and preprocessing before hours are spent.
  */
 function reportLossBalance(kind: ModelKind, config: ExperimentConfig, losses: LossValues, emit: OnEvent): void {
-  const terms = weightedLossTerms(losses, config.loss);
+  const weights = lossWeightsOf(kind, config.loss);
+  const terms = weightedLossTerms(losses, weights);
   emit({ type: 'log', level: 'info', message: `${kind} step 0: weighted loss terms ${describeWeightedTerms(terms)} (total ${losses.total.toPrecision(4)})` });
-  const warning = lossBalanceWarning(terms, usesVggFeatures(config.loss) ? config.loss.vgg?.preprocessing : undefined);
+  const warning = lossBalanceWarning(terms, usesVggFeatures(weights) ? config.loss.vgg?.preprocessing : undefined);
   if (warning) emit({ type: 'log', level: 'warn', message: `${kind} step 0: ${warning}` });
 }
 
@@ -400,10 +434,10 @@ export async function trainStep(
   const { grads, values } = tf.tidy(() => {
     const images = tf.tensor4d(batch.images, [batch.count, batch.size, batch.size, 3]);
     const mask = tf.tensor4d(batch.masks, [batch.count, batch.size, batch.size, 1]);
-    const { input, mask: modelMask } = modelInputs(kind, images, mask, config.model.baselineFill);
+    const { input, mask: modelMask } = modelInputs(kind, images, mask, config.model);
     const result = tf.variableGrads(() => {
       const output = net.predict(input, modelMask, true);
-      kept = inpaintingLoss(images, output, mask, config.loss, features);
+      kept = inpaintingLoss(images, output, mask, lossWeightsOf(kind, config.loss), features);
       // variableGrads disposes what its function made except the returned value: keep the terms.
       for (const name of LOSS_TERM_NAMES) tf.keep(kept[name]);
       return kept.total;
@@ -456,9 +490,9 @@ async function validate(
   features?: FeatureExtractor,
 ): Promise<LossValues> {
   const [values, output] = tf.tidy(() => {
-    const { input, mask } = modelInputs(kind, set.images, set.masks, config.model.baselineFill);
+    const { input, mask } = modelInputs(kind, set.images, set.masks, config.model);
     const prediction = net.predict(input, mask, false);
-    const terms = inpaintingLoss(set.images, prediction, set.masks, config.loss, features);
+    const terms = inpaintingLoss(set.images, prediction, set.masks, lossWeightsOf(kind, config.loss), features);
     return [tf.stack(LOSS_TERM_NAMES.map((name) => terms[name])), tf.clipByValue(prediction, 0, 1)];
   });
   const [data, outputs, images, masks] = await Promise.all([values.data(), output.data(), set.images.data(), set.masks.data()]);

@@ -1,5 +1,7 @@
-import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { runLayout } from '../../protocol/run-layout.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { MaskSampler } from '../data/batch-source.js';
 import { UserError } from '../errors.js';
@@ -9,6 +11,27 @@ import { HoleCanvas } from '../masks/hole-canvas.js';
 import { shapeSourceFor } from '../masks/shape-source-for.js';
 import { readExistingManifest } from '../masks/write-mask-set.js';
 import { Rng } from '../rng.js';
+
+/**
+ * Refuses `train.masks.source: import` from the run's own test mask folder (<run>/masks): the
+ * model would train on the masks it is scored on. The paper trained on a separate mask set;
+ * import NVIDIA's irregular training masks (or any set but the test set) instead. Compared as
+ * real paths, so a symbolic link or a trailing slash does not hide it.
+ */
+export async function refuseTestMasksForTraining(config: ExperimentConfig, runDir: string): Promise<void> {
+  const source = config.train?.masks;
+  if (source?.source !== 'import') return;
+  const canonical = (path: string) => realpath(path).catch(() => resolve(path));
+  const testDir = runLayout(runDir).masksDir;
+  if ((await canonical(source.dir)) !== (await canonical(testDir))) return;
+  throw new UserError(
+    'TRAIN_MASKS_ARE_TEST_MASKS',
+    `train.masks.dir ${source.dir} is the run's test mask folder ${testDir}: training would see the masks it is scored on`,
+    {
+      hint: "Point train.masks.dir at a separate mask set (as the paper: NVIDIA's irregular training masks, imported with pconv-bench masks import --out <dir>), or use train.masks.source: generated.",
+    },
+  );
+}
 
 /**
  * Masks for training, one per sample seed (never the test set's seeds):

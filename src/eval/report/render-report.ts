@@ -1,5 +1,6 @@
 import { compareBinThenBorder } from '../../core/masks/manifest-counts.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type MetricName, type Results } from '../../protocol/results.js';
+import { renderMethodsSection } from './methods-section.js';
 
 /**
  * The HTML report of one run, as a string: no I/O and no node:* imports, so the VS Code extension
@@ -23,6 +24,8 @@ export interface ReportInput {
   /** The Chart.js UMD build, inlined. */
   readonly chartJs: string;
   readonly configYaml: string;
+  /** The run's training.json as parsed, for the methods section (split sizes, training backend); absent: not recorded. */
+  readonly trainingRecord?: unknown;
   /**
    * For a page shown under a strict Content-Security-Policy (the VS Code webview): every <script>
    * and <style> carries this nonce. Absent: the output is exactly the stand-alone report.
@@ -120,6 +123,43 @@ function samplesSection(input: ReportInput): string {
   return `<table class="samples"><thead><tr><th>bin</th><th>masked input</th>${models.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}<th>ground truth</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
+type ModelEntry = Results['models'][number];
+
+const FILL_WORDS: Record<'mean-pixel' | 'grey', string> = { 'mean-pixel': 'the ImageNet mean pixel', grey: 'grey (0.5, i.e. 127.5 of 255)' };
+
+/** What a model was given of an image with holes, in words (results.json models[].input). */
+export function describeInput(model: ModelEntry): string {
+  const input = model.input;
+  if (model.kind === 'classical') return 'the image with holes and the mask (no training)';
+  if (model.kind === 'external') return "another tool's outputs, read from files";
+  if (!input) return 'not recorded (results written before format @3)';
+  const holes = input.holes === 'zero' ? 'the image with holes zeroed' : `the image with holes filled by ${FILL_WORDS[input.holes]}`;
+  const mask = {
+    'partial-convolutions': ' + the mask, for its partial convolutions',
+    channel: ' + the mask as a fourth input channel',
+    none: '; no mask channel',
+  };
+  return `${holes}${mask[input.mask]}`;
+}
+
+/** The loss weights a model trained with, in words (results.json models[].lossWeights). */
+export function describeLossWeights(model: ModelEntry): string {
+  if (model.kind === 'classical' || model.kind === 'external') return '-';
+  if (!model.lossWeights) return 'not recorded (results written before format @3)';
+  return Object.entries(model.lossWeights)
+    .map(([term, weight]) => `${term} ${weight}`)
+    .join(', ');
+}
+
+/** Each model's input and loss weights: a trained model's, from its checkpoint's recorded config. */
+function modelsTable(results: Results): string {
+  const rows = results.models.map(
+    (m) =>
+      `<tr data-model="${escapeHtml(m.name)}"><th scope="row">${escapeHtml(m.name)}</th><td class="text">${escapeHtml(describeInput(m))}</td><td class="text">${escapeHtml(describeLossWeights(m))}</td></tr>`,
+  );
+  return `<table class="models"><thead><tr><th>model</th><th>input</th><th>loss weights (eq. 7)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
+}
+
 function chartBlock(name: string, title: string, png: string | undefined): string {
   return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><canvas id="chart-${name}" width="640" height="320" role="img" aria-label="${escapeHtml(title)}"></canvas>${png ? `<noscript><img src="${png}" alt="${escapeHtml(title)}" width="640" height="320"></noscript>` : ''}</figure>`;
 }
@@ -173,7 +213,7 @@ ${csp}<title>${escapeHtml(title)}</title>
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1b1b1b;background:#fff}
 h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem;margin-top:1.4rem}h3 small{font-weight:normal;color:#555}
 table{border-collapse:collapse;margin:.4rem 0 1rem;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:right}thead th{background:#f3f3f3;text-align:center}tbody th{text-align:left;white-space:nowrap}
-td.best{font-weight:700}td.better{background:#e3f4e3}td.worse{background:#f8e1e1}.ci{display:block;font-size:.75em;color:#666}
+td.text{text-align:left}td.best{font-weight:700}td.better{background:#e3f4e3}td.worse{background:#f8e1e1}.ci{display:block;font-size:.75em;color:#666}
 .samples td{padding:2px}.samples img{image-rendering:pixelated;display:block}.lightbox{display:none}.lightbox:target{display:flex;position:fixed;inset:0;background:rgba(0,0,0,.85);align-items:center;justify-content:center;z-index:10}.lightbox:target img{width:min(90vw,90vh);height:auto;image-rendering:pixelated}
 figure.chart{display:inline-block;margin:.5rem 1rem .5rem 0}figcaption{font-weight:600}canvas{max-width:100%}
 footer{margin-top:3rem;font-size:.85rem;color:#333}footer pre{background:#f6f6f6;padding:.6rem;overflow:auto;max-height:28rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
@@ -182,6 +222,10 @@ footer{margin-top:3rem;font-size:.85rem;color:#333}footer pre{background:#f6f6f6
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p>${results.models.map((m) => escapeHtml(m.name)).join(', ')} on ${results.images.pairs} identical (image, mask) pairs, ${results.masks.width}x${results.masks.height}: metrics of the composite output per hole-ratio bin ${escapeHtml(results.masks.binRule)}, with and without holes within ${results.masks.borderMargin} px of the border.</p>
+${renderMethodsSection(input)}
+<h2 id="models">Models</h2>
+<p>What each model was given and the loss weights it trained with (from its checkpoint).</p>
+<div class="table-wrap">${modelsTable(results)}</div>
 <h2 id="tables">Results per bin</h2>
 <div class="table-wrap">${METRIC_NAMES.map((m) => metricTable(results, m)).join('\n')}</div>
 <h2 id="paired">Paired differences</h2>

@@ -52,6 +52,10 @@ const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.to
 export async function writeReport(runDir: string): Promise<{ path: string; charts: string[] }> {
   const results = await readResults(runLayout(runDir).results);
   const training = await trainingCurves(runDir, results);
+  // training.json: split sizes and training backend for the methods section; a run without one says "not recorded".
+  const trainingRecord: unknown = await readFile(runLayout(runDir).training, 'utf8')
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => undefined);
   const images: Record<string, string> = {};
   for (const path of reportImagePaths(results)) {
     try {
@@ -123,6 +127,7 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     chartPngs,
     chartJs: await chartJsSource(),
     configYaml: stringify(results.config),
+    trainingRecord,
   });
   const path = runLayout(runDir).report;
   await writeFileAtomic(path, html);

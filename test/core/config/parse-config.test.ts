@@ -51,6 +51,8 @@ describe('shipped configs', () => {
       [0.5, 0.6],
     ]);
     expect(config.masks.border.subsets).toEqual(['no-border', 'border']);
+    // The paper's no-border split keeps every hole at least 50 px from the edge of its 512x512 masks.
+    expect(config.masks.border.margin).toBe(50);
     // Eq. 7's weights suit PyTorch's VGG16 fed normalised RGB, not Keras' caffe weights.
     expect(config.loss.vgg).toEqual({ weights: '/data/weights/vgg16-397923af.pth', preprocessing: 'torch' });
   });
@@ -71,8 +73,19 @@ describe('parseConfig', () => {
     expect(config.data.root).toBe('/base/configs/photos');
     expect(config.output.dir).toBe('/base/out');
     expect(config.masks.binRule).toBe('(lo,hi]');
-    expect(config.masks.border).toEqual({ margin: 8, subsets: ['no-border', 'border'] });
+    // Unset, the margin is the paper's 50 px at 512 px scaled to data.imageSize: 25 px at 256.
+    expect(config.masks.border).toEqual({ margin: 25, subsets: ['no-border', 'border'] });
     expect(config.masks.generator).toEqual({ kind: 'pconv-keras', sizeFactor: 0.03, minThickness: 3, lines: true, circles: true, ellipses: true });
+  });
+
+  test("masks.border.margin: set, it is kept; unset, the paper's 50 px at 512 px scaled to data.imageSize", () => {
+    const sized = (size: number, levels: number, border = '') =>
+      parseConfig(minimal.replace('imageSize: 256', `imageSize: ${size}\nmodel:\n  levels: ${levels}`) + border, 'exp.yaml', '/base').masks.border.margin;
+    expect(sized(512, 8)).toBe(50);
+    expect(sized(64, 5)).toBe(6);
+    expect(sized(32, 3)).toBe(3);
+    expect(sized(8, 2)).toBe(1);
+    expect(sized(64, 5, 'masks:\n  border:\n    margin: 4\n')).toBe(4);
   });
 
   test('absolute paths stay as they are', () => {
@@ -93,7 +106,7 @@ describe('parseConfig', () => {
       [
         "exp.yaml:1:7 name: use lower-case letters, digits, ".", "_" and "-" (it names a folder)",
         "exp.yaml:2:7 seed: Too small: expected number to be >=0",
-        "exp.yaml:3:1 data.root: required key is missing",
+        "exp.yaml:3:1 data.root: required key is missing: set data.root (one folder, split by fractions) or data.train and data.test (a folder per split)",
         "exp.yaml:4:14 data.imageSize: Invalid input: expected number, received string",
       ]
     `);

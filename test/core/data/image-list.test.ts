@@ -9,7 +9,7 @@ import { useTempDirs } from '../../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 
-type Data = ExperimentConfig['data'];
+type Data = Extract<ExperimentConfig['data'], { root: string }>;
 const dataOf = (root: string, extra: Partial<Data> = {}): Data => ({
   root,
   include: ['**/*.{jpg,jpeg,png,webp,tif,tiff}'],

@@ -15,9 +15,16 @@ beforeAll(async () => {
   await setupBackend('cpu');
 });
 
-function network(kind: 'pconv' | 'conv', head: 'none' | 'sigmoid', size: number, levels: number, fill: 'mean-pixel' | 'grey' = 'mean-pixel'): InpaintingUNet {
+function network(
+  kind: 'pconv' | 'conv',
+  head: 'none' | 'sigmoid',
+  size: number,
+  levels: number,
+  fill: 'mean-pixel' | 'grey' = 'mean-pixel',
+  maskChannel = false,
+): InpaintingUNet {
   const config = parseConfig(
-    `name: t\nseed: 3\ndata: { root: data/photos, imageSize: ${size} }\nmasks: { border: { margin: 1 } }\nmodel: { levels: ${levels}, baseChannels: 4, maxChannels: 16, head: ${head}, baselineFill: ${fill} }\nloss: { perceptual: 0, style: 0 }\n`,
+    `name: t\nseed: 3\ndata: { root: data/photos, imageSize: ${size} }\nmasks: { border: { margin: 1 } }\nmodel: { levels: ${levels}, baseChannels: 4, maxChannels: 16, head: ${head}, baselineFill: ${fill}, baselineMaskChannel: ${maskChannel} }\nloss: { perceptual: 0, style: 0 }\n`,
     't.yaml',
     process.cwd(),
   );
@@ -53,9 +60,13 @@ function reference(
   masks: Float32Array,
   count: number,
   size: number,
+  maskChannel = false,
 ): Float32Array {
   return tf.tidy(() => {
-    const { input, mask } = modelInputs(kind, tf.tensor4d(images, [count, size, size, 3]), tf.tensor4d(masks, [count, size, size, 1]), fill);
+    const { input, mask } = modelInputs(kind, tf.tensor4d(images, [count, size, size, 3]), tf.tensor4d(masks, [count, size, size, 1]), {
+      baselineFill: fill,
+      baselineMaskChannel: maskChannel,
+    });
     return tf.clipByValue(net.predict(input, mask, false), 0, 1).dataSync() as Float32Array;
   });
 }
@@ -69,33 +80,39 @@ function maxAbsDifference(a: Float32Array, b: Float32Array): number {
 
 describe('createPredictor', () => {
   test.each([
-    ['pconv', 'none', 32, 4, 'mean-pixel'],
-    ['pconv', 'sigmoid', 16, 3, 'mean-pixel'],
-    ['conv', 'none', 32, 4, 'mean-pixel'],
-    ['conv', 'sigmoid', 16, 2, 'grey'],
-  ] as const)('onnx agrees with the cpu backend: %s, head %s, %i px, %i levels, fill %s', async (kind, head, size, levels, fill) => {
-    const net = network(kind, head, size, levels, fill);
-    const count = 5;
-    const { images, masks } = inputs(count, size);
-    const expected = reference(net, kind, fill, images, masks, count, size);
-    const predictor = await createPredictor(net, { kind, size, baselineFill: fill, engine: 'onnx' });
-    try {
-      expect(predictor.engine).toMatch(/^onnxruntime-node \d/);
-      const got = await predictor.predict(images, masks, count);
-      expect(got.length).toBe(count * size * size * 3);
-      // Float32 sums in another order: ~1e-6; a wrong padding, mask count or layout: ~1e-1.
-      expect(maxAbsDifference(got, expected)).toBeLessThan(2e-5);
-      // Not everything is clipped to 0 or 1 (random weights without the sigmoid head push many
-      // outputs out of range): hundreds of values inside (0, 1) take part in the check above.
-      expect(got.filter((v) => v > 0.01 && v < 0.99).length).toBeGreaterThan(got.length / 50);
-      // A batch of one gives the same image as inside a batch (the batch size is free).
-      const one = await predictor.predict(images.subarray(0, size * size * 3), masks.subarray(0, size * size), 1);
-      expect(maxAbsDifference(one, got.subarray(0, size * size * 3))).toBeLessThan(2e-5);
-    } finally {
-      await predictor.dispose();
-      net.dispose();
-    }
-  });
+    ['pconv', 'none', 32, 4, 'mean-pixel', false],
+    ['pconv', 'sigmoid', 16, 3, 'mean-pixel', false],
+    ['conv', 'none', 32, 4, 'mean-pixel', false],
+    ['conv', 'sigmoid', 16, 2, 'grey', false],
+    ['conv', 'none', 32, 4, 'mean-pixel', true],
+    ['conv', 'sigmoid', 16, 2, 'grey', true],
+  ] as const)(
+    'onnx agrees with the cpu backend: %s, head %s, %i px, %i levels, fill %s, mask channel %s',
+    async (kind, head, size, levels, fill, maskChannel) => {
+      const net = network(kind, head, size, levels, fill, maskChannel);
+      expect(net.inputChannels).toBe(maskChannel ? 4 : 3);
+      const count = 5;
+      const { images, masks } = inputs(count, size);
+      const expected = reference(net, kind, fill, images, masks, count, size, maskChannel);
+      const predictor = await createPredictor(net, { kind, size, baselineFill: fill, engine: 'onnx' });
+      try {
+        expect(predictor.engine).toMatch(/^onnxruntime-node \d/);
+        const got = await predictor.predict(images, masks, count);
+        expect(got.length).toBe(count * size * size * 3);
+        // Float32 sums in another order: ~1e-6; a wrong padding, mask count or layout: ~1e-1.
+        expect(maxAbsDifference(got, expected)).toBeLessThan(2e-5);
+        // Not everything is clipped to 0 or 1 (random weights without the sigmoid head push many
+        // outputs out of range): hundreds of values inside (0, 1) take part in the check above.
+        expect(got.filter((v) => v > 0.01 && v < 0.99).length).toBeGreaterThan(got.length / 50);
+        // A batch of one gives the same image as inside a batch (the batch size is free).
+        const one = await predictor.predict(images.subarray(0, size * size * 3), masks.subarray(0, size * size), 1);
+        expect(maxAbsDifference(one, got.subarray(0, size * size * 3))).toBeLessThan(2e-5);
+      } finally {
+        await predictor.dispose();
+        net.dispose();
+      }
+    },
+  );
 
   test('tfjs runs the network on the active backend, as predict does', async () => {
     const net = network('pconv', 'none', 16, 3);

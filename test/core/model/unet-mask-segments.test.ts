@@ -86,7 +86,7 @@ async function record(config: ExperimentConfig, kind: 'pconv' | 'conv', fullMask
   tf.tidy(() => {
     const images = tf.tensor4d(first.images, [COUNT, SIZE, SIZE, 3]);
     const mask = tf.tensor4d(first.masks, [COUNT, SIZE, SIZE, 1]);
-    const { input, mask: modelMask } = modelInputs(kind, images, mask, config.model.baselineFill);
+    const { input, mask: modelMask } = modelInputs(kind, images, mask, config.model);
     bottleneck = bottleneckMask(net, input, modelMask);
     tensors.set('inference', net.predict(input, modelMask, false).dataSync() as Float32Array);
     const { value, grads } = tf.variableGrads(

@@ -23,14 +23,14 @@ function batch(): { images: Float32Array; masks: Float32Array } {
   };
 }
 
-async function step(backend: string, net: InpaintingUNet, kind: 'pconv' | 'conv'): Promise<Map<string, Float32Array>> {
+async function step(backend: string, net: InpaintingUNet, kind: 'pconv' | 'conv', maskChannel = false): Promise<Map<string, Float32Array>> {
   await tf.setBackend(backend);
   const { images, masks } = batch();
   const values = new Map<string, Float32Array>();
   tf.tidy(() => {
     const image = tf.tensor4d(images, [BATCH, SIZE, SIZE, 3]);
     const mask = tf.tensor4d(masks, [BATCH, SIZE, SIZE, 1]);
-    const { input, mask: modelMask } = modelInputs(kind, image, mask, 'mean-pixel');
+    const { input, mask: modelMask } = modelInputs(kind, image, mask, { baselineFill: 'mean-pixel', baselineMaskChannel: maskChannel });
     const variables = net.layers().flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
     let output: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -53,16 +53,20 @@ describe('a UNet training step on wasm matches the cpu backend', () => {
     await tf.setBackend('cpu');
   });
 
-  test.each(['pconv', 'conv'] as const)('%s: output, loss and every gradient within 1e-5 relative', async (kind) => {
+  test.each([
+    ['pconv', false],
+    ['conv', false],
+    ['conv', true],
+  ] as const)('%s (mask channel %s): output, loss and every gradient within 1e-5 relative', async (kind, maskChannel) => {
     await tf.setBackend('cpu');
     // One network for both runs: its weights move between backends; the batch-norm moving
     // statistics are updated by each step, so the wasm run starts from a fresh copy of them.
-    const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 8, maxChannels: 32, head: 'none', seed: 5 });
-    net.predict(tf.zeros([1, SIZE, SIZE, kind === 'pconv' ? 3 : 4]), tf.ones([1, SIZE, SIZE, 1]), false);
+    const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 8, maxChannels: 32, head: 'none', seed: 5, maskChannel });
+    net.predict(tf.zeros([1, SIZE, SIZE, net.inputChannels]), tf.ones([1, SIZE, SIZE, 1]), false);
     const stats = net.layers().flatMap((layer) => layer.nonTrainableWeights.map((w) => [w, w.read().clone()] as const));
-    const expected = await step('cpu', net, kind);
+    const expected = await step('cpu', net, kind, maskChannel);
     for (const [w, saved] of stats) w.write(saved);
-    const actual = await step('wasm', net, kind);
+    const actual = await step('wasm', net, kind, maskChannel);
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     expect(expected.size).toBeGreaterThan(20);
     const maxAbs = (values: Float32Array) => values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

@@ -11,7 +11,14 @@ afterAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function inputs(kind: 'pconv' | 'conv', size: number, batch = 2): { input: tf.Tensor4D; mask: tf.Tensor4D } {
+/** The baseline's two forms: the paper's (3 channels, holes filled) and with the mask as a fourth channel. */
+const FORMS = [
+  { kind: 'pconv', maskChannel: false, inC: 3 },
+  { kind: 'conv', maskChannel: false, inC: 3 },
+  { kind: 'conv', maskChannel: true, inC: 4 },
+] as const;
+
+function inputs(kind: 'pconv' | 'conv', size: number, batch = 2, maskChannel = false): { input: tf.Tensor4D; mask: tf.Tensor4D } {
   const rng = new Rng(size);
   const image = tf.tensor4d(
     Float32Array.from({ length: batch * size * size * 3 }, () => rng.next()),
@@ -22,33 +29,37 @@ function inputs(kind: 'pconv' | 'conv', size: number, batch = 2): { input: tf.Te
     [batch, size, size, 1],
   );
   if (kind === 'pconv') return { input: tf.mul(image, mask1) as tf.Tensor4D, mask: tf.tile(mask1, [1, 1, 1, 3]) as tf.Tensor4D };
-  const filled = tf.add(tf.mul(image, mask1), tf.mul(tf.sub(1, mask1), 0.45));
+  const filled = tf.add(tf.mul(image, mask1), tf.mul(tf.sub(1, mask1), 0.45)) as tf.Tensor4D;
+  if (!maskChannel) return { input: filled, mask: tf.tile(mask1, [1, 1, 1, 3]) as tf.Tensor4D };
   const input = tf.concat([filled, mask1], 3) as tf.Tensor4D;
   return { input, mask: tf.tile(mask1, [1, 1, 1, 4]) as tf.Tensor4D };
 }
 
 describe('InpaintingUNet', () => {
-  test.each(['pconv', 'conv'] as const)('%s: a 3-level net maps [B, 32, 32, C] to [B, 32, 32, 3] with the paper wiring', (kind) => {
-    const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 8, maxChannels: 16, head: 'none', seed: 1 });
-    const { input, mask } = inputs(kind, 32);
-    const y = net.predict(input, mask, true);
-    expect(y.shape).toEqual([2, 32, 32, 3]);
-    expect(net.layers().map((l) => l.name)).toEqual(['e1', 'e2', 'e2_bn', 'e3', 'e3_bn', 'd4', 'd4_bn', 'd5', 'd5_bn', 'd6']);
-    const kernels = net
-      .layers()
-      .filter((l) => !l.name.endsWith('_bn'))
-      .map((l) => (l.getWeights()[0] as tf.Tensor).shape);
-    const inC = kind === 'pconv' ? 3 : 4;
-    expect(kernels).toEqual([
-      [7, 7, inC, 8],
-      [5, 5, 8, 16],
-      [5, 5, 16, 16],
-      [3, 3, 16 + 16, 16],
-      [3, 3, 8 + 16, 8],
-      [3, 3, inC + 8, 3],
-    ]);
-    expect(net.encoderBatchNorms().map((l) => l.name)).toEqual(['e2_bn', 'e3_bn']);
-  });
+  test.each(FORMS)(
+    '$kind (mask channel $maskChannel): a 3-level net maps [B, 32, 32, $inC] to [B, 32, 32, 3] with the paper wiring',
+    ({ kind, maskChannel, inC }) => {
+      const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 8, maxChannels: 16, head: 'none', seed: 1, maskChannel });
+      expect(net.inputChannels).toBe(inC);
+      const { input, mask } = inputs(kind, 32, 2, maskChannel);
+      const y = net.predict(input, mask, true);
+      expect(y.shape).toEqual([2, 32, 32, 3]);
+      expect(net.layers().map((l) => l.name)).toEqual(['e1', 'e2', 'e2_bn', 'e3', 'e3_bn', 'd4', 'd4_bn', 'd5', 'd5_bn', 'd6']);
+      const kernels = net
+        .layers()
+        .filter((l) => !l.name.endsWith('_bn'))
+        .map((l) => (l.getWeights()[0] as tf.Tensor).shape);
+      expect(kernels).toEqual([
+        [7, 7, inC, 8],
+        [5, 5, 8, 16],
+        [5, 5, 16, 16],
+        [3, 3, 16 + 16, 16],
+        [3, 3, 8 + 16, 8],
+        [3, 3, inC + 8, 3],
+      ]);
+      expect(net.encoderBatchNorms().map((l) => l.name)).toEqual(['e2_bn', 'e3_bn']);
+    },
+  );
 
   test('the paper network at 8 levels has about 32.9 M parameters with the sigmoid head', async () => {
     await setupBackend('wasm');
@@ -90,11 +101,11 @@ describe('InpaintingUNet', () => {
     expect(snapshot('d4_bn')).not.toEqual(decBefore);
   });
 
-  test.each(['pconv', 'conv'] as const)(
-    '%s: a [B, H, W, 1] mask and the same mask on every input channel give the same bits; other masks are errors',
-    (kind) => {
-      const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 4, maxChannels: 8, head: 'none', seed: 2 });
-      const { input, mask } = inputs(kind, 16, 2);
+  test.each(FORMS)(
+    '$kind (mask channel $maskChannel): a [B, H, W, 1] mask and the same mask on every input channel give the same bits; other masks are errors',
+    ({ kind, maskChannel }) => {
+      const net = new InpaintingUNet({ kind, levels: 3, baseChannels: 4, maxChannels: 8, head: 'none', seed: 2, maskChannel });
+      const { input, mask } = inputs(kind, 16, 2, maskChannel);
       const one = tf.slice(mask, [0, 0, 0, 0], [2, 16, 16, 1]) as tf.Tensor4D;
       const bits = (t: tf.Tensor) => {
         // A view of the float32 values' own bytes: dataSync() may be a view into a larger buffer.
@@ -111,9 +122,20 @@ describe('InpaintingUNet', () => {
     },
   );
 
+  test('a network refuses an input of the other form (a 4-channel input to the 3-channel baseline, and back)', () => {
+    const paper = new InpaintingUNet({ kind: 'conv', levels: 2, baseChannels: 4, maxChannels: 8, head: 'none', seed: 3 });
+    const withMask = new InpaintingUNet({ kind: 'conv', levels: 2, baseChannels: 4, maxChannels: 8, head: 'none', seed: 3, maskChannel: true });
+    const four = inputs('conv', 8, 1, true);
+    const three = inputs('conv', 8, 1, false);
+    expect(() => paper.predict(four.input, four.mask, false)).toThrow(/the input has 4 channels; this conv network takes 3/);
+    expect(() => withMask.predict(three.input, three.mask, false)).toThrow(/the input has 3 channels; this conv network takes 4/);
+    // pconv ignores maskChannel: the mask reaches it through its partial convolutions.
+    expect(new InpaintingUNet({ kind: 'pconv', levels: 2, baseChannels: 4, maxChannels: 8, head: 'none', seed: 3, maskChannel: true }).inputChannels).toBe(3);
+  });
+
   test('no tensor leaks per forward pass', () => {
     const net = new InpaintingUNet({ kind: 'conv', levels: 3, baseChannels: 4, maxChannels: 8, head: 'sigmoid', seed: 1 });
-    const { input, mask } = inputs('conv', 16, 1);
+    const { input, mask } = inputs('conv', 16, 1, false);
     tf.dispose(net.predict(input, mask, true));
     const before = tf.memory().numTensors;
     tf.dispose(net.predict(input, mask, true));

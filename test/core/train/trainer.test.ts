@@ -88,6 +88,62 @@ describe('trainModel', () => {
     expect(await trainLines(interrupted, kind)).toEqual(await trainLines(straight, kind));
   });
 
+  test.each([
+    ['pconv', 'same'],
+    ['conv', 'symmetric'],
+  ] as const)(
+    '%s (padding %s): train.phase2.resetOptimizer starts phase 2 with a fresh Adam, and a run resumed in phase 2 equals an uninterrupted one',
+    async (kind, padding) => {
+      const withPadding = (config: ExperimentConfig): ExperimentConfig => ({ ...config, model: { ...config.model, padding } });
+      const config = withPadding(tinyConfig(', resetOptimizer: true'));
+      expect(config.train?.phase2.resetOptimizer).toBe(true);
+      expect(tinyConfig().train?.phase2.resetOptimizer).toBe(false);
+      const straight = await tempDir();
+      await trainModel(await options(config, straight, { kind }));
+      // The step count restarts: 6 updates in phase 1, then 4 counted from 0 (carried over: 10).
+      expect((await loadCheckpoint(checkpointDir(straight, kind, 'phase1'))).meta.optimizer.t).toBe(6);
+      expect((await loadCheckpoint(checkpointDir(straight, kind, 'phase2'))).meta.optimizer.t).toBe(4);
+      const carried = await tempDir();
+      await trainModel(await options(withPadding(tinyConfig()), carried, { kind }));
+      expect((await loadCheckpoint(checkpointDir(carried, kind, 'phase2'))).meta.optimizer.t).toBe(10);
+      const [resetLines, carriedLines] = [await trainLines(straight, kind), await trainLines(carried, kind)];
+      const phase1 = (lines: typeof resetLines) => lines.filter((l) => l.step <= 6);
+      expect(phase1(resetLines)).toEqual(phase1(carriedLines));
+      expect(resetLines.filter((l) => l.type === 'train' && l.step === 10)).not.toEqual(carriedLines.filter((l) => l.type === 'train' && l.step === 10));
+
+      // Interrupted as phase 2 starts: the checkpoint holds the fresh state (no moments, t = 0).
+      const interrupted = await tempDir();
+      const stopAt = (when: (event: Parameters<NonNullable<TrainOptions['onEvent']>>[0]) => boolean) => {
+        const controller = new AbortController();
+        return { signal: controller.signal, onEvent: (event: Parameters<NonNullable<TrainOptions['onEvent']>>[0]) => when(event) && controller.abort() };
+      };
+      const atPhase2 = stopAt((e) => e.type === 'stage' && e.stage === `train-${kind}-phase2` && e.status === 'started');
+      await expect(trainModel(await options(config, interrupted, { kind, ...atPhase2 }))).rejects.toBeInstanceOf(InterruptedError);
+      const start = await loadCheckpoint(checkpointDir(interrupted, kind, 'latest'));
+      expect(start.meta).toMatchObject({ step: 6, phase: 2, phaseFinished: false, optimizer: { t: 0 } });
+      expect([...start.tensors.keys()].filter((key) => key.startsWith('adam.'))).toEqual([]);
+      // Resumed, and interrupted after phase 2's first update: Adam's first step from zero moments,
+      // m = (1 - b1) g and v = (1 - b2) g^2, so m^2 / v = 0.01 / 0.001 = 10 wherever g is not 0.
+      const afterOne = stopAt((e) => e.type === 'progress' && e.stage === `train-${kind}-phase2` && e.done === 1);
+      await expect(trainModel(await options(config, interrupted, { kind, resume: true, ...afterOne }))).rejects.toBeInstanceOf(InterruptedError);
+      const one = await loadCheckpoint(checkpointDir(interrupted, kind, 'latest'));
+      expect(one.meta).toMatchObject({ step: 7, phase: 2, optimizer: { t: 1 } });
+      const m = one.tensors.get('adam.m/d3#0')?.values as Float32Array;
+      const v = one.tensors.get('adam.v/d3#0')?.values as Float32Array;
+      expect(m.length).toBeGreaterThan(0);
+      const ratios = [...m].map((mi, i) => (mi * mi) / (v[i] as number)).filter((r, i) => (v[i] as number) > 1e-20 && Number.isFinite(r));
+      expect(ratios.length).toBeGreaterThan(m.length / 2);
+      for (const r of ratios) expect(r).toBeCloseTo(10, 3);
+      // Resumed to the end: the same losses and weights as the uninterrupted run.
+      const resumed = await trainModel(await options(config, interrupted, { kind, resume: true }));
+      expect(resumed.step).toBe(10);
+      expect(await trainLines(interrupted, kind)).toEqual(resetLines);
+      const [a, b] = [await loadCheckpoint(checkpointDir(interrupted, kind, 'phase2')), await loadCheckpoint(checkpointDir(straight, kind, 'phase2'))];
+      expect(a.meta.optimizer.t).toBe(4);
+      for (const [key, t] of b.tensors) expect([...(a.tensors.get(key)?.values ?? [])], key).toEqual([...t.values]);
+    },
+  );
+
   test('phase 2 keeps the encoder batch-norm statistics and changes the decoder; gamma/beta follow the config', async () => {
     for (const affineFrozen of [false, true]) {
       const config = tinyConfig(affineFrozen ? ', freezeEncoderBatchNormAffine: true' : '');
@@ -239,6 +295,11 @@ train:
     expect([16, 34, 52, 70]).toContain(grid.height);
     const missing = { ...config, train: { ...train, masks: { ...imported.train.masks, dir: join(masksDir, 'nothing') } } };
     await expect(trainModel(await options(missing, await tempDir()))).rejects.toThrow(/holds no mask set/);
+    // The run's own test mask folder is refused before anything is built, naming both folders.
+    const own = { ...config, train: { ...train, masks: { ...imported.train.masks, dir: join(masksDir, 'masks') } } };
+    await expect(trainModel(await options(own, masksDir))).rejects.toThrow(
+      `train.masks.dir ${join(masksDir, 'masks')} is the run's test mask folder ${join(masksDir, 'masks')}`,
+    );
   });
 
   test('training leaks no tensors', async () => {

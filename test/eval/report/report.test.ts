@@ -73,8 +73,27 @@ describe('HTML report', () => {
       const rows = await page.$$eval(`table.metric[data-metric="${metric}"] tbody tr`, (trs) => trs.length);
       expect(rows).toBe(3);
     }
+    // What each model was given and trained with, from its checkpoint.
+    const given = await page.$$eval('table.models tbody tr', (trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
+    expect(given).toEqual([
+      ['PConv', 'the image with holes zeroed + the mask, for its partial convolutions', 'valid 1, hole 6, perceptual 0, style 0, tv 0.1'],
+      ['Conv (baseline)', 'the image with holes filled by the ImageNet mean pixel; no mask channel', 'valid 1, hole 6, perceptual 0, style 0, tv 0.1'],
+      ['Telea (OpenCV, radius 3)', 'the image with holes and the mask (no training)', '-'],
+    ]);
     const samples = await page.$$eval('table.samples tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-bin')} ${tr.getAttribute('data-border')}`));
     expect(samples).toEqual(['(0.05, 0.25] no-border', '(0.05, 0.25] border', '(0.25, 0.5] no-border', '(0.25, 0.5] border']);
+    // The methods section near the top, with the border margin and the rule it came from.
+    expect(await page.$$eval('#methods dt', (dts) => dts.map((dt) => dt.textContent))).toEqual([
+      'Data',
+      'Test masks',
+      'Models',
+      'VGG16',
+      'Training',
+      'Software',
+    ]);
+    expect(await page.textContent('#methods')).toContain(
+      "within 1 px of the edge (set in the config; the paper's rule (50 px at 512 px, scaled) gives 2 px at 16 px)",
+    );
     // Chart.js drew into every canvas (a blank canvas has only transparent pixels).
     type Canvas2d = {
       width: number;
@@ -100,7 +119,9 @@ describe('HTML report', () => {
     await expect(writeReport(run)).rejects.toThrow(/no results.json at/);
     await writeFile(join(run, 'index.html'), 'previous report');
     await writeFile(join(run, 'results.json'), JSON.stringify({ format: 'pconv-bench/results@0', rows: [] }));
-    await expect(writeReport(run)).rejects.toThrow(/has format "pconv-bench\/results@0"; this version reads pconv-bench\/results@2 and pconv-bench\/results@1/);
+    await expect(writeReport(run)).rejects.toThrow(
+      /has format "pconv-bench\/results@0"; this version reads pconv-bench\/results@3 and pconv-bench\/results@2 and pconv-bench\/results@1/,
+    );
     expect(await readFile(join(run, 'index.html'), 'utf8')).toBe('previous report');
   });
 
