@@ -14,6 +14,7 @@ import { filesFingerprint } from './files-fingerprint.js';
  * (a weights file to read).
  */
 export class ExperimentInputs {
+  /** trainingConfigHash of the whole config (results.json's experiment hash). */
   readonly trainHash: string;
   private splitsPromise?: Promise<ImageSplits>;
   private backendPromise?: Promise<BackendInfo>;
@@ -27,6 +28,11 @@ export class ExperimentInputs {
     private readonly emit: OnEvent,
   ) {
     this.trainHash = trainingConfigHash(config);
+  }
+
+  /** What one model's training depends on (its checkpoints record it). */
+  trainHashOf(kind: 'pconv' | 'conv'): string {
+    return trainingConfigHash(this.config, kind);
   }
 
   /** The backend if one was started, for the records. */

@@ -1,7 +1,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { dataWithoutLocation } from '../core/config/config-hash.js';
+import { trainingPartOf } from '../core/config/config-hash.js';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { checkImagesReadable } from '../core/data/check-images.js';
 import { describeDataFolders, excludeHintOf, splitRoot } from '../core/data/image-list.js';
@@ -117,10 +117,10 @@ function kindOf(stage: 'train-pconv' | 'train-conv'): ModelKindName {
   return stage === 'train-pconv' ? 'pconv' : 'conv';
 }
 
-async function trainInputs(ctx: StageContext): Promise<string> {
+async function trainInputs(ctx: StageContext, kind: ModelKindName): Promise<string> {
   const inputs = needConfig(ctx);
   const splits = await inputs.splits();
-  return sha256Of(`${inputs.trainHash}|${splits.train.length}|${splits.validation.length}|${await inputs.trainData()}`);
+  return sha256Of(`${inputs.trainHashOf(kind)}|${splits.train.length}|${splits.validation.length}|${await inputs.trainData()}`);
 }
 
 async function latestMeta(layout: RunLayout, kind: ModelKindName): Promise<CheckpointMeta | undefined> {
@@ -137,7 +137,7 @@ function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
   return {
     stage,
     needs: [],
-    inputs: trainInputs,
+    inputs: (ctx) => trainInputs(ctx, kind),
     outputs: async (layout) => {
       const dir = layout.checkpoint(kind, 'phase2');
       if (!(await verifyCheckpoint(dir)).ok) return undefined;
@@ -161,12 +161,12 @@ function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
       if (ctx.command !== 'train') {
         // run: continue a checkpoint of this config; one of another config was refused in preflight unless forced.
         const latest = await latestMeta(ctx.layout, kind);
-        resume = latest?.configHash === inputs.trainHash;
+        resume = latest?.configHash === inputs.trainHashOf(kind);
         restart = !resume;
       }
       const result = await trainModel({
         config,
-        configHash: inputs.trainHash,
+        configHash: inputs.trainHashOf(kind),
         kind,
         runDir: ctx.layout.dir,
         backend: await inputs.backend(),
@@ -194,7 +194,7 @@ async function restoreFinalCheckpoint(ctx: StageContext, kind: ModelKindName): P
   const latestDir = ctx.layout.checkpoint(kind, 'latest');
   const phase2Dir = ctx.layout.checkpoint(kind, 'phase2');
   const latest = await verifyCheckpoint(latestDir);
-  if (!latest.ok || latest.meta.phase !== 2 || !latest.meta.phaseFinished || latest.meta.configHash !== needConfig(ctx).trainHash) return false;
+  if (!latest.ok || latest.meta.phase !== 2 || !latest.meta.phaseFinished || latest.meta.configHash !== needConfig(ctx).trainHashOf(kind)) return false;
   const phase2 = await verifyCheckpoint(phase2Dir);
   if (phase2.ok) return false;
   const staging = await makeStagingDir(phase2Dir);
@@ -209,7 +209,7 @@ async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindNam
   const inputs = needConfig(ctx);
   const latest = await latestMeta(ctx.layout, kind);
   if (!latest) return;
-  if (latest.configHash === inputs.trainHash) {
+  if (latest.configHash === inputs.trainHashOf(kind)) {
     // The same config on other photos: a finished model would be called up to date without having
     // seen them, and retraining it would replace it unasked. An unfinished one resumes on the
     // photos as they are (how a bad photo is fixed mid-training).
@@ -228,7 +228,7 @@ async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindNam
     }
     return;
   }
-  const changes = configDifferences(trainingPart(latest.config), trainingPart(inputs.config as unknown as Record<string, unknown>));
+  const changes = configDifferences(trainingPartOf(latest.config, kind), trainingPartOf(inputs.config as unknown as Record<string, unknown>, kind));
   const stage = kind === 'pconv' ? 'train-pconv' : 'train-conv';
   throw new UserError(
     'CHECKPOINT_CONFIG_CHANGED',
@@ -238,12 +238,6 @@ async function refuseOtherConfigCheckpoint(ctx: StageContext, kind: ModelKindNam
       hint: `To train again with this config and replace that model, pass --from ${stage}; to keep it, use another run folder (--run) or the config it was trained with.`,
     },
   );
-}
-
-/** The parts of a config that a training depends on (config-hash.ts leaves out the same ones). */
-function trainingPart(config: Record<string, unknown>): Record<string, unknown> {
-  const { description: _d, output: _o, data, ...rest } = config;
-  return { ...rest, data: dataWithoutLocation((data ?? {}) as object) };
 }
 
 /** training.json: the last training of each model, with the loss settings it ran with. */

@@ -150,6 +150,24 @@ describe('one run contract for every command (end to end)', () => {
     expect(await sha(join(run, 'checkpoints/pconv/latest/tensors.bin'))).not.toBe(before);
   }, 120_000);
 
+  test("the baseline's own settings changed: only the baseline is refused, and --from train-conv retrains it alone", async () => {
+    const run = await copyOfReference();
+    const configDir = await tempDir();
+    const edited = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8'))
+      .replace('  style: 0\n', '  style: 0\n  baseline: { hole: 5 }\n')
+      .replace('../data/photos', join(repoRoot, 'data/photos'));
+    await writeFile(join(configDir, 'baseline.yaml'), edited);
+    const pconv = await sha(join(run, 'checkpoints/pconv/phase2/tensors.bin'));
+    const refused = await runCli(['run', join(configDir, 'baseline.yaml'), '--run', run, ...wasm]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('holds a conv model trained with other settings');
+    expect(refused.stderr).toContain('loss.baseline: unset -> {"hole":5}');
+    const retrained = await runCli(['run', join(configDir, 'baseline.yaml'), '--run', run, ...wasm, '--from', 'train-conv']);
+    expect(retrained.code, retrained.stderr).toBe(0);
+    expect(retrained.stderr).toContain('stages: masks up to date, train-pconv up to date, train-conv ran, eval ran, report ran');
+    expect(await sha(join(run, 'checkpoints/pconv/phase2/tensors.bin'))).toBe(pconv);
+  });
+
   test('photos changed under a finished training: a test photo re-evaluates; a training photo stops run (the model never saw it) until --from says retrain', async () => {
     const dir = await tempDir();
     await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });

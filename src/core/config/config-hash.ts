@@ -3,11 +3,25 @@ import type { ExperimentConfig } from './schema.js';
 
 /**
  * Hash of what a training run depends on: everything but the description, the output folder and
- * where the data lives (moving the photos or the repo must not stop a resume).
+ * where the data lives (moving the photos or the repo must not stop a resume). With a model kind,
+ * only what that model's training reads: the PConv model ignores the baseline's own settings, so
+ * tuning the baseline does not make a trained PConv model stale.
  */
-export function trainingConfigHash(config: ExperimentConfig): string {
+export function trainingConfigHash(config: ExperimentConfig, kind?: 'pconv' | 'conv'): string {
+  return sha256Of(stableStringify(trainingPartOf(config as unknown as Record<string, unknown>, kind)));
+}
+
+/** The part of a config (as parsed, or as a checkpoint recorded it) that trainingConfigHash covers. */
+export function trainingPartOf(config: Record<string, unknown>, kind?: 'pconv' | 'conv'): Record<string, unknown> {
   const { description: _description, output: _output, data, ...rest } = config;
-  return sha256Of(stableStringify({ ...rest, data: dataWithoutLocation(data) }));
+  const part: Record<string, unknown> = { ...rest, data: dataWithoutLocation((data ?? {}) as object) };
+  if (kind === 'pconv') {
+    const { baselineFill: _fill, baselineMaskChannel: _channel, ...model } = (part.model ?? {}) as Record<string, unknown>;
+    const { baseline: _weights, ...loss } = (part.loss ?? {}) as Record<string, unknown>;
+    part.model = model;
+    part.loss = loss;
+  }
+  return part;
 }
 
 /**
