@@ -54,8 +54,9 @@ export function benchConfig(args: BenchModelArgs): ExperimentConfig {
   const loss =
     args.loss === 'l1'
       ? { valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0 }
-      : // eq. 7's weights (the schema's defaults); torch preprocessing suits random weights (unit-scale inputs).
-        { vgg: { weights: args.vggWeights ?? RANDOM_VGG_WEIGHTS, preprocessing: 'torch' as const } };
+      : // eq. 7's weights (the schema's defaults). Random weights get torch preprocessing (unit-scale
+        // inputs); a real file gets the schema's default for its kind, as in an experiment config.
+        { vgg: args.vggWeights === undefined ? { weights: RANDOM_VGG_WEIGHTS, preprocessing: 'torch' as const } : { weights: args.vggWeights } };
   const parsed = ExperimentConfigSchema.safeParse({
     name: 'bench',
     seed: args.seed,

@@ -30,6 +30,13 @@ describe('benchConfig', () => {
   });
 
   test.each([
+    ['vgg16-397923af.pth', 'torch'],
+    ['vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5', 'caffe'],
+  ])('--vgg-weights %s gets the preprocessing an experiment config gives that file (%s)', (file, preprocessing) => {
+    expect(benchConfig({ ...base, loss: 'full', vggWeights: file }).loss.vgg).toMatchObject({ preprocessing });
+  });
+
+  test.each([
     [{ size: 100, levels: 5 }, /--size 100 does not fit a UNet of 5 levels/],
     [{ size: 4 }, /--size 4 is below 8/],
     [{ batch: 0 }, /--batch must be a positive integer/],
