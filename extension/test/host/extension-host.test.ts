@@ -6,7 +6,7 @@ import { imageSize } from '../../src/host/image-size.js';
 import type { RunOutcome } from '../../src/host/runs-model.js';
 import { parseInpaintToWebview } from '../../src/shared/messages.js';
 import { assertCliBuilt, realCli, repoRoot, useTempDirs } from './helpers/real-cli.js';
-import { activateBuilt, extensionDir, type PanelStandIn, type StandIn, vscodeStandIn, WEBVIEW_ORIGIN } from './helpers/vscode-stand-in.js';
+import { activateBuilt, extensionDir, type PanelStandIn, type StandIn, vscodeStandIn, WEBVIEW_CSP_SOURCE, WEBVIEW_ORIGIN } from './helpers/vscode-stand-in.js';
 
 const tempDir = useTempDirs();
 let workspace: string;
@@ -131,7 +131,9 @@ describe('the built extension driving the real CLI (VS Code replaced by a record
     const csp = (/<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1] ?? '').replaceAll('&#39;', "'");
     const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
     expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain(`img-src ${WEBVIEW_ORIGIN} data:`);
+    // webview.cspSource is a source list (issue 19): it goes in whole, where the local resources load.
+    expect(csp).toContain(`img-src ${WEBVIEW_CSP_SOURCE} data:`);
+    expect(csp).toContain(`font-src ${WEBVIEW_CSP_SOURCE};`);
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
     expect(scripts.length).toBeGreaterThanOrEqual(3);
@@ -157,6 +159,7 @@ describe('the built extension driving the real CLI (VS Code replaced by a record
     const panel = standIn.panels.at(-1) as PanelStandIn;
     expect(panel).toMatchObject({ viewType: 'pconvBench.inpaint', title: 'Inpaint: photo.png', options: { enableScripts: true } });
     expect(panel.html()).toContain(`src="${WEBVIEW_ORIGIN}${join(extensionDir, 'dist', 'webview', 'inpaint.js')}"`);
+    expect(panel.html().replaceAll('&#39;', "'")).toContain(`img-src ${WEBVIEW_CSP_SOURCE} data:`);
     await panel.fromWebview({ type: 'ready' });
     const init = await posted(panel, 'init');
     expect(init.image).toEqual({ uri: `${WEBVIEW_ORIGIN}${image}`, width: 48, height: 40, name: 'photo.png' });

@@ -25,7 +25,7 @@ let bridge: string;
 let chartJs: string;
 
 /** What the host does: read the run's files, turn image paths into URIs served from the webview origin. */
-async function panel(nonce = makeNonce()) {
+async function panel(nonce = makeNonce(), cspSource = ORIGIN) {
   const logs: Partial<Record<'pconv' | 'conv', string>> = {};
   for (const kind of ['pconv', 'conv'] as const) logs[kind] = await readFile(join(runDir, 'logs', `train-${kind}.jsonl`), 'utf8');
   const resources: Record<string, string | Buffer> = { '/report-bridge.js': bridge };
@@ -35,7 +35,7 @@ async function panel(nonce = makeNonce()) {
     resources[`/run/${path}`] = await readFile(join(runDir, path));
   }
   const html = reportPanelHtml({
-    cspSource: ORIGIN,
+    cspSource,
     nonce,
     bridgeScriptUri: `${ORIGIN}/report-bridge.js`,
     results,
@@ -136,6 +136,22 @@ describe('report webview', () => {
       message: expect.stringMatching(/^report webview ignored a message from the extension: invalid message of type "reveal": section: expected an element id/),
     });
     expect(view.problems).toEqual([]);
+    await view.page.close();
+  });
+
+  test('renders under a source list as webview.cspSource, as VS Code and code-server hand it over (issue 19)', async () => {
+    // Shaped as VS Code's `'self' https://*.vscode-cdn.net`: 'self' is the page's origin, which serves the resources here.
+    const cspSource = `'self' https://*.${new URL(ORIGIN).hostname}`;
+    const { html, resources } = await panel(makeNonce(), cspSource);
+    expect(html.replaceAll('&#39;', "'")).toContain(`img-src ${cspSource} data:`);
+    const view = await openWebview(browser, html, resources);
+    await view.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    expect(await view.posted()).toEqual([{ type: 'ready', charts: 6 }]);
+    const widths = await view.page.$$eval('img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+    expect(widths.length).toBeGreaterThan(0);
+    expect(widths.every((w) => w > 0)).toBe(true);
+    expect(view.problems).toEqual([]);
+    expect(await violations(view.page)).toEqual([]);
     await view.page.close();
   });
 

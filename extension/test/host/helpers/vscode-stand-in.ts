@@ -39,8 +39,13 @@ export interface PanelStandIn {
   disposed: boolean;
 }
 
-/** The origin the stand-in's webviews serve local resources from (webview.cspSource). */
+/** The origin the stand-in's webviews serve local resources from (what asWebviewUri puts in front of a path). */
 export const WEBVIEW_ORIGIN = 'https://file+.vscode-resource.stand-in.test';
+/**
+ * The stand-in's webview.cspSource: a source list, as VS Code's is (`'self' https://*.vscode-cdn.net`,
+ * with asWebviewUri giving `https://file+.vscode-resource.vscode-cdn.net/...`), not one origin.
+ */
+export const WEBVIEW_CSP_SOURCE = "'self' https://*.stand-in.test";
 
 interface RangeLike {
   start: { line: number; character: number };
@@ -196,7 +201,7 @@ export function vscodeStandIn(options: { workspace?: string; settings?: Record<s
         state.panels.push(record);
         return {
           webview: {
-            cspSource: WEBVIEW_ORIGIN,
+            cspSource: WEBVIEW_CSP_SOURCE,
             get html() {
               return html;
             },
