@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InterruptedError, UserError } from '../errors.js';
 import { HoleCanvas } from './hole-canvas.js';
+import { fileWriter } from './mask-file-writer.js';
 import type { MaskJob, MaskSetSpec } from './mask-plan.js';
-import type { WorkerReply, WorkerRequest } from './mask-worker.js';
+import type { MaskWorkerData, WorkerReply, WorkerRequest } from './mask-worker-protocol.js';
 import { renderMask } from './render-mask.js';
 import { shapeSourceFor } from './shape-source-for.js';
 
@@ -63,35 +63,32 @@ async function renderHere(spec: MaskSetSpec, items: readonly RenderItem[], dir: 
 }
 
 /**
- * Synchronous writes of small files: drawing is CPU-bound, and awaiting each write would leave the
- * thread idle for the file system's round trip (measured: half the time of an in-process run).
+ * Stopping (Ctrl-C, a failed worker, or the end of the work) never terminates a worker: it asks
+ * them to stop, each finishes the mask it is drawing and writing, and the promise settles only once
+ * every thread has exited. worker.terminate() would end a thread wherever it is, and one ended
+ * inside zlib.deflateSync (between creating its native stream and initialising it) aborts the
+ * whole process in Node's cleanup (node_zlib.cc: `init_done_ && "close before init"`) instead of
+ * exiting 130; and a thread still writing after the promise has settled can put files back into
+ * the staging folder that writeMaskSet is removing.
  */
-export function fileWriter(dir: string): (file: string, data: Uint8Array) => void {
-  const made = new Set<string>();
-  return (file, data) => {
-    const path = join(dir, file);
-    const parent = dirname(path);
-    if (!made.has(parent)) {
-      mkdirSync(parent, { recursive: true });
-      made.add(parent);
-    }
-    writeFileSync(path, data);
-  };
-}
-
 function renderInWorkers(spec: MaskSetSpec, items: readonly RenderItem[], dir: string, count: number, options: RenderPoolOptions): Promise<RenderOutcome[]> {
   return new Promise((resolve, reject) => {
     const outcomes: RenderOutcome[] = [];
+    const stopBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+    const stopFlag = new Int32Array(stopBuffer);
     const pool: Worker[] = [];
+    const exits: Promise<void>[] = [];
     let next = 0;
+    let busy = 0;
     let finished = false;
     const stop = (error?: unknown) => {
       if (finished) return;
       finished = true;
       options.signal?.removeEventListener('abort', onAbort);
-      for (const worker of pool) void worker.terminate();
-      if (error) reject(error);
-      else resolve(outcomes.sort((a, b) => a.index - b.index));
+      // Busy workers see the flag before their next mask; idle ones (and busy ones, after it) the message.
+      Atomics.store(stopFlag, 0, 1);
+      for (const worker of pool) worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
+      void Promise.all(exits).then(() => (error ? reject(error) : resolve(outcomes.sort((a, b) => a.index - b.index))));
     };
     const onAbort = () => stop(new InterruptedError());
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -99,16 +96,27 @@ function renderInWorkers(spec: MaskSetSpec, items: readonly RenderItem[], dir: s
 
     const feed = (worker: Worker) => {
       if (next >= items.length) return false;
-      const request: WorkerRequest = { dir, items: items.slice(next, next + CHUNK) };
+      const request: WorkerRequest = { type: 'render', dir, items: items.slice(next, next + CHUNK) };
       next += CHUNK;
       worker.postMessage(request);
       return true;
     };
-    let busy = 0;
+    const workerData: MaskWorkerData = { spec, stop: stopBuffer };
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(WORKER_FILE, { workerData: spec });
+      const worker = new Worker(WORKER_FILE, { workerData });
       pool.push(worker);
+      exits.push(
+        new Promise((exited) =>
+          worker.once('exit', (code) => {
+            // Without an 'error' first (which stops the pool), an exit before the stop is a crash.
+            stop(new Error(`a mask worker thread stopped unexpectedly (exit code ${code})`));
+            exited();
+          }),
+        ),
+      );
       worker.on('message', (reply: WorkerReply) => {
+        // Stopping: a reply now is a chunk cut short, and the outcome is already decided.
+        if (finished) return;
         if (!reply.ok) {
           const e = reply.userError;
           return stop(
