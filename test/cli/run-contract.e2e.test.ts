@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -7,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/core/config/load-config.js';
 import { discoverImages, splitImages } from '../../src/core/data/image-list.js';
 import { RunRecordSchema, runLayout } from '../../src/protocol/run-layout.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { killWhen, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-const bin = resolve(repoRoot, 'bin/pconv-bench.js');
+const _bin = resolve(repoRoot, 'bin/pconv-bench.js');
 /** A process id that no process has (Linux's pid_max is at most 2^22). */
 const DEAD_PID = 2 ** 22 + 12345;
 const wasm = ['--backend', 'wasm'];
@@ -21,21 +20,6 @@ const sha = async (path: string) =>
     .update(await readFile(path))
     .digest('hex');
 const record = async (dir: string) => RunRecordSchema.parse(JSON.parse(await readFile(runLayout(dir).record, 'utf8')));
-
-/** Starts a command and kill -9s it when stderr first shows `trigger`; resolves once it is dead. */
-function killDuring(args: readonly string[], trigger: string): Promise<boolean> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot });
-    let killed = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (!killed && chunk.toString().includes(trigger)) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('close', () => done(killed));
-  });
-}
 
 /** A finished run, made once with the single-stage commands; each test damages a copy of it. */
 let reference: string;
@@ -273,7 +257,7 @@ describe('one run contract for every command (end to end)', () => {
       if (args[0] === 'train') await rm(join(run, 'checkpoints/conv'), { recursive: true });
       if (args[0] === 'eval') await rm(join(run, 'results.json'));
       const where = args[0] === 'masks' ? ['--out', run] : ['--run', run];
-      expect(await killDuring([...args, ...where], trigger), `${args[0]} reached ${trigger}`).toBe(true);
+      expect(await killWhen([...args, ...where], trigger), `${args[0]} reached ${trigger}`).toBe(true);
       const resumed = await runCli([...args, ...where, ...again]);
       expect(resumed.code, `${args[0]}: ${resumed.stderr}`).toBe(0);
       expect(await sha(join(run, compared)), compared).toBe(await sha(join(reference, compared)));

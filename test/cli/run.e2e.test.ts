@@ -1,31 +1,15 @@
-import { spawn } from 'node:child_process';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ResultsSchema } from '../../src/protocol/results.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { killWhen, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-const bin = resolve(repoRoot, 'bin/pconv-bench.js');
+const _bin = resolve(repoRoot, 'bin/pconv-bench.js');
 
 async function rows(runDir: string) {
   return ResultsSchema.parse(JSON.parse(await readFile(join(runDir, 'results.json'), 'utf8'))).rows;
-}
-
-/** Starts `run` and kill -9s it when stderr first shows `trigger`; resolves once it is dead. */
-function killDuring(runDir: string, trigger: string): Promise<boolean> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [bin, 'run', 'configs/smoke.yaml', '--run', runDir, '--backend', 'wasm'], { cwd: repoRoot });
-    let killed = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (!killed && chunk.toString().includes(trigger)) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('close', () => done(killed));
-  });
 }
 
 describe('pconv-bench run (end to end)', () => {
@@ -56,7 +40,7 @@ describe('pconv-bench run (end to end)', () => {
     const expected = await rows(reference);
     for (const trigger of ['masks:', 'train-pconv-phase1 [', 'train-conv-phase2 [', 'eval PConv']) {
       const run = await tempDir();
-      expect(await killDuring(run, trigger)).toBe(true);
+      expect(await killWhen(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm'], trigger)).toBe(true);
       const resumed = await runCli(['run', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm']);
       expect(resumed.code, `${trigger}: ${resumed.stderr}`).toBe(0);
       expect(await rows(run)).toEqual(expected);

@@ -54,3 +54,18 @@ export function runCli(
     throw new Error('dist/ is missing: the CLI tests run the built CLI; run `npm run build` (npm test does)');
   return runNode([bin, ...args], { cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env }, onStderr: options.onStderr });
 }
+
+/** Starts the built CLI and kill -9s it when its stderr first shows `trigger`; resolves with whether it was killed. */
+export function killWhen(args: readonly string[], trigger: string): Promise<boolean> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot });
+    let killed = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (!killed && chunk.toString().includes(trigger)) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('close', () => done(killed));
+  });
+}

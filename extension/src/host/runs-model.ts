@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
+import { processAlive } from '../../../src/pipeline/process-alive.js';
 import { type Results, ResultsSchema } from '../../../src/protocol/results.js';
 import {
   CHECKPOINT_FILES,
@@ -101,17 +102,6 @@ const runMarks = (layout: RunLayout): string[] => [
   layout.checkpointsDir,
   layout.maskManifest,
 ];
-
-function processAlive(pid: number): boolean {
-  // kill(0) and kill(-1) address process groups and succeed: a damaged lock is not a live run.
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function mtimeOf(path: string): Promise<number | undefined> {
   try {
