@@ -1,0 +1,129 @@
+import { open } from 'node:fs/promises';
+
+/**
+ * Reads the weights of a Keras `model.save_weights` HDF5 file (Keras 2.x and tf.keras, h5 format)
+ * with h5wasm: the root's layer_names attribute lists the model's layers in its topological order
+ * (the order Keras' load_weights matches them by); each layer's group lists its weights in a
+ * weight_names attribute, e.g. p_conv2d_49/img_kernel:0, stored at <layer>/<weight name>. A whole
+ * saved model (model.save) keeps the same tree under model_weights/.
+ */
+export interface KerasWeight {
+  /** The weight's own name without the layer prefix and ':0', e.g. img_kernel, moving_mean. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
+
+export interface KerasLayer {
+  readonly name: string;
+  /** In weight_names order; empty for layers without weights (inputs, activations, concatenations). */
+  readonly weights: readonly KerasWeight[];
+}
+
+/** Why a file is not readable Keras HDF5 weights; the loader turns it into a UserError. */
+export class KerasH5Error extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KerasH5Error';
+  }
+}
+
+interface H5Node {
+  keys?(): string[];
+  get?(path: string): H5Node | null;
+  attrs?: Record<string, { value: unknown }>;
+  shape?: number[] | null;
+  value?: unknown;
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Checks the HDF5 signature (at 0, 512, 1024... bytes) and the superblock's end-of-file address
+ * against the file's size: a truncated download opens in HDF5 and only fails, or reads zeros,
+ * later. Returns nothing, throws KerasH5Error.
+ */
+export async function checkHdf5File(path: string): Promise<void> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
+      const head = Buffer.alloc(64);
+      const { bytesRead } = await file.read(head, 0, 64, at);
+      if (!head.subarray(0, 8).equals(SIGNATURE)) continue;
+      const version = head[8] as number;
+      // Superblock v0/v1: EOF address at 40 / 44 (after base and free-space addresses); v2/v3 at 28.
+      const offsetSize = version <= 1 ? (head[13] as number) : (head[9] as number);
+      const eofAt = version === 0 ? 40 : version === 1 ? 44 : 28;
+      if (offsetSize === 8 && bytesRead >= eofAt + 8) {
+        const eof = Number(head.readBigUInt64LE(eofAt));
+        const base = Number(head.readBigUInt64LE(version <= 1 ? (version === 0 ? 24 : 28) : 12));
+        const needed = (base || at) + eof;
+        if (needed > size) throw new KerasH5Error(`it is truncated: its HDF5 superblock says ${needed} bytes, the file holds ${size}`);
+      }
+      return;
+    }
+    throw new KerasH5Error('it is not an HDF5 file (no HDF5 signature)');
+  } finally {
+    await file.close();
+  }
+}
+
+/** All layers, in layer_names order. Throws KerasH5Error for a file that is not Keras weights. */
+export async function readKerasWeights(path: string): Promise<KerasLayer[]> {
+  await checkHdf5File(path);
+  const h5wasm = (await import('h5wasm/node')).default;
+  await h5wasm.ready;
+  let file: InstanceType<typeof h5wasm.File>;
+  try {
+    file = new h5wasm.File(path, 'r');
+  } catch (error) {
+    throw new KerasH5Error(`HDF5 cannot open it (${(error as Error).message})`);
+  }
+  try {
+    let root = file as unknown as H5Node;
+    if (root.keys?.().includes('model_weights')) root = root.get?.('model_weights') as H5Node;
+    const names = stringList(root.attrs?.layer_names?.value);
+    if (!names) {
+      const found = root.keys?.().slice(0, 8).join(', ') || 'nothing';
+      throw new KerasH5Error(`it is HDF5 but not Keras weights (no layer_names attribute; it holds ${found})`);
+    }
+    return names.map((name) => {
+      // A layer without weights may have no group (Keras writes an empty one; other writers skip it).
+      const group = root.keys?.().includes(name) ? root.get?.(name) : undefined;
+      if (!group?.keys) return { name, weights: [] };
+      const weightNames = stringList(group.attrs?.weight_names?.value) ?? [];
+      return {
+        name,
+        weights: weightNames.map((full) => {
+          const data = group.get?.(full);
+          if (!data || !Array.isArray(data.shape)) throw new KerasH5Error(`${name} lists weight ${full} but the file has no dataset ${name}/${full}`);
+          let values: Float32Array;
+          try {
+            values = Float32Array.from(data.value as ArrayLike<number>);
+          } catch (error) {
+            throw new KerasH5Error(`${name}/${full} cannot be read (${(error as Error).message}); is the file truncated?`);
+          }
+          const count = data.shape.reduce((a, b) => a * b, 1);
+          if (values.length !== count) throw new KerasH5Error(`${name}/${full} holds ${values.length} values, not ${count}`);
+          return { name: (full.split('/').pop() ?? full).replace(/:\d+$/, ''), shape: data.shape, values };
+        }),
+      };
+    });
+  } catch (error) {
+    if (error instanceof KerasH5Error) throw error;
+    throw new KerasH5Error(`HDF5 cannot read it (${(error as Error).message}); is the file truncated or damaged?`);
+  } finally {
+    file.close();
+  }
+}
+
+/** An HDF5 string attribute as strings (one string, or an array of them; bytes decoded). */
+function stringList(value: unknown): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    return Array.from(value as ArrayLike<unknown>, (v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v)));
+  }
+  return undefined;
+}
