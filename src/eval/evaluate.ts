@@ -1,5 +1,5 @@
 import { readFile, rm, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { splitRoot } from '../core/data/image-list.js';
@@ -19,6 +19,7 @@ import { openModelRunner } from './model-runner.js';
 import { type DecodedPair, decodeBatch, type ExternalOutputs, externalStampOf, type Pair, pairStampOf } from './pair-inputs.js';
 import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pair-scores-store.js';
 import type { PairJob, PairResult } from './pair-scoring.js';
+import { openPublishedRunner, type PublishedModelSpec } from './published-models.js';
 import { createScorePool } from './score-pool.js';
 import { findScorers, type Scorer } from './scorers.js';
 import { type ScoredPairs, summariseScores } from './summarise-scores.js';
@@ -39,6 +40,8 @@ export interface EvaluateOptions {
   readonly engine?: InferenceEngineRequest;
   /** Outputs of other tools for the exported pairs (pconv-bench export), scored as more rows. */
   readonly external?: readonly { readonly name: string; readonly dir: string }[];
+  /** Published models to score besides the config's models: (eval --model). */
+  readonly published?: readonly PublishedModelSpec[];
   /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
   readonly classical?: boolean;
   /** Only the pairs k with k mod count = index. */
@@ -135,9 +138,14 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
     progress();
     for (const scorer of scorers) {
       if (!todo.some((p) => needs(scorer, p.k))) continue;
-      if (scorer.model) {
-        emit({ type: 'log', level: 'info', message: `eval: loading ${scorer.name} from ${relative(runDir, scorer.model.dir)} (step ${scorer.step})` });
-        const runner = await openModelRunner(config, scorer.model, options.engine ?? 'auto');
+      if (scorer.model || scorer.published) {
+        const from = scorer.model
+          ? `${relative(runDir, scorer.model.dir)} (step ${scorer.step})`
+          : `${scorer.published?.file} (${scorer.published?.format} weights)`;
+        emit({ type: 'log', level: 'info', message: `eval: loading ${scorer.name} from ${from}` });
+        const runner = scorer.model
+          ? await openModelRunner(config, scorer.model, options.engine ?? 'auto')
+          : await openPublishedRunner(config, scorer.published as PublishedModelSpec, options.backend.name);
         runners.set(scorer.name, runner);
         for (const note of runner.notes) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${note}` });
         // Kept scores of another engine would mix two engines' numbers in one row: score afresh.
@@ -241,7 +249,7 @@ async function resultsHeader(
   scorers: readonly Scorer[],
   engines: ReadonlyMap<string, string>,
 ): Promise<RunScores['header']> {
-  const modelEngines = new Set(scorers.flatMap((s) => (s.model && engines.has(s.name) ? [engines.get(s.name) as string] : [])));
+  const modelEngines = new Set(scorers.flatMap((s) => ((s.model || s.published) && engines.has(s.name) ? [engines.get(s.name) as string] : [])));
   return {
     format: RESULTS_FORMAT,
     experiment: { name: options.config.name, configHash: options.configHash },
@@ -269,6 +277,7 @@ async function resultsHeader(
       step: s.step,
       ...(s.trained ? { input: s.trained.input } : {}),
       ...(s.trained?.lossWeights ? { lossWeights: s.trained.lossWeights } : {}),
+      ...(s.published ? { published: { format: s.published.format, file: basename(s.published.file), sha256: s.published.sha256 } } : {}),
     })),
     config: options.config as unknown as Record<string, unknown>,
   };

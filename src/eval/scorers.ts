@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import { lossWeightsOf } from '../core/config/schema.js';
 import { UserError } from '../core/errors.js';
 import { sha256Of } from '../core/io/stable-json.js';
@@ -10,13 +10,14 @@ import { loadCheckpoint } from '../core/train/checkpoint.js';
 import { runLayout } from '../protocol/run-layout.js';
 import type { EvaluateOptions } from './evaluate.js';
 import type { ExternalOutputs } from './pair-inputs.js';
+import { type PublishedModelSpec, publishedModelsOf, weightsSha256 } from './published-models.js';
 import { MODEL_NAMES, TELEA_NAME } from './scorer-names.js';
 import { TELEA_RADIUS } from './telea.js';
 
 /** One row of the results: a trained model, Telea or another tool's outputs. */
 export interface Scorer {
   readonly name: string;
-  readonly kind: 'pconv' | 'conv' | 'classical' | 'external';
+  readonly kind: 'pconv' | 'conv' | 'classical' | 'external' | 'published';
   readonly fingerprint: string;
   readonly checkpoint: string | null;
   readonly step: number | null;
@@ -24,6 +25,8 @@ export interface Scorer {
   /** A trained model's input and loss weights, from its checkpoint's recorded config (results.json models[]). */
   readonly trained?: { readonly input: ModelInputDescription; readonly lossWeights?: LossWeights };
   readonly external?: ExternalOutputs;
+  /** A published model (config models:, eval --model): its weights file and their SHA-256. */
+  readonly published?: PublishedModelSpec & { readonly sha256: string };
 }
 
 const LOSS_WEIGHT_KEYS = ['valid', 'hole', 'perceptual', 'style', 'tv'] as const;
@@ -36,7 +39,7 @@ function recordedLossWeights(kind: ModelKind, recordedConfig: Readonly<Record<st
   return lossWeightsOf(kind, { ...(loss as unknown as LossWeights), baseline });
 }
 
-/** The trained models of the run (phase 2, else latest), Telea and other tools' outputs. */
+/** The trained models of the run (phase 2, else latest), published models, Telea and other tools' outputs. */
 export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
   const { config, runDir } = options;
   const size = config.data.imageSize;
@@ -68,9 +71,23 @@ export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
       break;
     }
   }
+  for (const spec of publishedModelsOf(config, options.published)) {
+    const sha256 = await weightsSha256(spec.file, spec.name);
+    scorers.push({
+      name: spec.name,
+      kind: 'published',
+      // Kept per-pair scores count only for the same weights file, read the same way, at this size and engine.
+      fingerprint: sha256Of(['published', spec.format, sha256, size, engine, options.backend.name].join('|')),
+      // Only the file's name: results.json holds no absolute paths of the machine it ran on.
+      checkpoint: basename(spec.file),
+      step: null,
+      published: { ...spec, sha256 },
+    });
+  }
+  // Published models alone are enough: their weights need no training here.
   if (scorers.length === 0) {
     throw new UserError('EVAL_NO_CHECKPOINTS', `no trained model in ${runLayout(runDir).checkpointsDir}`, {
-      hint: `Train first: pconv-bench train <config> --run ${runDir}`,
+      hint: `Train first (pconv-bench train <config> --run ${runDir}), or score a published model: models: in the config, or --model NAME=FORMAT:FILE.`,
     });
   }
   if (options.classical !== false) {

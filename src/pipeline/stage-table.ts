@@ -16,6 +16,7 @@ import { checkTrainingFitsWasm, type Phase, type TrainResult, trainModel } from 
 import { refuseTestMasksForTraining } from '../core/train/training-masks.js';
 import { writeEvalShard } from '../eval/eval-shards.js';
 import { scoreRun } from '../eval/evaluate.js';
+import { type PublishedModelSpec, publishedModelsOf, weightsSha256 } from '../eval/published-models.js';
 import { writeReport } from '../eval/report/write-report.js';
 import { summariseScores } from '../eval/summarise-scores.js';
 import type { OnEvent } from '../protocol/events.js';
@@ -45,6 +46,8 @@ export interface StageOptions {
     readonly batchSize?: number;
     readonly classical?: boolean;
     readonly external?: readonly { readonly name: string; readonly dir: string }[];
+    /** Published models besides the config's models: (eval --model). */
+    readonly published?: readonly PublishedModelSpec[];
     readonly shard?: Shard;
     /** Score every pair again instead of keeping the per-pair scores of an earlier evaluation. */
     readonly restart?: boolean;
@@ -316,6 +319,10 @@ const evalStage: StageDefinition = {
         `inference=${asked?.engine ?? 'auto'}`,
         ...(asked?.classical === false ? ['classical=off'] : []),
         ...(asked?.external ?? []).map((e) => `external=${e.name}:${e.dir}`),
+        // Each published model by its weights' contents: adding one, or changing its file, re-evaluates.
+        ...(await Promise.all(
+          publishedModelsOf(inputs.config, asked?.published).map(async (m) => `published=${m.name}:${m.format}:${await weightsSha256(m.file, m.name)}`),
+        )),
       ].join('|'),
     );
   },
@@ -362,6 +369,7 @@ const evalStage: StageDefinition = {
       batchSize: asked.batchSize,
       classical: asked.classical,
       external: asked.external,
+      published: asked.published,
       shard: asked.shard,
       // run --from / --only scores afresh; an interrupted or outdated eval keeps the per-pair
       // scores that are still valid (the eval command says which with --restart).

@@ -24,10 +24,21 @@ export const METRIC_DIRECTION: Record<MetricName, 'lower' | 'higher'> = { l1Hole
  * @2 added backend.inference (what ran the models forward); @3 models[].input and
  * models[].lossWeights (what each trained model was given and trained with). Each addition is an
  * optional field, so @2 and @1 files still read; the version moves because the schema is strict,
- * so an older reader says "another format" rather than failing on an unknown key.
+ * so an older reader says "another format" rather than failing on an unknown key. @4 added
+ * published models (issue 18): models[].kind 'published' and models[].published (the weights'
+ * format, file name and SHA-256).
  */
-export const RESULTS_FORMAT = 'pconv-bench/results@3';
-export const READABLE_RESULTS_FORMATS = [RESULTS_FORMAT, 'pconv-bench/results@2', 'pconv-bench/results@1'] as const;
+export const RESULTS_FORMAT = 'pconv-bench/results@4';
+export const READABLE_RESULTS_FORMATS = [RESULTS_FORMAT, 'pconv-bench/results@3', 'pconv-bench/results@2', 'pconv-bench/results@1'] as const;
+
+/** Where a published model's weights came from (@4). */
+const PublishedWeightsSchema = z.strictObject({
+  /** The format they were read as (src/core/published/published-model.ts PUBLISHED_FORMATS). */
+  format: z.string(),
+  /** The weights file's name, without its folder. */
+  file: z.string(),
+  sha256: z.string(),
+});
 
 /** What a trained model was given of an image with holes (src/core/model/model-inputs.ts: describeModelInput). */
 const ModelInputSchema = z.strictObject({
@@ -51,13 +62,15 @@ export const ResultsSchema = z.strictObject({
   models: z.array(
     z.strictObject({
       name: z.string(),
-      kind: z.enum(['pconv', 'conv', 'classical', 'external']),
+      kind: z.enum(['pconv', 'conv', 'classical', 'external', 'published']),
       checkpoint: z.string().nullable(),
       step: z.int().nullable(),
       /** Trained models (@3): their input, from the checkpoint's recorded config. */
       input: ModelInputSchema.optional(),
       /** Trained models (@3): the loss weights they trained with (loss.*, and loss.baseline for the baseline). */
       lossWeights: LossWeightsSchema.optional(),
+      /** Published models (@4): where their weights came from. */
+      published: PublishedWeightsSchema.optional(),
     }),
   ),
   rows: z.array(

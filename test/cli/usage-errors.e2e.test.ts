@@ -32,7 +32,30 @@ const cases: readonly [string, readonly string[], RegExp][] = [
   ['masks import --polarity sideways', ['masks', 'import', 'in', '--polarity', 'sideways', '--out', 'out'], /Argument: polarity, Given: "sideways"/],
   ['config with an unknown option', ['config', 'smoke.yaml', '--frobnicate'], /Unknown argument: frobnicate/],
   ['run --from with --only', ['run', 'smoke.yaml', '--from', 'eval', '--only', 'report', '--run', 'run'], /Arguments from and only are mutually exclusive/],
-  ['inpaint --image alone', ['inpaint', '--image', 'x.png'], /Missing required arguments: checkpoint, mask, out/],
+  ['inpaint --image alone', ['inpaint', '--image', 'x.png'], /Missing required arguments: mask, out/],
+  // Issue 18: a published model's weights instead of a checkpoint, exactly one of them.
+  [
+    'inpaint without --checkpoint or --weights',
+    ['inpaint', '--image', 'i.png', '--mask', 'm.png', '--out', 'o.png'],
+    /exactly one of --checkpoint and --weights/,
+  ],
+  [
+    'inpaint --checkpoint with --weights',
+    ['inpaint', '--checkpoint', 'c', '--weights', 'w.pth', '--format', 'pytorch-pconv', '--image', 'i.png', '--mask', 'm.png', '--out', 'o.png'],
+    /exactly one of --checkpoint and --weights/,
+  ],
+  [
+    'inpaint --weights without --format',
+    ['inpaint', '--weights', 'w.pth', '--image', 'i.png', '--mask', 'm.png', '--out', 'o.png'],
+    /--weights needs --format/,
+  ],
+  [
+    'inpaint --format caffe',
+    ['inpaint', '--weights', 'w.pth', '--format', 'caffe', '--image', 'i.png', '--mask', 'm.png', '--out', 'o.png'],
+    /Argument: format, Given: "caffe"/,
+  ],
+  ['eval --model without a format', ['eval', 'smoke.yaml', '--model', 'naoto'], /--model "naoto": expected NAME=FORMAT:FILE/],
+  ['eval --model of an unknown format', ['eval', 'smoke.yaml', '--model', 'naoto=caffe:w.pth'], /caffe is not a model format pconv-bench reads/],
   ['check without --baseline', ['check', 'results.json'], /Missing required argument: baseline/],
   [
     'inpaint --backend cuda',

@@ -44,7 +44,7 @@ describe('the report panel data, from a real run folder', () => {
     const results = await readFile(join(broken, 'results.json'), 'utf8');
     await writeFile(join(broken, 'results.json'), results.replace(/pconv-bench\/results@\d/, 'pconv-bench/results@0'));
     await expect(load()).rejects.toThrow(
-      `has format "pconv-bench/results@0"; this extension reads pconv-bench/results@3 and pconv-bench/results@2 and pconv-bench/results@1`,
+      `has format "pconv-bench/results@0"; this extension reads pconv-bench/results@4 and pconv-bench/results@3 and pconv-bench/results@2 and pconv-bench/results@1`,
     );
     await writeFile(join(broken, 'results.json'), results);
     const sample = JSON.parse(results).samples[0].input;

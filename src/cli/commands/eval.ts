@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { backendOption, inferenceOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
+import { modelOptionProblem, parseModelOption } from '../model-option.js';
 
 export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
   return defineCommand({
@@ -14,6 +15,11 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         .option('run', runOption)
         .option('predictions', { type: 'string', array: true, describe: "another tool's outputs for the exported pairs (pconv-bench export); repeatable" })
         .option('name', { type: 'string', array: true, describe: 'label of each --predictions folder in the results, in the same order' })
+        .option('model', {
+          type: 'string',
+          array: true,
+          describe: "a published model to score too, NAME=FORMAT:FILE (FORMAT: pconv-keras-h5 or pytorch-pconv); repeatable, adds to the config's models:",
+        })
         .option('classical', { type: 'boolean', default: true, describe: "score OpenCV's Telea too (--no-classical to skip)" })
         .option('shard', {
           type: 'string',
@@ -24,7 +30,9 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
         .option('batch', { type: 'number', default: 4, describe: 'pairs per inference call (results do not depend on it; memory grows with it)' })
         .option('restart', { type: 'boolean', default: false, describe: 'forget the per-pair scores kept in <run>/scores and score every pair again' })
         .option('backend', backendOption)
-        .option('inference', inferenceOption),
+        .option('inference', inferenceOption)
+        // A malformed --model is a usage error: nothing starts.
+        .check((args) => (args.model ?? []).map((value) => modelOptionProblem(value)).find((problem) => problem !== undefined) ?? true),
     run: async (args, ctx) => {
       const { resolve } = await import('node:path');
       const { loadConfig } = await import('../../core/config/load-config.js');
@@ -33,7 +41,10 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
       const { formatResultsTable } = await import('../results-table.js');
       const { toolVersions } = await import('../version.js');
       const { UserError } = await import('../../core/errors.js');
+      const { publishedModelsOf } = await import('../../eval/published-models.js');
+      const published = (args.model ?? []).map((value) => parseModelOption(value, ctx.cwd));
       const { file, config } = await loadConfig(args.config, ctx.cwd);
+      publishedModelsOf(config, published);
       const predictions = args.predictions ?? [];
       const names = args.name ?? [];
       if (predictions.length !== names.length) {
@@ -68,6 +79,7 @@ export function evalCommand(env: CommandEnv): CommandModule<GlobalArgs, object> 
             batchSize: args.batch,
             classical: args.classical,
             external: predictions.map((dir, i) => ({ dir: resolve(ctx.cwd, dir), name: names[i] as string })),
+            published,
             shard,
             restart: args.restart,
           },

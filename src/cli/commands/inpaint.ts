@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { PUBLISHED_FORMATS } from '../../core/published/published-model.js';
 import { backendOption, inferenceOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
@@ -10,7 +11,10 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
     describe: 'Fill the holes of an image of any size with a trained model',
     builder: (y) =>
       y
-        .option('checkpoint', { type: 'string', demandOption: true, describe: 'checkpoint folder, e.g. reports/demo/checkpoints/pconv/latest' })
+        .option('checkpoint', { type: 'string', describe: 'checkpoint folder, e.g. reports/demo/checkpoints/pconv/latest (or --weights)' })
+        .option('weights', { type: 'string', describe: "a published model's weights file, with --format (instead of --checkpoint)" })
+        .option('format', { choices: PUBLISHED_FORMATS, describe: 'the format of --weights' })
+        .option('tile', { type: 'number', describe: "tile side in px for --weights (default 512; a multiple of the model's size step)" })
         .option('image', { type: 'string', demandOption: true, describe: 'image file (PNG, JPEG, ...)' })
         .option('mask', { type: 'string', demandOption: true, describe: 'mask file of the same size' })
         .option('out', { type: 'string', demandOption: true, describe: 'output file (.png or .jpg)' })
@@ -20,7 +24,15 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
           describe: 'which colour is the hole in the mask (ours: hole-black)',
         })
         .option('backend', backendOption)
-        .option('inference', inferenceOption),
+        .option('inference', inferenceOption)
+        .check((args) => {
+          if ((args.checkpoint === undefined) === (args.weights === undefined)) return 'give exactly one of --checkpoint and --weights';
+          if (args.weights !== undefined && args.format === undefined) return `--weights needs --format (${PUBLISHED_FORMATS.join(' or ')})`;
+          if (args.format !== undefined && args.weights === undefined) return '--format goes with --weights';
+          if (args.tile !== undefined && (args.weights === undefined || !(Number.isInteger(args.tile) && args.tile >= 8)))
+            return '--tile goes with --weights and is a whole number of px, at least 8';
+          return true;
+        }),
     run: async (args, ctx) => {
       const { resolve } = await import('node:path');
       const { setupBackend } = await import('../../core/engine/backend.js');
@@ -29,7 +41,9 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
       const backend = await setupBackend(args.backend, { wasmThreads: 'auto' });
       const started = performance.now();
       const result = await inpaintImage({
-        checkpoint: resolve(ctx.cwd, args.checkpoint),
+        ...(args.weights !== undefined
+          ? { weights: { file: resolve(ctx.cwd, args.weights), format: args.format as (typeof PUBLISHED_FORMATS)[number] }, tile: args.tile }
+          : { checkpoint: resolve(ctx.cwd, args.checkpoint as string) }),
         image: resolve(ctx.cwd, args.image),
         mask: resolve(ctx.cwd, args.mask),
         out: resolve(ctx.cwd, args.out),

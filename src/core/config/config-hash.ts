@@ -5,7 +5,8 @@ import type { ExperimentConfig } from './schema.js';
  * Hash of what a training run depends on: everything but the description, the output folder and
  * where the data lives (moving the photos or the repo must not stop a resume). With a model kind,
  * only what that model's training reads: the PConv model ignores the baseline's own settings, so
- * tuning the baseline does not make a trained PConv model stale.
+ * tuning the baseline does not make a trained PConv model stale. Published models (models:) are
+ * only scored, never trained: adding one leaves the trained models current.
  */
 export function trainingConfigHash(config: ExperimentConfig, kind?: 'pconv' | 'conv'): string {
   return sha256Of(stableStringify(trainingPartOf(config as unknown as Record<string, unknown>, kind)));
@@ -13,7 +14,7 @@ export function trainingConfigHash(config: ExperimentConfig, kind?: 'pconv' | 'c
 
 /** The part of a config (as parsed, or as a checkpoint recorded it) that trainingConfigHash covers. */
 export function trainingPartOf(config: Record<string, unknown>, kind?: 'pconv' | 'conv'): Record<string, unknown> {
-  const { description: _description, output: _output, data, ...rest } = config;
+  const { description: _description, output: _output, models: _models, data, ...rest } = config;
   const part: Record<string, unknown> = { ...rest, data: dataWithoutLocation((data ?? {}) as object) };
   if (kind === 'pconv') {
     const { baselineFill: _fill, baselineMaskChannel: _channel, ...model } = (part.model ?? {}) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { type Alias, isMap, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, formatKeyPath } from './config-error.js';
-import { type ExperimentConfig, ExperimentConfigSchema, PATH_KEYS } from './schema.js';
+import { type ExperimentConfig, ExperimentConfigSchema, LIST_PATH_KEYS, PATH_KEYS } from './schema.js';
 
 /**
  * Parses and validates the text of an experiment config. `file` names the file in messages and
@@ -129,6 +129,12 @@ function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConf
     const last = keyPath[keyPath.length - 1] as string;
     const value = holder?.[last];
     if (holder && typeof value === 'string' && !isAbsolute(value)) holder[last] = resolve(baseDir, value);
+  }
+  for (const [list, key] of LIST_PATH_KEYS) {
+    for (const item of (copy[list] ?? []) as Record<string, unknown>[]) {
+      const value = item[key];
+      if (typeof value === 'string' && !isAbsolute(value)) item[key] = resolve(baseDir, value);
+    }
   }
   return copy as ExperimentConfig;
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { MODEL_NAMES, TELEA_NAME } from '../../eval/scorer-names.js';
 import { type Bin, binProblems, binsFromEdges, PAPER_BIN_EDGES } from '../masks/bins.js';
 import { PAPER_BORDER_MARGIN, paperBorderMargin } from '../masks/border-margin.js';
+import { PUBLISHED_FORMATS } from '../published/published-model.js';
 
 /**
  * The experiment config: one YAML file per experiment. Every object is strict (an unknown key is an
@@ -408,6 +410,36 @@ const OutputSchema = z.strictObject({
   dir: z.string().min(1).default('reports').describe('path: folder that receives run folders (<dir>/<name>/...).'),
 });
 
+/** Names of the rows pconv-bench makes itself: a published model may not take one. */
+export const BUILT_IN_MODEL_NAMES: readonly string[] = [MODEL_NAMES.pconv, MODEL_NAMES.conv, TELEA_NAME];
+
+export const PublishedModelEntrySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(80)
+      .refine((name) => !BUILT_IN_MODEL_NAMES.includes(name), { error: `taken by a built-in row (${BUILT_IN_MODEL_NAMES.join(', ')})` })
+      .describe("The model's row label in results.json and the report; unique, and not one of the built-in rows."),
+    format: z
+      .enum(PUBLISHED_FORMATS)
+      .describe("Where the weights come from: pconv-keras-h5 (PConv-Keras' .h5) or pytorch-pconv (naoto0804's pytorch-inpainting-with-partial-conv .pth)."),
+    file: z.string().min(1).describe('path: the weights file.'),
+  })
+  .describe("A published model (weights trained by another project), scored by eval on the same pairs as the run's own models.");
+
+const ModelsSchema = z
+  .array(PublishedModelEntrySchema)
+  .superRefine((models, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, model] of models.entries()) {
+      if (seen.has(model.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${JSON.stringify(model.name)} names another model of this list too` });
+      seen.add(model.name);
+    }
+  })
+  .describe("Published models to score next to the run's own (eval): each { name, format, file }.");
+
 export const ExperimentConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
@@ -424,6 +456,7 @@ export const ExperimentConfigSchema = z
     train: TrainSchema.optional().describe('Training of both models in two phases; required by the train and run commands.'),
     check: CheckSchema.prefault({}),
     output: OutputSchema.prefault({}),
+    models: ModelsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // zod runs this even when a key failed its own check (imageSize: -32 is "too small" but still a
@@ -473,3 +506,8 @@ export const PATH_KEYS: readonly (readonly string[])[] = [
   ['loss', 'vgg', 'weights'],
   ['output', 'dir'],
 ];
+
+/** Config keys that hold a list of mappings with a path key, e.g. models[].file (resolved the same way). */
+export const LIST_PATH_KEYS: readonly (readonly [string, string])[] = [['models', 'file']];
+
+export type PublishedModelEntry = z.output<typeof PublishedModelEntrySchema>;

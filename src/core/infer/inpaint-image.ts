@@ -5,13 +5,22 @@ import { concatFloat32 } from '../data/concat-float32.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Polarity } from '../masks/import-masks.js';
+import type { PublishedFormat } from '../published/published-model.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { buildNetwork, configForCheckpoint, restoreWeights } from '../train/trainer.js';
 import { createPredictor, type InferenceEngineRequest, type Predictor } from './predictor.js';
-import { inpaintTiled } from './tiling.js';
+import { inpaintTiled, type TileRequest } from './tiling.js';
+
+/** Tile side a published model runs at unless told otherwise: the papers' 512 px. */
+export const DEFAULT_PUBLISHED_TILE = 512;
 
 export interface InpaintImageOptions {
-  readonly checkpoint: string;
+  /** A checkpoint folder of ours, or `weights`: exactly one. */
+  readonly checkpoint?: string;
+  /** A published model's weights file and its format (src/core/published). */
+  readonly weights?: { readonly file: string; readonly format: PublishedFormat };
+  /** Tile side for a published model (a multiple of its sizeMultiple; default 512). */
+  readonly tile?: number;
   readonly image: string;
   readonly mask: string;
   readonly out: string;
@@ -55,10 +64,19 @@ async function decode(path: string, what: string, pipeline: (s: Sharp) => Sharp)
  * exact value. Writes PNG or JPEG by the output's extension, atomically.
  */
 export async function inpaintImage(options: InpaintImageOptions): Promise<InpaintImageResult> {
-  const checkpoint = await loadCheckpoint(options.checkpoint);
-  // Parsing fills keys added since with today's defaults; the baseline's input form is the checkpoint's own.
-  const config = configForCheckpoint(ExperimentConfigSchema.parse(checkpoint.meta.config), checkpoint);
-  const kind = checkpoint.meta.model;
+  if ((options.checkpoint === undefined) === (options.weights === undefined)) throw new Error('inpaintImage needs a checkpoint or weights, not both');
+  // The model first, as before: a missing checkpoint is named before anything about the image.
+  const runner = options.weights
+    ? await openPublishedTiles(options.weights, options.tile)
+    : await openCheckpointTiles(options.checkpoint as string, options.engine);
+  try {
+    return await fill(options, runner);
+  } finally {
+    await runner.dispose();
+  }
+}
+
+async function fill(options: InpaintImageOptions, runner: TileRunner): Promise<InpaintImageResult> {
   const image = await decode(options.image, 'image', (s) => s.flatten({ background: '#ffffff' }).toColourspace('srgb'));
   const mask = await decode(options.mask, 'mask', (s) => s.flatten({ background: '#000000' }).greyscale());
   const { width, height } = image.info;
@@ -99,25 +117,12 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
         ]
       : [];
 
-  const net = buildNetwork(config, kind);
-  restoreWeights(net, checkpoint);
-  const tile = config.data.imageSize;
   let tiles = 0;
-  let predicted: Float32Array;
-  let predictor: Predictor | undefined;
-  try {
-    predictor = await createPredictor(net, { kind, size: tile, baselineFill: config.model.baselineFill, engine: options.engine ?? 'auto' });
-    const run = predictor;
-    predicted = await inpaintTiled(pixels, valid, width, height, tile, async (requests) => {
-      tiles += requests.length;
-      const out = await run.predict(concatFloat32(requests.map((r) => r.image)), concatFloat32(requests.map((r) => r.mask)), requests.length);
-      return requests.map((_, i) => out.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
-    });
-  } finally {
-    await predictor?.dispose();
-    net.dispose();
-  }
-  const { engine, notes } = predictor;
+  const predicted = await inpaintTiled(pixels, valid, width, height, runner.tile, async (requests) => {
+    tiles += requests.length;
+    return runner.predict(requests);
+  });
+  const { engine, notes } = runner;
 
   const result = Buffer.alloc(width * height * 3);
   for (let p = 0; p < width * height; p++) {
@@ -130,5 +135,73 @@ export async function inpaintImage(options: InpaintImageOptions): Promise<Inpain
   const ext = extname(options.out).toLowerCase();
   const bytes = ext === '.jpg' || ext === '.jpeg' ? await encoder.jpeg({ quality: 95 }).toBuffer() : await encoder.png().toBuffer();
   await writeFileAtomic(options.out, bytes);
-  return { width, height, holeRatio, model: kind, tiles, engine, notes, warnings };
+  return { width, height, holeRatio, model: runner.model, tiles, engine, notes, warnings };
+}
+
+/** A model that fills tiles of one side: ours from a checkpoint, or a published one. */
+interface TileRunner {
+  readonly tile: number;
+  readonly model: string;
+  readonly engine: string;
+  readonly notes: readonly string[];
+  predict(requests: readonly TileRequest[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+/** Our checkpoint, at its training size. */
+async function openCheckpointTiles(dir: string, engineRequest: InferenceEngineRequest | undefined): Promise<TileRunner> {
+  const checkpoint = await loadCheckpoint(dir);
+  // Parsing fills keys added since with today's defaults; the baseline's input form is the checkpoint's own.
+  const config = configForCheckpoint(ExperimentConfigSchema.parse(checkpoint.meta.config), checkpoint);
+  const kind = checkpoint.meta.model;
+  const net = buildNetwork(config, kind);
+  const tile = config.data.imageSize;
+  let predictor: Predictor;
+  try {
+    restoreWeights(net, checkpoint);
+    predictor = await createPredictor(net, { kind, size: tile, baselineFill: config.model.baselineFill, engine: engineRequest ?? 'auto' });
+  } catch (error) {
+    net.dispose();
+    throw error;
+  }
+  return {
+    tile,
+    model: kind,
+    engine: predictor.engine,
+    notes: predictor.notes,
+    async predict(requests) {
+      const out = await predictor.predict(concatFloat32(requests.map((r) => r.image)), concatFloat32(requests.map((r) => r.mask)), requests.length);
+      return requests.map((_, i) => out.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
+    },
+    async dispose() {
+      await predictor.dispose();
+      net.dispose();
+    },
+  };
+}
+
+/** A published model's weights, at `tile` px (a multiple of the model's sizeMultiple). */
+async function openPublishedTiles(weights: { readonly file: string; readonly format: PublishedFormat }, tileAsked: number | undefined): Promise<TileRunner> {
+  const { loadPublishedModel } = await import('../published/formats.js');
+  const model = await loadPublishedModel(weights.format, weights.file);
+  const tile = tileAsked ?? DEFAULT_PUBLISHED_TILE;
+  if (tile % model.sizeMultiple !== 0) {
+    model.dispose();
+    throw new UserError('MODEL_SIZE', `${model.description} takes tiles whose side is a multiple of ${model.sizeMultiple}, not ${tile}`, {
+      hint: `Pass --tile ${Math.max(1, Math.round(tile / model.sizeMultiple)) * model.sizeMultiple}.`,
+    });
+  }
+  return {
+    tile,
+    model: weights.format,
+    engine: `TensorFlow.js (${weights.format} weights)`,
+    notes: [model.description],
+    async predict(requests) {
+      const out = await model.predict(concatFloat32(requests.map((r) => r.image)), concatFloat32(requests.map((r) => r.mask)), requests.length, tile);
+      return requests.map((_, i) => out.subarray(i * tile * tile * 3, (i + 1) * tile * tile * 3));
+    },
+    async dispose() {
+      model.dispose();
+    },
+  };
 }

@@ -156,11 +156,18 @@ function modelsParagraph(results: Results): string {
   const models = results.models.map((m) => {
     if (m.kind === 'classical') return `${m.name}: classical inpainting, untrained, given the image with holes and the mask.`;
     if (m.kind === 'external') return `${m.name}: another tool's outputs for the exported pairs, composited and scored the same way.`;
+    if (m.kind === 'published') {
+      const p = m.published;
+      const from = p ? `${p.format} weights from ${p.file} (sha256 ${p.sha256.slice(0, 12)})` : 'published weights';
+      return `${m.name}: a published model, not trained here: ${from}, run at the same size on the same pairs, composited and scored the same way.`;
+    }
     const layers = m.kind === 'pconv' ? 'partial convolutions' : 'ordinary convolutions';
     const trained = m.step !== null ? `, ${fmt(m.step)} steps trained` : ', not trained';
     return `${m.name}: ${layers}, given ${inputText(m, config)}; ${lossText(m, config)}${trained}.`;
   });
-  return `${net}; each model is that UNet. ${models.join(' ')} Metrics are computed on the composite (known pixels copied back).`;
+  // Only the models trained here are that UNet; published and classical ones say what they are.
+  const trainedHere = results.models.some((m) => m.kind === 'pconv' || m.kind === 'conv');
+  return `${trainedHere ? `${net}; each model trained here is that UNet. ` : ''}${models.join(' ')} Metrics are computed on the composite (known pixels copied back).`;
 }
 
 function vggParagraph(results: Results, training: unknown): string {

@@ -132,6 +132,7 @@ export function describeInput(model: ModelEntry): string {
   const input = model.input;
   if (model.kind === 'classical') return 'the image with holes and the mask (no training)';
   if (model.kind === 'external') return "another tool's outputs, read from files";
+  if (model.kind === 'published') return `published weights: ${publishedSource(model)}, given the image with holes and the mask`;
   if (!input) return 'not recorded (results written before format @3)';
   const holes = input.holes === 'zero' ? 'the image with holes zeroed' : `the image with holes filled by ${FILL_WORDS[input.holes]}`;
   const mask = {
@@ -142,9 +143,15 @@ export function describeInput(model: ModelEntry): string {
   return `${holes}${mask[input.mask]}`;
 }
 
+/** Where a published model's weights came from, e.g. "pconv.pth (pytorch-pconv, sha256 1a2b3c4d5e6f)". */
+export function publishedSource(model: ModelEntry): string {
+  const p = model.published;
+  return p ? `${p.file} (${p.format}, sha256 ${p.sha256.slice(0, 12)})` : 'not recorded';
+}
+
 /** The loss weights a model trained with, in words (results.json models[].lossWeights). */
 export function describeLossWeights(model: ModelEntry): string {
-  if (model.kind === 'classical' || model.kind === 'external') return '-';
+  if (model.kind === 'classical' || model.kind === 'external' || model.kind === 'published') return '-';
   if (!model.lossWeights) return 'not recorded (results written before format @3)';
   return Object.entries(model.lossWeights)
     .map(([term, weight]) => `${term} ${weight}`)

@@ -180,3 +180,33 @@ describe('parseConfig', () => {
     await expect(loadConfig('/nonexistent/exp.yaml')).rejects.toMatchObject({ code: 'CONFIG_UNREADABLE', hint: expect.stringContaining('configs/demo.yaml') });
   });
 });
+
+describe('models: (published models)', () => {
+  test('each file resolves against the config folder; the key leaves the training hash alone', async () => {
+    const { trainingConfigHash } = await import('../../../src/core/config/config-hash.js');
+    const config = parseConfig(
+      `${minimal}models:\n  - { name: naoto, format: pytorch-pconv, file: weights/pconv.pth }\n  - { name: keras, format: pconv-keras-h5, file: /abs/k.h5 }\n`,
+      'exp.yaml',
+      '/base',
+    );
+    expect(config.models).toEqual([
+      { name: 'naoto', format: 'pytorch-pconv', file: '/base/weights/pconv.pth' },
+      { name: 'keras', format: 'pconv-keras-h5', file: '/abs/k.h5' },
+    ]);
+    expect(parseConfig(minimal, 'exp.yaml', '/base').models).toBeUndefined();
+    expect(trainingConfigHash(config)).toBe(trainingConfigHash(parseConfig(minimal, 'exp.yaml', '/base')));
+  });
+
+  test('a bad format, a built-in name, a duplicate name and a missing file are each named', () => {
+    const problems = problemsOf(
+      `${minimal}models:\n  - { name: a, format: caffe, file: a.h5 }\n  - { name: PConv, format: pytorch-pconv, file: d.pth }\n  - { name: e, format: pytorch-pconv }\n`,
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^exp\.yaml:9:\d+ models\[0\]\.format: .*pconv-keras-h5.*pytorch-pconv/);
+    expect(problems[1]).toMatch(/^exp\.yaml:10:\d+ models\[1\]\.name: taken by a built-in row/);
+    expect(problems[2]).toMatch(/^exp\.yaml:11:\d+ models\[2\]\.file: required key is missing/);
+    expect(problemsOf(`${minimal}models:\n  - { name: b, format: pytorch-pconv, file: b.pth }\n  - { name: b, format: pconv-keras-h5, file: c.h5 }\n`)).toEqual(
+      [expect.stringMatching(/^exp\.yaml:10:\d+ models\[1\]\.name: "b" names another model of this list too/)],
+    );
+  });
+});

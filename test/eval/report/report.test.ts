@@ -120,7 +120,7 @@ describe('HTML report', () => {
     await writeFile(join(run, 'index.html'), 'previous report');
     await writeFile(join(run, 'results.json'), JSON.stringify({ format: 'pconv-bench/results@0', rows: [] }));
     await expect(writeReport(run)).rejects.toThrow(
-      /has format "pconv-bench\/results@0"; this version reads pconv-bench\/results@3 and pconv-bench\/results@2 and pconv-bench\/results@1/,
+      /has format "pconv-bench\/results@0"; this version reads pconv-bench\/results@4 and pconv-bench\/results@3 and pconv-bench\/results@2 and pconv-bench\/results@1/,
     );
     expect(await readFile(join(run, 'index.html'), 'utf8')).toBe('previous report');
   });
