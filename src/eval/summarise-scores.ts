@@ -34,30 +34,37 @@ export function summariseScores(scores: ScoredPairs): Results {
       });
     }
   }
-  const reference = perModel.get(MODEL_NAMES.pconv);
-  if (reference) {
-    for (const model of entries.filter((m) => m.kind !== 'pconv')) {
-      const modelScores = perModel.get(model.name) ?? [];
-      for (const group of groups) {
-        for (const metric of METRIC_NAMES) {
-          const a = group.indices.map((i) => reference[i]?.[metric]);
-          const b = group.indices.map((i) => modelScores[i]?.[metric]);
-          const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
-          paired.push({
-            model: MODEL_NAMES.pconv,
-            against: model.name,
-            bin: group.bin,
-            binIndex: group.binIndex,
-            border: group.border,
-            metric,
-            difference: jsonSummary(
-              pairedDifference(
-                both.map((p) => p[0]),
-                both.map((p) => p[1]),
-              ),
+  // PConv against every other model; each published model against every other model but PConv
+  // (PConv's rows hold that pair), two published models once (the earlier minus the later).
+  const comparisons: [string, string][] = [];
+  if (perModel.has(MODEL_NAMES.pconv)) for (const m of entries) if (m.kind !== 'pconv') comparisons.push([MODEL_NAMES.pconv, m.name]);
+  entries.forEach((m, i) => {
+    if (m.kind !== 'published') return;
+    for (const other of entries.slice(i + 1)) if (other.kind !== 'pconv') comparisons.push([m.name, other.name]);
+    for (const other of entries.slice(0, i)) if (other.kind !== 'pconv' && other.kind !== 'published') comparisons.push([m.name, other.name]);
+  });
+  for (const [name, against] of comparisons) {
+    const reference = perModel.get(name) ?? [];
+    const modelScores = perModel.get(against) ?? [];
+    for (const group of groups) {
+      for (const metric of METRIC_NAMES) {
+        const a = group.indices.map((i) => reference[i]?.[metric]);
+        const b = group.indices.map((i) => modelScores[i]?.[metric]);
+        const both = a.map((v, j) => [v, b[j]] as const).filter((p): p is readonly [number, number] => p[0] !== undefined && p[1] !== undefined);
+        paired.push({
+          model: name,
+          against,
+          bin: group.bin,
+          binIndex: group.binIndex,
+          border: group.border,
+          metric,
+          difference: jsonSummary(
+            pairedDifference(
+              both.map((p) => p[0]),
+              both.map((p) => p[1]),
             ),
-          });
-        }
+          ),
+        });
       }
     }
   }

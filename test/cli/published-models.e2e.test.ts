@@ -69,6 +69,10 @@ describe('published models from the command line (issue 18)', () => {
       ['Telea (OpenCV, radius 3)', 'classical', null],
     ]);
     for (const name of ['seed', 'naoto']) expect(results.rows.filter((r) => r.model === name && r.metrics.psnr.n === 4)).toHaveLength(3 * 2);
+    // Without a PConv of the run, the published models are compared with each other and with Telea, pair by pair.
+    const compared = [...new Set(results.paired.map((p) => `${p.model} - ${p.against}`))];
+    expect(compared).toEqual(['seed - naoto', 'seed - Telea (OpenCV, radius 3)', 'naoto - Telea (OpenCV, radius 3)']);
+    expect(results.paired.filter((p) => p.model === 'seed' && p.against === 'naoto' && p.difference.n === 4)).toHaveLength(3 * 2 * 4);
   }, 120_000);
 
   test('inpaint --weights FILE --format pytorch-pconv fills an image of any size, tiled', async () => {

@@ -88,11 +88,14 @@ ${body}
 
 function pairedTable(results: Results, metric: MetricName): string {
   const cols = columns(results);
-  const others = [...new Set(results.paired.map((p) => p.against))];
-  if (others.length === 0) return '';
-  const rows = others.map((against) => {
+  // One row per (model, against): PConv against each other model, and each published model against the rest.
+  const pairs = [...new Map(results.paired.map((p) => [JSON.stringify([p.model, p.against]), [p.model, p.against] as const])).values()];
+  if (pairs.length === 0) return '';
+  const rows = pairs.map(([model, against]) => {
     const cells = cols.map((col) => {
-      const p = results.paired.find((x) => x.against === against && x.metric === metric && x.binIndex === col.binIndex && x.border === col.border);
+      const p = results.paired.find(
+        (x) => x.model === model && x.against === against && x.metric === metric && x.binIndex === col.binIndex && x.border === col.border,
+      );
       const d = p?.difference;
       if (!d || d.mean === null) return '<td>-</td>';
       const [lo, hi] = d.ci95;
@@ -102,7 +105,7 @@ function pairedTable(results: Results, metric: MetricName): string {
       const title = lo === null ? `n ${d.n}` : `95% CI [${lo.toFixed(DIGITS[metric])}, ${(hi as number).toFixed(DIGITS[metric])}], n ${d.n}`;
       return `<td class="${cls}" title="${escapeHtml(title)}">${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(DIGITS[metric])}</td>`;
     });
-    return `<tr><th scope="row">PConv &minus; ${escapeHtml(against)}</th>${cells.join('')}</tr>`;
+    return `<tr><th scope="row">${escapeHtml(model)} &minus; ${escapeHtml(against)}</th>${cells.join('')}</tr>`;
   });
   const head = cols.map((c) => `<th>${escapeHtml(c.bin)}<br>${c.border === 'border' ? 'border' : 'no border'}</th>`).join('');
   return `<h3>${METRIC_LABELS[metric]}: paired differences</h3>
