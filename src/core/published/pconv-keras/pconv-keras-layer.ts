@@ -44,13 +44,9 @@ export interface PconvKerasOutput {
 export function pconvKeras(segments: readonly PconvKerasSegment[], conv: PconvKerasConv, stride: number): PconvKerasOutput {
   return tf.tidy(() => {
     const [k, , cin] = conv.kernel.shape;
+    // (k-1)/2 zeros on every side, given to the convolution as a number: the sums of tf.pad and a
+    // 'valid' convolution without copying the input (as PartialConv2D does for 'symmetric').
     const pad = Math.floor((k - 1) / 2);
-    const padding: [number, number][] = [
-      [0, 0],
-      [pad, pad],
-      [pad, pad],
-      [0, 0],
-    ];
     let channels = 0;
     let count: tf.Tensor4D | undefined;
     const masked: tf.Tensor4D[] = [];
@@ -64,8 +60,8 @@ export function pconvKeras(segments: readonly PconvKerasSegment[], conv: PconvKe
     if (!count) throw new Error('pconvKeras needs at least one segment');
     if (channels !== cin) throw new Error(`pconvKeras: the segments hold ${channels} channels, the kernel takes ${cin}`);
     const input = masked.length === 1 ? (masked[0] as tf.Tensor4D) : tf.concat(masked, 3);
-    const raw = tf.conv2d(tf.pad(input, padding), conv.kernel, stride, 'valid');
-    const sum = tf.conv2d(tf.pad(count, padding), tf.ones([k, k, 1, 1]) as tf.Tensor4D, stride, 'valid');
+    const raw = tf.conv2d(input, conv.kernel, stride, pad);
+    const sum = tf.conv2d(count, tf.ones([k, k, 1, 1]) as tf.Tensor4D, stride, pad);
     const newMask = tf.clipByValue(sum, 0, 1);
     const ratio = tf.mul(tf.div(k * k, tf.add(sum, 1e-8)), newMask);
     const x = tf.add(tf.mul(raw, ratio), conv.bias) as tf.Tensor4D;

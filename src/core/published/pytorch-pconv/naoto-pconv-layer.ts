@@ -35,27 +35,17 @@ export function torchKernelToHwio(values: Float32Array, shape: readonly number[]
   return tf.tidy(() => tf.transpose(tf.tensor4d(values, [out, inp, kh, kw]), [2, 3, 1, 0]) as tf.Tensor4D);
 }
 
-function padSymmetric(x: tf.Tensor4D, pad: number): tf.Tensor4D {
-  return pad === 0
-    ? x
-    : tf.pad(x, [
-        [0, 0],
-        [pad, pad],
-        [pad, pad],
-        [0, 0],
-      ]);
-}
-
 /** The layer's output (NHWC, `out` channels) and its updated one-channel mask (NHW1). */
 export function naotoPartialConv(parts: readonly MaskedPart[], weights: NaotoPconvWeights): { y: tf.Tensor4D; mask: tf.Tensor4D } {
   const [k, , cin] = weights.kernel.shape;
   const channels = parts.map((p) => p.x.shape[3]);
   if (channels.reduce((a, b) => a + b, 0) !== cin) throw new Error(`partial conv: ${channels.join(' + ')} input channels for a kernel of ${cin}`);
+  // k // 2 zeros on every side, as a number: tf.conv2d pads without copying the input.
   const pad = Math.floor(k / 2);
   return tf.tidy(() => {
     const masked = parts.map((p) => tf.mul(p.x, p.mask) as tf.Tensor4D);
     const x = masked.length === 1 ? (masked[0] as tf.Tensor4D) : tf.concat(masked, 3);
-    const raw = tf.conv2d(padSymmetric(x, pad), weights.kernel, weights.stride, 'valid');
+    const raw = tf.conv2d(x, weights.kernel, weights.stride, pad);
     // sum(M) over all input channels: part p's mask counts once per channel of that part.
     const masks =
       parts.length === 1
@@ -65,7 +55,7 @@ export function naotoPartialConv(parts: readonly MaskedPart[], weights: NaotoPco
             3,
           );
     const counts = tf.tile(tf.tensor4d(channels, [1, 1, parts.length, 1]), [k, k, 1, 1]) as tf.Tensor4D;
-    const sum = tf.conv2d(padSymmetric(masks, pad), counts, weights.stride, 'valid');
+    const sum = tf.conv2d(masks, counts, weights.stride, pad);
     const known = tf.greater(sum, 0);
     let y = tf.div(raw, tf.where(known, sum, tf.onesLike(sum))) as tf.Tensor4D;
     if (weights.bias) y = tf.add(y, weights.bias);
