@@ -1,6 +1,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { hdf5FileProblem } from '../io/hdf5-file.js';
 import { readTorchStateDict, TorchFileError } from '../io/torch-state-dict.js';
 import { looksLikeZip } from '../io/zip-reader.js';
 import { type ConvWeights, VGG16_LAYERS, type Vgg16Weights, type VggLayerName, vgg16Layers } from './vgg16-features.js';
@@ -128,20 +129,9 @@ interface H5Dataset {
   value: unknown;
 }
 
-const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** HDF5's signature sits at byte 0 or after a user block of 512, 1024, 2048... bytes. */
-async function isHdf5(path: string): Promise<boolean> {
-  const bytes = await readFile(path);
-  for (let at = 0; at + 8 <= bytes.length; at = at === 0 ? 512 : at * 2) {
-    if (bytes.subarray(at, at + 8).equals(HDF5_SIGNATURE)) return true;
-  }
-  return false;
-}
-
 async function fromHdf5(path: string): Promise<Map<string, ConvWeights>> {
-  // h5wasm does not fail on opening a foreign file, only later and with HDF5's own diagnostics.
-  if (!(await isHdf5(path))) throw invalid(path, 'it is not an HDF5 file (no HDF5 signature)');
+  const problem = await hdf5FileProblem(path);
+  if (problem) throw invalid(path, problem);
   const h5wasm = (await import('h5wasm/node')).default;
   await h5wasm.ready;
   let file: InstanceType<typeof h5wasm.File>;

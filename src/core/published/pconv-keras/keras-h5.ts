@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { hdf5FileProblem } from '../../io/hdf5-file.js';
 
 /**
  * Reads the weights of a Keras `model.save_weights` HDF5 file (Keras 2.x and tf.keras, h5 format)
@@ -36,42 +36,10 @@ interface H5Node {
   value?: unknown;
 }
 
-const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/**
- * Checks the HDF5 signature (at 0, 512, 1024... bytes) and the superblock's end-of-file address
- * against the file's size: a truncated download opens in HDF5 and only fails, or reads zeros,
- * later. Returns nothing, throws KerasH5Error.
- */
-export async function checkHdf5File(path: string): Promise<void> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    for (let at = 0; at + 8 <= size; at = at === 0 ? 512 : at * 2) {
-      const head = Buffer.alloc(64);
-      const { bytesRead } = await file.read(head, 0, 64, at);
-      if (!head.subarray(0, 8).equals(SIGNATURE)) continue;
-      const version = head[8] as number;
-      // Superblock v0/v1: EOF address at 40 / 44 (after base and free-space addresses); v2/v3 at 28.
-      const offsetSize = version <= 1 ? (head[13] as number) : (head[9] as number);
-      const eofAt = version === 0 ? 40 : version === 1 ? 44 : 28;
-      if (offsetSize === 8 && bytesRead >= eofAt + 8) {
-        const eof = Number(head.readBigUInt64LE(eofAt));
-        const base = Number(head.readBigUInt64LE(version <= 1 ? (version === 0 ? 24 : 28) : 12));
-        const needed = (base || at) + eof;
-        if (needed > size) throw new KerasH5Error(`it is truncated: its HDF5 superblock says ${needed} bytes, the file holds ${size}`);
-      }
-      return;
-    }
-    throw new KerasH5Error('it is not an HDF5 file (no HDF5 signature)');
-  } finally {
-    await file.close();
-  }
-}
-
 /** All layers, in layer_names order. Throws KerasH5Error for a file that is not Keras weights. */
 export async function readKerasWeights(path: string): Promise<KerasLayer[]> {
-  await checkHdf5File(path);
+  const problem = await hdf5FileProblem(path);
+  if (problem) throw new KerasH5Error(problem);
   const h5wasm = (await import('h5wasm/node')).default;
   await h5wasm.ready;
   let file: InstanceType<typeof h5wasm.File>;
