@@ -6,7 +6,6 @@ import type { ExperimentConfig } from '../core/config/schema.js';
 import { checkImagesReadable } from '../core/data/check-images.js';
 import { describeDataFolders, excludeHintOf, splitRoot } from '../core/data/image-list.js';
 import { UserError } from '../core/errors.js';
-import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of, stableStringify } from '../core/io/stable-json.js';
 import { maskSetSpecOf } from '../core/masks/mask-plan.js';
@@ -15,8 +14,8 @@ import { type CheckpointMeta, loadCheckpointMeta, verifyCheckpoint } from '../co
 import { checkTrainingFitsWasm, type Phase, type TrainResult, trainModel } from '../core/train/trainer.js';
 import { refuseTestMasksForTraining } from '../core/train/training-masks.js';
 import { writeEvalShard } from '../eval/eval-shards.js';
-import { scoreRun } from '../eval/evaluate.js';
-import { type PublishedModelSpec, publishedModelsOf, weightsSha256 } from '../eval/published-models.js';
+import { type EvaluateOptions, scoreRun } from '../eval/evaluate.js';
+import { publishedModelsOf, weightsSha256 } from '../eval/published-models.js';
 import { writeReport } from '../eval/report/write-report.js';
 import { summariseScores } from '../eval/summarise-scores.js';
 import type { OnEvent } from '../protocol/events.js';
@@ -40,18 +39,8 @@ export interface StageOptions {
     readonly resume?: boolean;
     readonly restart?: boolean;
   };
-  readonly eval?: {
-    readonly engine?: InferenceEngineRequest;
-    readonly workers?: number;
-    readonly batchSize?: number;
-    readonly classical?: boolean;
-    readonly external?: readonly { readonly name: string; readonly dir: string }[];
-    /** Published models besides the config's models: (eval --model). */
-    readonly published?: readonly PublishedModelSpec[];
-    readonly shard?: Shard;
-    /** Score every pair again instead of keeping the per-pair scores of an earlier evaluation. */
-    readonly restart?: boolean;
-  };
+  /** The evaluation's own settings, as scoreRun takes them (eval --restart, --model, a shard, ...). */
+  readonly eval?: Pick<EvaluateOptions, 'engine' | 'workers' | 'batchSize' | 'classical' | 'external' | 'published' | 'shard' | 'restart'>;
 }
 
 /** What the stages made in this process, for the command to print. */
