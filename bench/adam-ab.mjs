@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Adam's fused kernel ("fused", src/core/engine/adam-update-kernel.ts) against the 13 tf ops it
+// Adam's fused kernel ("fused", src/core/engine/shared/adam-update.ts) against the 13 tf ops it
 // replaced ("ops"), measured side by side: one process, one network, one optimizer whose
 // useFusedKernel flips every step (interleaved), so that the load of a shared machine hits both
 // alike. Both give the same bits, so the training itself is the same either way.

@@ -29,8 +29,8 @@ const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
 const { parseConfig } = await import(`${dist}/core/config/parse-config.js`);
 const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
-const { conv2dBackpropFilterByForwardConv } = await import(`${dist}/core/engine/wasm-conv2d-backprop-filter.js`);
-/** The filter gradient as a convolution that XNNPACK runs (before the SIMD tiles of filter-gradient-simd.ts). */
+const { conv2dBackpropFilterByForwardConv } = await import(`${dist}/core/engine/wasm/conv2d-backprop-filter.js`);
+/** The filter gradient as a convolution that XNNPACK runs (before the SIMD tiles of wasm/simd/filter-gradient.ts). */
 originals.Conv2DBackpropFilter ??= ({ inputs, attrs }) =>
   conv2dBackpropFilterByForwardConv(inputs.x, inputs.dy, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
 

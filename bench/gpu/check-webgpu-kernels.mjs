@@ -52,9 +52,9 @@ for (const [xShape, k, s, o, pad] of cases) {
     console.log(`${name.padEnd(6)} x ${xShape.join('x')} k${k} s${s} -> ${o} ${pad}: max error ${relative.toExponential(2)} of the largest value`);
   }
 }
-// The fused Adam step against the cpu backend's (adam-update-kernel.ts), on a UNet-sized weight.
+// The fused Adam step against the cpu backend's (shared/adam-update.ts), on a UNet-sized weight.
 {
-  const { adamScalars, adamUpdate } = await import('../../dist/core/engine/adam-update-kernel.js');
+  const { adamScalars, adamUpdate } = await import('../../dist/core/engine/shared/adam-update.js');
   const shape = [3, 3, 192, 64];
   const scalars = adamScalars(7, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, learningRate: 2e-4 });
   const values = [1, 2, 3, 4].map((seed) => tf.randomNormal(shape, 0, 1, 'float32', seed));

@@ -2,7 +2,7 @@ import { trainingConfigHash } from '../core/config/config-hash.js';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { discoverSplits, type ImageSplits, splitRoot, summariseSkipped } from '../core/data/image-list.js';
 import { type BackendInfo, type BackendRequest, setupBackend } from '../core/engine/backend.js';
-import { wasmThreadsForModel } from '../core/engine/wasm-threads.js';
+import { wasmThreadsForModel } from '../core/engine/wasm/threads.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import type { OnEvent } from '../protocol/events.js';

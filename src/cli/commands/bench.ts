@@ -57,7 +57,7 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   const { resolve } = await import('node:path');
   const { UserError } = await import('../../core/errors.js');
   const { setupBackend } = await import('../../core/engine/backend.js');
-  const { wasmThreadsForModel } = await import('../../core/engine/wasm-threads.js');
+  const { wasmThreadsForModel } = await import('../../core/engine/wasm/threads.js');
   const { benchConfig, VERIFY_BATCH, verifySize } = await import('../../bench/bench-config.js');
   const { benchFeatures } = await import('../../bench/bench-features.js');
   const { backendThreads } = await import('../../bench/backend-threads.js');

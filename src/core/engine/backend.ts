@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { registerAdamUpdateKernels } from './adam-update-kernel.js';
-import { registerReductionGradients } from './reduction-gradients.js';
-import { registerCpuResizeNearestNeighborGrad } from './resize-nearest-neighbor-grad.js';
-import { registerWasmKernels } from './wasm-kernels.js';
-import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm-threads.js';
-import { registerWebgpuKernels, webgpuKernelNames } from './webgpu-kernels.js';
-import { probeWebgpuAdapter } from './webgpu-probe.js';
+import { registerAdamUpdateKernels } from './shared/adam-update.js';
+import { registerReductionGradients } from './shared/reduction-gradients.js';
+import { registerCpuResizeNearestNeighborGrad } from './shared/resize-nearest-neighbor-grad.js';
+import { registerWasmKernels } from './wasm/kernels.js';
+import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm/threads.js';
+import { registerWebgpuKernels, webgpuKernelNames } from './webgpu/kernels.js';
+import { probeWebgpuAdapter } from './webgpu/probe.js';
 
 /**
  * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
@@ -61,7 +61,7 @@ async function setupTensorflow(): Promise<BackendInfo | string> {
 
 /**
  * `hardwareOnly` (auto): first asks a child process whether there is a hardware adapter
- * (webgpu-probe.ts: keeps Dawn's native warnings out of every command on GPU-less machines); an
+ * (webgpu/probe.ts: keeps Dawn's native warnings out of every command on GPU-less machines); an
  * adapter that is a CPU rasteriser (Mesa's llvmpipe, SwiftShader: WebGPU's "fallback adapter") is
  * refused, since wasm is far faster there. Asked for by name, Dawn loads here directly and a
  * software adapter is used (the test suite checks our WGSL kernels on llvmpipe) with a note.
@@ -111,7 +111,7 @@ async function setupWebgpu(hardwareOnly: boolean, kernelNames: readonly string[]
 async function setupWasm(requested: WasmThreadsRequest | undefined): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
-  // XNNPACK's thread pool: PCONV_WASM_THREADS, else the caller's choice for its model (wasm-threads.ts).
+  // XNNPACK's thread pool: PCONV_WASM_THREADS, else the caller's choice for its model (wasm/threads.ts).
   const { notes } = await prepareWasmThreads(process.env, requested);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
@@ -144,7 +144,7 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
   registerCpuResizeNearestNeighborGrad();
   // Sum and Mean gradients without a ones array from JavaScript (every backend; same floats).
   registerReductionGradients();
-  // Adam's fused step for cpu and wasm (adam-update-kernel.ts; webgpu's registers with its other
+  // Adam's fused step for cpu and wasm (shared/adam-update.ts; webgpu's registers with its other
   // kernels); the tensorflow backend runs it as tf ops.
   registerAdamUpdateKernels();
   // Read here, so that a bad PCONV_WEBGPU_KERNELS is an error wherever webgpu could be chosen, not

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type AdamScalars, adamScalars, adamUpdate, hasAdamUpdateKernel } from '../engine/adam-update-kernel.js';
+import { type AdamScalars, adamScalars, adamUpdate, hasAdamUpdateKernel } from '../engine/shared/adam-update.js';
 
 export interface AdamState {
   /** Updates applied so far. */
@@ -12,7 +12,7 @@ export interface AdamState {
 /**
  * One Adam step of one weight tensor as tf ops (13 elementwise kernels): the formulation for
  * backends without the fused kernel (webgl, webgpu, tensorflow). Returns [w', m', v'].
- * The fused kernel (src/core/engine/adam-update-kernel.ts) computes the same floats bit for bit.
+ * The fused kernel (src/core/engine/shared/adam-update.ts) computes the same floats bit for bit.
  */
 export function adamUpdateOps(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
   return tf.tidy(() => {

@@ -10,7 +10,7 @@ import { concatFloat32 } from '../data/concat-float32.js';
 import { excludeHintOf, splitRoot } from '../data/image-list.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
 import type { BackendInfo } from '../engine/backend.js';
-import { checkWasmTrainingMemory, type TrainingMemoryInput } from '../engine/wasm-memory.js';
+import { checkWasmTrainingMemory, type TrainingMemoryInput } from '../engine/wasm/memory.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type FeatureExtractor, inpaintingLoss, LOSS_TERM_NAMES, type LossTerms, type LossWeights } from '../model/inpainting-loss.js';

@@ -4,7 +4,7 @@ import { setupBackend } from '../../../src/core/engine/backend.js';
 import { dilatedHoles, gramMatrix, inpaintingLoss, type LossTerms } from '../../../src/core/model/inpainting-loss.js';
 
 // Before any test module code makes tensors: importing the engine loads the wasm backend too
-// (wasm-threads.ts), which tfjs would otherwise pick, uninitialised, as the highest priority.
+// (engine/wasm/threads.ts), which tfjs would otherwise pick, uninitialised, as the highest priority.
 await setupBackend('cpu');
 
 const paper = { valid: 1, hole: 6, perceptual: 0.05, style: 120, tv: 0.1 };

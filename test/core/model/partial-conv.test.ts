@@ -5,7 +5,7 @@ import { PartialConv2D } from '../../../src/core/model/partial-conv.js';
 import { Rng } from '../../../src/core/rng.js';
 
 // Before any test module code makes tensors: importing the engine loads the wasm backend too
-// (wasm-threads.ts), which tfjs would otherwise pick, uninitialised, as the highest priority.
+// (engine/wasm/threads.ts), which tfjs would otherwise pick, uninitialised, as the highest priority.
 await setupBackend('cpu');
 
 function apply(layer: PartialConv2D, x: tf.Tensor, mask: tf.Tensor): [tf.Tensor, tf.Tensor] {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ADAM_UPDATE } from '../../../src/core/engine/adam-update-kernel.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
+import { ADAM_UPDATE } from '../../../src/core/engine/shared/adam-update.js';
 import { Rng } from '../../../src/core/rng.js';
 import { Adam } from '../../../src/core/train/adam.js';
 
