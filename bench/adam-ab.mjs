@@ -22,7 +22,9 @@ const { values: args } = parseArgs({
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
 const { benchConfig } = await import(`${dist}/bench/bench-config.js`);
-const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
+// buildNetwork and weightMap live in core/model/network.js; a --dist built before they moved there has them in core/train/trainer.js.
+const { buildNetwork, weightMap } = await import(`${dist}/core/model/network.js`).catch(() => import(`${dist}/core/train/trainer.js`));
+const { trainStep } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
 
 const [size, batch, rounds] = [Number(args.size), Number(args.batch), Number(args.rounds)];

@@ -17,7 +17,7 @@ import { setupBackend } from '../dist/core/engine/backend.js';
 import { createPredictor } from '../dist/core/infer/predictor.js';
 import { binsFromEdges, PAPER_BIN_EDGES } from '../dist/core/masks/bins.js';
 import { writeMaskSet } from '../dist/core/masks/write-mask-set.js';
-import { buildNetwork } from '../dist/core/train/trainer.js';
+import { buildNetwork } from '../dist/core/model/network.js';
 import { imageMetrics } from '../dist/eval/metrics.js';
 import { teleaInpainter } from '../dist/eval/telea.js';
 

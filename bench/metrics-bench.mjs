@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { imageMetrics } from '../dist/eval/metrics.js';
+import { mulberry32 } from './mulberry32.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -113,17 +114,6 @@ function imageMetricsOld(output, target, width, height, mask) {
 const implementations = { before: imageMetricsOld, after: imageMetrics };
 
 // ---- Inputs ----------------------------------------------------------------------------------
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** A mask with about a quarter of the pixels in rectangular holes (1 = valid). */
 function holeMask(size, random) {
   const mask = new Float32Array(size * size).fill(1);
@@ -138,7 +128,7 @@ function holeMask(size, random) {
 }
 
 async function inputs(size) {
-  const random = rng(1);
+  const random = mulberry32(1);
   const mask = holeMask(size, random);
   const uniform = Float32Array.from({ length: size * size * 3 }, random);
   const noisy = Float32Array.from(uniform, (v) => Math.min(1, Math.max(0, v + (random() - 0.5) * 0.3)));

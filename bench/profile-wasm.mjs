@@ -29,12 +29,14 @@ const { values: args } = parseArgs({
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
 const { startKernelProfile } = await import(`${dist}/core/engine/kernel-profiler.js`);
-const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
+// buildNetwork and weightMap live in core/model/network.js; a --dist built before they moved there has them in core/train/trainer.js.
+const { buildNetwork, weightMap } = await import(`${dist}/core/model/network.js`).catch(() => import(`${dist}/core/train/trainer.js`));
+const { trainStep } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
 
 const size = Number(args.size);
 const batch = Number(args.batch);
-// Depth follows the size as in REFERENCE.md section 3 (8 levels at 512): the bottleneck is 2x2.
+// Depth follows the size as the paper's UNet does (8 levels at 512, docs/science.md): the bottleneck is 2x2.
 const levels = args.levels ? Number(args.levels) : Math.log2(size) - 1;
 // The bench's config and loss (l1: valid + 6 x hole; full: eq. 7 with random VGG16 weights).
 const { benchConfig } = await import(`${dist}/bench/bench-config.js`);

@@ -15,6 +15,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from './mulberry32.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';
@@ -33,21 +34,9 @@ const repeats = Number(args.repeats);
 if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats ${args.repeats}: give a whole number of at least 1`);
 const log = (message) => process.stderr.write(`[published-bench] ${message}\n`);
 
-/** A deterministic generator (mulberry32). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random images and a valid mask per image with a rectangular hole (a different one per image). */
 function inputs(count) {
-  const rand = random(18);
+  const rand = mulberry32(18);
   const images = Float32Array.from({ length: count * SIZE * SIZE * 3 }, rand);
   const valid = new Float32Array(count * SIZE * SIZE).fill(1);
   for (let n = 0; n < count; n++) {
@@ -62,9 +51,9 @@ function inputs(count) {
 async function child(format, file) {
   const { setupBackend } = await import('../dist/core/engine/backend.js');
   const { loadPublishedModel } = await import('../dist/core/published/formats.js');
-  // Full width (512 channels): threads, one per core (up to the cap), as inpaint and eval start them
-  // for such a model (wasmThreadsForModel); PCONV_WASM_THREADS overrides.
-  const backend = await setupBackend('wasm', { wasmThreads: 'auto' });
+  // Started for inference, as inpaint starts it (and eval for a full-width model such as these,
+  // 512 channels): threads, one per core up to the cap; PCONV_WASM_THREADS overrides.
+  const backend = await setupBackend('wasm', { inference: true });
   let start = performance.now();
   const model = await loadPublishedModel(format, file);
   const loadMs = performance.now() - start;

@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import { splitImages } from '../dist/core/data/image-list.js';
 import { CENTRE_CROP, loadImageCrop } from '../dist/core/data/load-image.js';
 import { createScorePool } from '../dist/eval/score-pool.js';
+import { mulberry32 } from './mulberry32.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(repo, 'bin/pconv-bench.js');
@@ -69,24 +70,12 @@ const log = (message) => process.stderr.write(`[scale-bench] ${message}\n`);
 const loads = () => loadavg().map((v) => v.toFixed(2)).join(' / ');
 const loadNotes = [`start: ${loads()}`];
 
-/** A small deterministic generator (mulberry32): the same images on every machine. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A test picture with what makes Telea and SSIM work: smooth gradients, a wave texture, hard-edged
  * shapes and noise (flat areas would let both finish early and flatter the rates).
  */
 function synthesise(index, width, height) {
-  const rnd = random(SEED * 1_000_003 + index);
+  const rnd = mulberry32(SEED * 1_000_003 + index);
   const corner = () => [rnd() * 255, rnd() * 255, rnd() * 255];
   const [c00, c10, c01, c11] = [corner(), corner(), corner(), corner()];
   const wave = { fx: 0.01 + rnd() * 0.08, fy: 0.01 + rnd() * 0.08, amp: 10 + rnd() * 30, phase: rnd() * 6.28 };
@@ -150,7 +139,7 @@ async function makeData() {
   for (const [i, file] of files.entries()) {
     const index = Number(/img-(\d+)/.exec(file)[1]);
     // 512 px and larger, some not square, so that eval's centre crop does real work.
-    const rnd = random(index + 7);
+    const rnd = mulberry32(index + 7);
     const width = SIZE + 32 * Math.floor(rnd() * 5);
     const height = SIZE + 32 * Math.floor(rnd() * 3);
     await sharp(synthesise(index, width, height), { raw: { width, height, channels: 3 } })

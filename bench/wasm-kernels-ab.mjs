@@ -27,10 +27,12 @@ const originals = Object.fromEntries(REPLACED.map((name) => [name, tf.getKernel(
 const dist = resolve(args.dist);
 const { setupBackend } = await import(`${dist}/core/engine/backend.js`);
 const { parseConfig } = await import(`${dist}/core/config/parse-config.js`);
-const { buildNetwork, trainStep, weightMap } = await import(`${dist}/core/train/trainer.js`);
+// buildNetwork and weightMap live in core/model/network.js; a --dist built before they moved there has them in core/train/trainer.js.
+const { buildNetwork, weightMap } = await import(`${dist}/core/model/network.js`).catch(() => import(`${dist}/core/train/trainer.js`));
+const { trainStep } = await import(`${dist}/core/train/trainer.js`);
 const { Adam } = await import(`${dist}/core/train/adam.js`);
 const { conv2dBackpropFilterByForwardConv } = await import(`${dist}/core/engine/wasm/conv2d-backprop-filter.js`);
-/** The filter gradient as a convolution that XNNPACK runs (before the SIMD tiles of wasm/simd/filter-gradient.ts). */
+/** The filter gradient as a convolution that XNNPACK runs (before the SIMD tiles of wasm/simd/conv2d-backprop-filter.ts). */
 originals.Conv2DBackpropFilter ??= ({ inputs, attrs }) =>
   conv2dBackpropFilterByForwardConv(inputs.x, inputs.dy, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Our webgpu kernels (src/core/engine/webgpu-*.ts) against the cpu backend on the same inputs, on
+// Our webgpu kernels (src/core/engine/webgpu/*.ts) against the cpu backend on the same inputs, on
 // the UNet's layer types at sizes a cpu check can afford: the check that a GPU machine's numbers
 // count (issue 7). Exits 1 when any error exceeds 1e-5 of the largest expected value.
 // Usage: npm run build && node bench/gpu/check-webgpu-kernels.mjs   (GPU machine: .gpu-carry/check-webgpu-kernels.mjs)

@@ -12,7 +12,8 @@ import { benchFeatures } from '../../dist/bench/bench-features.js';
 import { syntheticBatch } from '../../dist/bench/synthetic-batch.js';
 import { setupBackend } from '../../dist/core/engine/backend.js';
 import { Adam } from '../../dist/core/train/adam.js';
-import { buildNetwork, trainStep, weightMap } from '../../dist/core/train/trainer.js';
+import { buildNetwork, weightMap } from '../../dist/core/model/network.js';
+import { trainStep } from '../../dist/core/train/trainer.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { type ExperimentConfig, ExperimentConfigSchema } from '../core/config/schema.js';
 import { UserError } from '../core/errors.js';
 
-/** l1: valid + 6 x hole only (what ENGINE.md measured); full: eq. 7 with the VGG16 terms. */
+/** l1: valid + 6 x hole only (the loss of the first backend measurements, docs/benchmark-history.md); full: eq. 7 with the VGG16 terms. */
 export type BenchLoss = 'l1' | 'full';
 
 export interface BenchModelArgs {

@@ -5,8 +5,10 @@ import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError } from '../core/errors.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
+import { buildNetwork, weightMap } from '../core/model/network.js';
 import { Adam } from '../core/train/adam.js';
-import { buildNetwork, refuseWhatCannotFitWasm, trainStep, weightMap } from '../core/train/trainer.js';
+import { trainStep } from '../core/train/trainer.js';
+import { refuseWhatCannotFit } from '../core/train/training-memory.js';
 import type { BenchResult, BenchSettings } from '../protocol/bench.js';
 import type { OnEvent } from '../protocol/events.js';
 import { syntheticBatch } from './synthetic-batch.js';
@@ -15,9 +17,8 @@ import { summarizeTimings } from './timing.js';
 export interface RunBenchmarkOptions {
   /** From benchConfig: model, loss and learning rate exactly as train reads them. */
   readonly config: ExperimentConfig;
+  /** The active backend; its threads (where it can say) are recorded with the result. */
   readonly backend: BackendInfo;
-  /** Threads the backend computes with, where it says (wasm), else null. */
-  readonly threads: number | null;
   readonly warmup: number;
   readonly repeats: number;
   readonly features?: FeatureExtractor;
@@ -49,7 +50,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
   const batchSize = train.batchSize;
   const batch = syntheticBatch(size, batchSize, config.seed);
   const net = buildNetwork(config, 'pconv');
-  if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, batchSize, 'bench: training', { size: '--size', batch: '--batch' });
+  refuseWhatCannotFit(options.backend, net, config, batchSize, 'bench: training', { size: '--size', batch: '--batch' });
   const adam = new Adam(train.phase1.learningRate);
   // Phase 1's variable list, as trainModel builds it: every trainable weight.
   const trainable = new Map<string, tf.Variable>();
@@ -121,7 +122,7 @@ export async function runBenchmark(options: RunBenchmarkOptions): Promise<BenchR
     return {
       tool: 'pconv-bench',
       framework: `@tensorflow/tfjs ${tf.version.tfjs}`,
-      backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device, threads: options.threads },
+      backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device, threads: options.backend.threads },
       machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown CPU', cores: availableParallelism(), runtime: `Node ${process.version}` },
       settings,
       parameters: { trainable: trainableParameters, total: totalParameters },

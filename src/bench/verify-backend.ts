@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ExperimentConfig, usesVggFeatures } from '../core/config/schema.js';
-import { setupBackend } from '../core/engine/backend.js';
+import { onReferenceBackend } from '../core/engine/backend.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import { inpaintingLoss, LOSS_TERM_NAMES, type LossTerms } from '../core/model/inpainting-loss.js';
 import { modelInputs } from '../core/model/model-inputs.js';
-import { buildNetwork, weightMap } from '../core/train/trainer.js';
+import { buildNetwork, weightMap } from '../core/model/network.js';
 import type { VerifyResult } from '../protocol/bench.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { BenchFeatures } from './bench-features.js';
@@ -32,7 +32,7 @@ function maxAbs(values: Float32Array): number {
 export interface VerifyOptions {
   /** A bench config at the verification size (small: the cpu backend is slow). */
   readonly config: ExperimentConfig;
-  /** The backend under test, active now. */
+  /** The name of the backend under test, active now (for the messages and the result). */
   readonly backend: string;
   /** Makes the loss's feature extractor on the active backend (called once per backend). */
   readonly makeFeatures: () => Promise<BenchFeatures>;
@@ -65,14 +65,10 @@ export async function verifyAgainstCpu(options: VerifyOptions): Promise<VerifyRe
   const batch = syntheticBatch(config.data.imageSize, train.batchSize, config.seed + 1);
   emit({ type: 'log', level: 'info', message: `verify: ${options.backend} at ${config.data.imageSize}x${config.data.imageSize}, batch ${train.batchSize}` });
   const ours = await computeOnActiveBackend(config, batch, options.makeFeatures, undefined, options.inference);
-  let reference: Computed;
-  try {
-    await setupBackend('cpu');
+  const reference = await onReferenceBackend(() => {
     emit({ type: 'log', level: 'info', message: 'verify: the same on the cpu backend (plain JavaScript, slow)' });
-    reference = await computeOnActiveBackend(config, batch, options.makeFeatures, ours.weights);
-  } finally {
-    await tf.setBackend(options.backend);
-  }
+    return computeOnActiveBackend(config, batch, options.makeFeatures, ours.weights);
+  });
   const checks = [
     check('inference output', [['output', ours.output, reference.output]], VERIFY_TOLERANCES.output),
     // What bench timed for inference when another engine ran it (ONNX Runtime): the same network

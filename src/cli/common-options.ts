@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
+import { BACKEND_REQUESTS } from '../core/engine/backend-requests.js';
 
 /** --backend, shared by every command that runs a model. */
 export const backendOption = {
-  choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const,
+  choices: BACKEND_REQUESTS,
   default: 'auto' as const,
   describe: 'TensorFlow.js backend (README: "Backends")',
 };

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from './command-context.js';
-import { runCommand } from './run-command.js';
+import { runCommandHandler } from './run-command-handler.js';
 
 export interface GlobalArgs {
   json: boolean;
@@ -25,7 +25,7 @@ export function defineCommand<A extends object>(spec: {
     builder: spec.builder as CommandModule<GlobalArgs, A>['builder'],
     handler: async (args) => {
       const all = args as unknown as A & GlobalArgs;
-      spec.setExitCode(await runCommand(spec.name, spec.argv, Boolean(all.json), (ctx) => spec.run(all, ctx)));
+      spec.setExitCode(await runCommandHandler(spec.name, spec.argv, Boolean(all.json), (ctx) => spec.run(all, ctx)));
     },
   };
 }

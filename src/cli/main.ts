@@ -10,7 +10,7 @@ import { masksCommand } from './commands/masks.js';
 import { mergeCommand } from './commands/merge.js';
 import { metricsCommand } from './commands/metrics.js';
 import { reportCommand } from './commands/report.js';
-import { runCommand as runExperimentCommand } from './commands/run.js';
+import { runExperimentCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
 import { trainCommand } from './commands/train.js';
 import type { CommandEnv } from './define-command.js';
@@ -65,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await cli.parseAsync();
   } catch (error) {
-    const { reportError } = await import('./run-command.js');
+    const { reportError } = await import('./run-command-handler.js');
     exitCode = reportError(new Output({ json }), error);
   }
   return exitCode;

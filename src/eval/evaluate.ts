@@ -1,14 +1,11 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import pLimit from 'p-limit';
-import type { ExperimentConfig } from '../core/config/schema.js';
 import { splitRoot } from '../core/data/image-list.js';
-import type { BackendInfo } from '../core/engine/backend.js';
 import { InterruptedError, UserError } from '../core/errors.js';
-import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import { groupMasks, type MaskGroup } from '../core/masks/manifest-counts.js';
-import { readExistingManifest } from '../core/masks/write-mask-set.js';
+import { readExistingManifest } from '../core/masks/read-mask-set.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { MaskManifest } from '../protocol/mask-manifest.js';
 import { RESULTS_FORMAT, type Results } from '../protocol/results.js';
@@ -21,29 +18,19 @@ import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pa
 import type { PairJob, PairResult } from './pair-scoring.js';
 import { openPublishedRunner, type PublishedModelSpec } from './published-models.js';
 import { createScorePool } from './score-pool.js';
-import { findScorers, type Scorer } from './scorers.js';
+import { findScorers, type Scorer, type ScorerOptions } from './scorers.js';
 import { type ScoredPairs, summariseScores } from './summarise-scores.js';
 import { inspectTestImages } from './test-images.js';
 
-export interface EvaluateOptions {
-  readonly config: ExperimentConfig;
+/** The rows to score (ScorerOptions: config, run, backend, engine, published, external, Telea) and how. */
+export interface EvaluateOptions extends ScorerOptions {
   readonly configHash: string;
-  readonly runDir: string;
-  readonly backend: BackendInfo;
   readonly testFiles: readonly string[];
   readonly versions: Record<string, string>;
   /** Pairs per inference call (default 4; memory grows with it: ~150 MB a pair for the bench's tiny UNet at 512 px on ONNX Runtime); results do not depend on it. */
   readonly batchSize?: number;
   /** Threads that composite, run Telea and score (default one per core; 0: the main thread). */
   readonly workers?: number;
-  /** Which engine runs the models (core/infer/predictor.ts); default auto. */
-  readonly engine?: InferenceEngineRequest;
-  /** Outputs of other tools for the exported pairs (pconv-bench export), scored as more rows. */
-  readonly external?: readonly { readonly name: string; readonly dir: string }[];
-  /** Published models to score besides the config's models: (eval --model). */
-  readonly published?: readonly PublishedModelSpec[];
-  /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
-  readonly classical?: boolean;
   /** Only the pairs k with k mod count = index. */
   readonly shard?: { readonly index: number; readonly count: number };
   /** Forget the per-pair scores kept by earlier evaluations and score every pair again. */

@@ -5,7 +5,7 @@ import type { ExperimentConfig } from '../core/config/schema.js';
 import { CENTRE_CROP, loadImageCrop } from '../core/data/load-image.js';
 import { UserError } from '../core/errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
-import { readExistingManifest } from '../core/masks/write-mask-set.js';
+import { readExistingManifest } from '../core/masks/read-mask-set.js';
 import type { OnEvent } from '../protocol/events.js';
 import { runLayout } from '../protocol/run-layout.js';
 import { pairId } from './pair-inputs.js';

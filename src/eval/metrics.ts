@@ -2,7 +2,8 @@ import { ssim } from 'ssim.js';
 import { ssimSeparable } from './ssim-separable.js';
 
 /**
- * Image-quality metrics of REFERENCE.md section 8, on RGB images as float32 HWC in [0, 1].
+ * The image-quality metrics of the benchmark tables (docs/science.md, "Metrics"), on RGB images as
+ * float32 HWC in [0, 1].
  * Conventions (recorded in every results file): all metrics on the composite output; L1 both in
  * holes only and over the whole image, as percentages (x100, mmagic's "l1 error"); PSNR on [0, 1]
  * over the whole image, capped at PSNR_CAP_DB for identical images; SSIM as skimage's

@@ -2,8 +2,7 @@ import type { ExperimentConfig } from '../core/config/schema.js';
 import { concatFloat32 } from '../core/data/concat-float32.js';
 import { createPredictor, type InferenceEngineRequest } from '../core/infer/predictor.js';
 import type { ModelKind } from '../core/model/unet.js';
-import { loadCheckpoint } from '../core/train/checkpoint.js';
-import { buildNetwork, configForCheckpoint, restoreWeights } from '../core/train/trainer.js';
+import { loadTrainedNetwork } from '../core/train/trained-network.js';
 
 /** A trained model of the run, ready to fill batches of pairs. */
 export interface ModelRunner {
@@ -20,12 +19,9 @@ export async function openModelRunner(
   engine: InferenceEngineRequest,
 ): Promise<ModelRunner> {
   const size = config.data.imageSize;
-  const checkpoint = await loadCheckpoint(model.dir);
-  // The checkpoint's recorded config decides how the baseline is fed (an older one took the mask as a fourth channel).
-  const fed = configForCheckpoint(config, checkpoint);
-  const net = buildNetwork(fed, model.kind);
+  // Built from the run's config, fed as the checkpoint records (an older baseline took the mask as a fourth channel).
+  const { net, config: fed } = await loadTrainedNetwork(model.dir, { config, kind: model.kind });
   try {
-    restoreWeights(net, checkpoint);
     const predictor = await createPredictor(net, { kind: model.kind, size, baselineFill: fed.model.baselineFill, engine });
     const perImage = size * size * 3;
     return {

@@ -1,5 +1,5 @@
+import type { Inpainter } from './inpainter.js';
 import { type ImageMetrics, imageMetrics } from './metrics.js';
-import type { Inpainter } from './telea.js';
 
 /**
  * The work done for one (image, mask) pair after inference: composite each model's output with

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Inpainter } from './inpainter.js';
 import { type PairJob, type PairResult, scorePair } from './pair-scoring.js';
 import type { ScoreWorkerReply } from './score-worker.js';
-import { type Inpainter, teleaInpainter } from './telea.js';
+import { teleaInpainter } from './telea.js';
 
 /** Scores pairs (pair-scoring.ts) on worker threads, or on this thread with 0 workers. */
 export interface ScorePool {

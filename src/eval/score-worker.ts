@@ -3,8 +3,9 @@
  * sent (pair-scoring.ts), so scoring uses every core while the main thread runs inference.
  */
 import { parentPort } from 'node:worker_threads';
+import type { Inpainter } from './inpainter.js';
 import { type PairJob, type PairResult, scorePair } from './pair-scoring.js';
-import { type Inpainter, teleaInpainter } from './telea.js';
+import { teleaInpainter } from './telea.js';
 
 export type ScoreWorkerReply = { readonly ok: true; readonly result: PairResult } | { readonly ok: false; readonly k: number; readonly message: string };
 

@@ -1,18 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import { basename, relative } from 'node:path';
-import { lossWeightsOf } from '../core/config/schema.js';
+import { type ExperimentConfig, lossWeightsOf } from '../core/config/schema.js';
+import type { BackendInfo } from '../core/engine/backend.js';
 import { UserError } from '../core/errors.js';
+import type { InferenceEngineRequest } from '../core/infer/predictor.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import type { LossWeights } from '../core/model/inpainting-loss.js';
 import { describeModelInput, type ModelInputDescription, recordedBaselineInput } from '../core/model/model-inputs.js';
 import type { ModelKind } from '../core/model/unet.js';
 import { loadCheckpoint } from '../core/train/checkpoint.js';
 import { runLayout } from '../protocol/run-layout.js';
-import type { EvaluateOptions } from './evaluate.js';
+import { MODEL_NAMES, TELEA_NAME, TELEA_RADIUS } from '../protocol/scorer-names.js';
 import type { ExternalOutputs } from './pair-inputs.js';
 import { type PublishedModelSpec, publishedModelsOf, weightsSha256 } from './published-models.js';
-import { MODEL_NAMES, TELEA_NAME } from './scorer-names.js';
-import { TELEA_RADIUS } from './telea.js';
 
 /** One row of the results: a trained model, Telea or another tool's outputs. */
 export interface Scorer {
@@ -29,6 +29,21 @@ export interface Scorer {
   readonly published?: PublishedModelSpec & { readonly sha256: string };
 }
 
+/** What decides a run's rows: its config and folder, how models run, and which other rows join them. */
+export interface ScorerOptions {
+  readonly config: ExperimentConfig;
+  readonly runDir: string;
+  readonly backend: BackendInfo;
+  /** Which engine runs the models (core/infer/predictor.ts); default auto. */
+  readonly engine?: InferenceEngineRequest;
+  /** Outputs of other tools for the exported pairs (pconv-bench export), scored as more rows. */
+  readonly external?: readonly { readonly name: string; readonly dir: string }[];
+  /** Published models to score besides the config's models: (eval --model). */
+  readonly published?: readonly PublishedModelSpec[];
+  /** Score OpenCV's Telea inpainting too, as a classical floor (default true). */
+  readonly classical?: boolean;
+}
+
 const LOSS_WEIGHT_KEYS = ['valid', 'hole', 'perceptual', 'style', 'tv'] as const;
 
 /** The loss weights a checkpoint's recorded config trained `kind` with, or undefined if it does not hold them all. */
@@ -40,7 +55,7 @@ function recordedLossWeights(kind: ModelKind, recordedConfig: Readonly<Record<st
 }
 
 /** The trained models of the run (phase 2, else latest), published models, Telea and other tools' outputs. */
-export async function findScorers(options: EvaluateOptions): Promise<Scorer[]> {
+export async function findScorers(options: ScorerOptions): Promise<Scorer[]> {
   const { config, runDir } = options;
   const size = config.data.imageSize;
   const engine = options.engine ?? 'auto';

@@ -23,7 +23,7 @@ import {
  * SSIM with skimage's Gaussian setting, computed with a separable 11-tap filter on typed arrays.
  *
  * Why not ssim.js here: it matches skimage but filters with a full 2-D window on plain arrays and
- * takes about 1.4 s per 512x512 RGB image on this machine (BENCHMARKS.md), more than the model's
+ * takes about 1.4 s per 512x512 RGB image on this machine (docs/benchmark-history.md), more than the model's
  * inference. This is the same arithmetic (skimage's `valid` region: with an 11x11 window the
  * 5-px border skimage crops is exactly what a valid filter leaves out).
  * Tests check it against values computed with scikit-image and against ssim.js.

@@ -1,8 +1,8 @@
 import { groupMasks } from '../core/masks/manifest-counts.js';
 import type { MaskEntry } from '../protocol/mask-manifest.js';
 import { METRIC_NAMES, type MetricName, type Results } from '../protocol/results.js';
+import { MODEL_NAMES } from '../protocol/scorer-names.js';
 import type { ImageMetrics } from './metrics.js';
-import { MODEL_NAMES } from './scorer-names.js';
 import { pairedDifference, type Summary, summarize } from './statistics.js';
 
 /** Scored pairs of a run (or of merged shards), ready to summarise. */

@@ -10,7 +10,7 @@
  * shifted one pixel inwards. OpenCV before 4.10 (e.g. Python's cv2 4.6) also took the weighted mean
  * from those shifted pixels, so its output differs near the image border.
  */
-import type { Inpainter } from './telea.js';
+import type { Inpainter } from './inpainter.js';
 
 const KNOWN = 0;
 const BAND = 1;

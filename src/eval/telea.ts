@@ -7,9 +7,9 @@
  * (bench:telea). OpenCV itself stays available through @opencvjs/node, a maintained WebAssembly
  * build with the photo module (the common opencv.js builds leave inpaint out), as the reference.
  */
+import { TELEA_RADIUS } from '../protocol/scorer-names.js';
+import type { Inpainter } from './inpainter.js';
 import { teleaFmmInpainter } from './telea-fmm.js';
-
-export type Inpainter = (image: Float32Array, valid: Float32Array, width: number, height: number) => Float32Array;
 
 interface OpenCv {
   Mat: new (rows: number, cols: number, type: number) => OpenCvMat;
@@ -33,8 +33,6 @@ async function openCv(): Promise<OpenCv> {
   );
   return loading;
 }
-
-export const TELEA_RADIUS = 3;
 
 /** Telea inpainting of HWC RGB images on [0, 1]; hole pixels of the input are never read. */
 export async function teleaInpainter(radius = TELEA_RADIUS): Promise<Inpainter> {

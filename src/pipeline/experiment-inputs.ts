@@ -1,8 +1,7 @@
 import { trainingConfigHash } from '../core/config/config-hash.js';
 import type { ExperimentConfig } from '../core/config/schema.js';
 import { discoverSplits, type ImageSplits, splitRoot, summariseSkipped } from '../core/data/image-list.js';
-import { type BackendInfo, type BackendRequest, setupBackend } from '../core/engine/backend.js';
-import { wasmThreadsForModel } from '../core/engine/wasm/threads.js';
+import { type BackendInfo, type BackendRecord, type BackendRequest, backendRecord, setupBackend } from '../core/engine/backend.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import type { FeatureExtractor } from '../core/model/inpainting-loss.js';
 import type { OnEvent } from '../protocol/events.js';
@@ -35,8 +34,13 @@ export class ExperimentInputs {
     return trainingConfigHash(this.config, kind);
   }
 
-  /** The backend if one was started, for the records. */
+  /** The backend if one was started. */
   startedBackend?: BackendInfo;
+
+  /** The started backend as run.json and training.json keep it (what ran), or null if none started. */
+  startedBackendRecord(): BackendRecord | null {
+    return this.startedBackend ? backendRecord(this.startedBackend) : null;
+  }
 
   splits(): Promise<ImageSplits> {
     this.splitsPromise ??= (async () => {
@@ -55,7 +59,7 @@ export class ExperimentInputs {
   }
 
   backend(): Promise<BackendInfo> {
-    this.backendPromise ??= setupBackend(this.backendRequest, { wasmThreads: wasmThreadsForModel(this.config.model) }).then((info) => {
+    this.backendPromise ??= setupBackend(this.backendRequest, { model: this.config.model }).then((info) => {
       this.startedBackend = info;
       return info;
     });

@@ -182,7 +182,7 @@ export async function runStages(options: RunStagesOptions): Promise<RunStagesRes
       config: options.configFile ?? null,
       seed: options.config?.seed ?? null,
       versions: options.versions,
-      backend: inputs?.startedBackend ?? null,
+      backend: inputs?.startedBackendRecord() ?? null,
       stages,
       outcome,
       startedAt,

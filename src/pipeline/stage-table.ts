@@ -9,10 +9,12 @@ import { UserError } from '../core/errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of, stableStringify } from '../core/io/stable-json.js';
 import { maskSetSpecOf } from '../core/masks/mask-plan.js';
-import { type Shard, verifyMaskSet, type WriteMaskSetResult, writeMaskSet } from '../core/masks/write-mask-set.js';
+import { verifyMaskSet } from '../core/masks/read-mask-set.js';
+import { type Shard, type WriteMaskSetResult, writeMaskSet } from '../core/masks/write-mask-set.js';
 import { type CheckpointMeta, loadCheckpointMeta, verifyCheckpoint } from '../core/train/checkpoint.js';
-import { checkTrainingFitsWasm, type Phase, type TrainResult, trainModel } from '../core/train/trainer.js';
+import { type Phase, type TrainResult, trainModel } from '../core/train/trainer.js';
 import { refuseTestMasksForTraining } from '../core/train/training-masks.js';
+import { checkTrainingFits } from '../core/train/training-memory.js';
 import { writeEvalShard } from '../eval/eval-shards.js';
 import { type EvaluateOptions, scoreRun } from '../eval/evaluate.js';
 import { publishedModelsOf, weightsSha256 } from '../eval/published-models.js';
@@ -137,7 +139,7 @@ function trainStage(stage: 'train-pconv' | 'train-conv'): StageDefinition {
     },
     preflight: async (ctx) => {
       const inputs = needConfig(ctx);
-      if ((await inputs.backend()).name === 'wasm') checkTrainingFitsWasm(inputs.config, kind);
+      checkTrainingFits(await inputs.backend(), inputs.config, kind);
       await refuseTestMasksForTraining(inputs.config, ctx.layout.dir);
       if (ctx.command !== 'train') await refuseOtherConfigCheckpoint(ctx, kind);
     },
@@ -249,7 +251,7 @@ async function writeTrainingRecord(
   const record = {
     version: ctx.versions['pconv-bench'],
     config: ctx.configFile ?? null,
-    backend: needConfig(ctx).startedBackend ?? null,
+    backend: needConfig(ctx).startedBackendRecord(),
     // Recorded so a report can say when the perceptual and style terms were off (no VGG16 weights).
     loss: { ...lossWeights, vgg: vgg ? { weights: vgg.weights, preprocessing: vgg.preprocessing } : null },
     // The split sizes the models trained and validated on, for the report's methods section.

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runCli } from '../helpers/run-cli.js';
+import { cliEvent, runCli } from '../helpers/run-cli.js';
 import { syntheticResults } from '../helpers/synthetic-results.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -53,11 +53,7 @@ describe('pconv-bench check against an incomplete or broken baseline (issue 16, 
     });
     const run = await runCli(['check', results, '--baseline', baseline, '--json']);
     expect(run.code).toBe(1);
-    const error = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .find((e) => e.type === 'error');
+    const error = cliEvent(run.stdout, 'error');
     expect(error).toMatchObject({ code: 'BASELINE_INCOMPLETE', details: ['ssim: missing from all 18 rows'] });
   });
 

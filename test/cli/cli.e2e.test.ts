@@ -2,21 +2,12 @@ import { existsSync } from 'node:fs';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { PconvEventSchema } from '../../src/protocol/events.js';
 import { MaskManifestSchema } from '../../src/protocol/mask-manifest.js';
 import { ResultsSchema } from '../../src/protocol/results.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-
-function events(stdout: string) {
-  return stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => PconvEventSchema.parse(JSON.parse(line)));
-}
 
 describe('pconv-bench CLI (end to end)', () => {
   test('--help lists the commands and exits 0', async () => {
@@ -51,7 +42,7 @@ describe('pconv-bench CLI (end to end)', () => {
     const out = await tempDir();
     const run = await runCli(['masks', 'configs/smoke.yaml', '--out', out, '--json']);
     expect(run.code).toBe(0);
-    const stream = events(run.stdout);
+    const stream = cliEvents(run.stdout);
     expect(stream[0]?.type).toBe('start');
     expect(stream.some((e) => e.type === 'progress')).toBe(true);
     expect(stream.find((e) => e.type === 'result')).toMatchObject({ command: 'masks', data: { upToDate: false } });
@@ -73,7 +64,7 @@ describe('pconv-bench CLI (end to end)', () => {
     expect(human.stderr).toContain('hint: ');
     const json = await runCli(['masks', file, '--json'], { cwd: dir });
     expect(json.code).toBe(1);
-    const error = events(json.stdout).find((e) => e.type === 'error');
+    const error = cliEvents(json.stdout).find((e) => e.type === 'error');
     expect(error).toMatchObject({
       code: 'CONFIG_INVALID',
       problems: [
@@ -163,7 +154,7 @@ describe('pconv-bench CLI (end to end)', () => {
     const run = await tempDir();
     const trained = await runCli(['train', 'configs/smoke.yaml', '--run', run, '--backend', 'wasm', '--json']);
     expect(trained.code).toBe(0);
-    const stream = events(trained.stdout);
+    const stream = cliEvents(trained.stdout);
     const stages = stream.filter((e) => e.type === 'stage' && e.status === 'finished').map((e) => (e as { stage: string }).stage);
     expect(stages).toEqual(['train-pconv-phase1', 'train-pconv-phase2', 'train-conv-phase1', 'train-conv-phase2']);
     expect(stream.find((e) => e.type === 'progress' && e.stage.startsWith('train-'))).toMatchObject({
@@ -257,7 +248,7 @@ describe('pconv-bench CLI (end to end)', () => {
     const f = (name: string) => join(repoRoot, 'test/fixtures/metrics', name);
     const run = await runCli(['metrics', f('a.png'), f('b.png'), '--mask', f('mask.png'), '--json']);
     expect(run.code).toBe(0);
-    const result = events(run.stdout).find((e) => e.type === 'result') as { data: Record<string, unknown> };
+    const result = cliEvents(run.stdout).find((e) => e.type === 'result') as { data: Record<string, unknown> };
     expect(result.data).toMatchObject({ holeRatio: 0.2, bin: '(0.1, 0.2]' });
     expect(result.data.ssim as number).toBeCloseTo(0.9126021895128545, 7);
     const dir = await tempDir();

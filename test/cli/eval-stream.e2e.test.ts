@@ -5,8 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../src/core/config/parse-config.js';
 import { listImages, splitImages } from '../../src/core/data/image-list.js';
-import { PconvEventSchema } from '../../src/protocol/events.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 
 /**
  * The streaming evaluation end to end, on the smoke experiment with more masks (180 pairs): the
@@ -247,10 +246,7 @@ describe('eval, streamed (end to end)', () => {
     const run = await unevaluated('json');
     const scored = await runCli([...evalArgs(run), '--json']);
     expect(scored.code, scored.stderr).toBe(0);
-    const events = scored.stdout
-      .trim()
-      .split('\n')
-      .map((line) => PconvEventSchema.parse(JSON.parse(line)));
+    const events = cliEvents(scored.stdout);
     const kinds = events.map((e) => (e.type === 'progress' ? `progress ${e.stage} ${e.done}` : e.type === 'log' ? `log ${e.message.slice(0, 12)}` : e.type));
     const started = kinds.indexOf('stage');
     const firstLoad = kinds.findIndex((k) => k.startsWith('log eval: loadin'));

@@ -10,7 +10,7 @@ import { setupBackend } from '../../src/core/engine/backend.js';
 import { UserError } from '../../src/core/errors.js';
 import { inpaintImage } from '../../src/core/infer/inpaint-image.js';
 import { checkpointDir, trainModel } from '../../src/core/train/trainer.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -116,11 +116,7 @@ describe('inpaint with a mask that is all or nearly all hole (issue 16, fault 7)
     ]);
     expect(run.code, run.stderr).toBe(0);
     expect(existsSync(most.out)).toBe(true);
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    expect(events).toContainEqual(
+    expect(cliEvents(run.stdout)).toContainEqual(
       expect.objectContaining({ type: 'log', level: 'warn', message: expect.stringMatching(/is 97\.5% hole with --polarity hole-black/) }),
     );
   });

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvent, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -58,11 +58,7 @@ describe('messages of bad input (issue 16, fault 8)', () => {
     const file = await smokeConfig((text) => `${bomb}${text}description: *i\n`);
     const run = await runCli(['config', file, '--json']);
     expect(run.code).toBe(1);
-    const error = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .find((e) => e.type === 'error');
+    const error = cliEvent(run.stdout, 'error');
     expect(error).toMatchObject({
       code: 'CONFIG_INVALID',
       problems: [{ file, line: 2, column: 8, message: expect.stringContaining('YAML aliases expand to too much data') }],

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { ResultsSchema } from '../../src/protocol/results.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvent, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
@@ -89,12 +89,7 @@ describe('published models from the command line (issue 18)', () => {
       { cwd: dir },
     );
     expect(run.code).toBe(0);
-    const result = run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line))
-      .find((e) => e.type === 'result');
-    expect(result.data).toMatchObject({ width, height, model: 'pytorch-pconv' });
+    expect(cliEvent(run.stdout, 'result')?.data).toMatchObject({ width, height, model: 'pytorch-pconv' });
     expect((await sharp(join(dir, 'out.png')).metadata()).width).toBe(width);
     // A tile the network cannot take is refused, naming the step.
     const bad = await runCli(

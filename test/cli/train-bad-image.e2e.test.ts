@@ -2,18 +2,10 @@ import { cp, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { type PconvEvent, PconvEventSchema } from '../../src/protocol/events.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
-
-function events(stdout: string): PconvEvent[] {
-  return stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => PconvEventSchema.parse(JSON.parse(line)));
-}
 
 /**
  * A folder with the bundled photos under photos/ and configs/smoke.yaml pointing at them (phase 1
@@ -61,7 +53,7 @@ describe('train with an unreadable image in the training data', () => {
     await writeFile(join(photos, 'empty.png'), '');
     const run = await runCli(['train', 'smoke.yaml', '--run', 'run', '--backend', 'wasm', '--model', 'pconv', '--json'], { cwd: dir });
     expect(run.code, run.stderr).toBe(1);
-    const stream = events(run.stdout);
+    const stream = cliEvents(run.stdout);
     const [error, end] = stream.slice(-2);
     expect(error).toMatchObject({ type: 'error', code: 'IMAGE_UNREADABLE' });
     expect(error?.type === 'error' && error.message).toContain(join(photos, 'empty.png'));
@@ -88,7 +80,7 @@ describe('train with an unreadable image in the training data', () => {
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`cannot read image ${join(photos, 'truncated.jpg')}`);
     expect(run.stderr).not.toMatch(/^\s+at /m);
-    const [error, end] = events(run.stdout).slice(-2);
+    const [error, end] = cliEvents(run.stdout).slice(-2);
     expect(error).toMatchObject({ type: 'error', code: 'IMAGE_UNREADABLE' });
     expect(end).toMatchObject({ type: 'end', exitCode: 1 });
   });
@@ -111,7 +103,7 @@ describe('train with an unreadable image in the training data', () => {
     expect(spoilt).toBe(true);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).not.toMatch(/^\s+at /m);
-    const [error, end] = events(run.stdout).slice(-2);
+    const [error, end] = cliEvents(run.stdout).slice(-2);
     expect(end).toMatchObject({ type: 'end', exitCode: 1 });
     expect(error).toMatchObject({ type: 'error', code: 'IMAGE_UNREADABLE' });
     const message = error?.type === 'error' ? error.message : '';

@@ -2,8 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { PconvEventSchema } from '../../src/protocol/events.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 
 // The cases run concurrently, so their folders go at the end (useTempDirs clears after each test).
 const made: string[] = [];
@@ -121,11 +120,7 @@ describe('usage errors (issue 16): exit 1 with one USAGE error, and nothing runs
   test.concurrent.each(cases)('%s', async (_name, args, message) => {
     const dir = await workDir();
     const run = await runCli([...args, '--json'], { cwd: dir });
-    const events = run.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => PconvEventSchema.parse(JSON.parse(line)));
+    const events = cliEvents(run.stdout);
     // No start event: the command never began; the one event is the usage error.
     expect(events.map((e) => e.type)).toEqual(['error']);
     expect(events[0]).toMatchObject({ type: 'error', code: 'USAGE', hint: expect.stringContaining('--help') });

@@ -6,7 +6,8 @@ import { binsFromEdges, PAPER_BIN_EDGES } from '../../src/core/masks/bins.js';
 import { HOLE } from '../../src/core/masks/mask-image.js';
 import { shapeSourceFor } from '../../src/core/masks/shape-source-for.js';
 import { Rng } from '../../src/core/rng.js';
-import { type Inpainter, teleaInpainter, teleaInpainterOpenCv } from '../../src/eval/telea.js';
+import type { Inpainter } from '../../src/eval/inpainter.js';
+import { teleaInpainter, teleaInpainterOpenCv } from '../../src/eval/telea.js';
 import { teleaFmmInpainter, teleaInpaintRgb8 } from '../../src/eval/telea-fmm.js';
 import { repoRoot } from '../helpers/run-cli.js';
 

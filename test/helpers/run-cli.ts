@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type PconvEvent, PconvEventSchema } from '../../src/protocol/events.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const bin = resolve(repoRoot, 'bin/pconv-bench.js');
@@ -53,6 +54,19 @@ export function runCli(
   if (!existsSync(resolve(repoRoot, 'dist/cli/main.js')))
     throw new Error('dist/ is missing: the CLI tests run the built CLI; run `npm run build` (npm test does)');
   return runNode([bin, ...args], { cwd: options.cwd, env: { ...process.env, FORCE_COLOR: '0', ...options.env }, onStderr: options.onStderr });
+}
+
+/** The events a `--json` run printed on stdout, one JSON line each, every one checked against the events schema. */
+export function cliEvents(stdout: string): PconvEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => PconvEventSchema.parse(JSON.parse(line)));
+}
+
+/** The first event of `type` that a `--json` run printed, if any. */
+export function cliEvent<T extends PconvEvent['type']>(stdout: string, type: T): Extract<PconvEvent, { type: T }> | undefined {
+  return cliEvents(stdout).find((e): e is Extract<PconvEvent, { type: T }> => e.type === type);
 }
 
 /** Starts the built CLI and kill -9s it when its stderr first shows `trigger`; resolves with whether it was killed. */

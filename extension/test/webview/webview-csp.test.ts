@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { escapeHtml } from '../../../src/eval/report/render-report.js';
+import { escapeHtml } from '../../../src/eval/report/escape-html.js';
 import { inpaintPanelHtml } from '../../src/webview/inpaint/inpaint-panel-html.js';
 import { makeNonce } from '../../src/webview/nonce.js';
 import { webviewCsp } from '../../src/webview/webview-csp.js';

@@ -57,10 +57,8 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   const { resolve } = await import('node:path');
   const { UserError } = await import('../../core/errors.js');
   const { setupBackend } = await import('../../core/engine/backend.js');
-  const { wasmThreadsForModel } = await import('../../core/engine/wasm/threads.js');
   const { benchConfig, VERIFY_BATCH, verifySize } = await import('../../bench/bench-config.js');
   const { benchFeatures } = await import('../../bench/bench-features.js');
-  const { backendThreads } = await import('../../bench/backend-threads.js');
   const { runBenchmark } = await import('../../bench/run-benchmark.js');
   for (const [flag, value, min] of [
     ['--warmup', args.warmup, 0],
@@ -84,12 +82,11 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
   if (args.vggWeights !== undefined && args.loss !== 'full')
     throw new UserError('BAD_ARGUMENT', '--vgg-weights only matters with --loss full', { hint: 'Add --loss full, or drop --vgg-weights.' });
   const config = benchConfig(modelArgs);
-  const backend = await setupBackend(args.backend, { wasmThreads: wasmThreadsForModel(config.model) });
-  if (args.verify && backend.name === 'cpu')
+  const backend = await setupBackend(args.backend, { model: config.model });
+  if (args.verify && backend.reference)
     throw new UserError('BAD_ARGUMENT', '--verify compares a backend with the cpu backend; on cpu it would compare cpu with itself', {
       hint: 'Drop --verify, or bench another backend (--backend wasm).',
     });
-  const threads = backendThreads(backend.name);
   ctx.output.info(`backend: ${backend.name} (${backend.version}) on ${backend.device}`);
   const features = await benchFeatures(config, args.seed);
   if (features.description) ctx.output.info(`full loss: ${features.description}`);
@@ -101,7 +98,6 @@ async function bench(args: BenchArgs, ctx: CommandContext): Promise<void> {
     result = await runBenchmark({
       config,
       backend,
-      threads,
       warmup: args.warmup,
       repeats: args.repeats,
       features: features.extractor,

@@ -37,8 +37,8 @@ export function inpaintCommand(env: CommandEnv): CommandModule<GlobalArgs, objec
       const { resolve } = await import('node:path');
       const { setupBackend } = await import('../../core/engine/backend.js');
       const { inpaintImage } = await import('../../core/infer/inpaint-image.js');
-      // Inference gains from threads at every width measured (wasmThreadsForModel).
-      const backend = await setupBackend(args.backend, { wasmThreads: 'auto' });
+      // The model is known only once loaded: started for inference (threads on wasm).
+      const backend = await setupBackend(args.backend, { inference: true });
       const started = performance.now();
       const result = await inpaintImage({
         ...(args.weights !== undefined

@@ -84,7 +84,7 @@ async function generate(args: { config: string; out?: string; force: boolean; wo
   const seconds = (performance.now() - started) / 1000;
   const result = outcome.products.masks;
   const dir = runLayout(runDir).masksDir;
-  const { readExistingManifest } = await import('../../core/masks/write-mask-set.js');
+  const { readExistingManifest } = await import('../../core/masks/read-mask-set.js');
   const manifest = result?.manifest ?? (await readExistingManifest(dir));
   if (!manifest) throw new Error(`the masks stage left no manifest in ${dir}`);
   const upToDate = result?.upToDate ?? true;

@@ -3,7 +3,8 @@ import { RUN_STAGES } from '../../protocol/run-layout.js';
 import { backendOption, inferenceOption, runDirOf, runOption } from '../common-options.js';
 import { type CommandEnv, defineCommand, type GlobalArgs } from '../define-command.js';
 
-export function runCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
+/** The `run` command: the whole experiment, stage by stage (src/pipeline/run-experiment.ts). */
+export function runExperimentCommand(env: CommandEnv): CommandModule<GlobalArgs, object> {
   return defineCommand({
     ...env,
     name: 'run',

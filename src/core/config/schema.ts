@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODEL_NAMES, TELEA_NAME } from '../../eval/scorer-names.js';
+import { MODEL_NAMES, TELEA_NAME } from '../../protocol/scorer-names.js';
 import { type Bin, binProblems, binsFromEdges, PAPER_BIN_EDGES } from '../masks/bins.js';
 import { PAPER_BORDER_MARGIN, paperBorderMargin } from '../masks/border-margin.js';
 import { PUBLISHED_FORMATS } from '../published/published-model.js';
@@ -27,7 +27,7 @@ const PconvKerasGeneratorSchema = z
     circles: z.boolean().default(true).describe('Draw filled circles.'),
     ellipses: z.boolean().default(true).describe('Draw ellipse outlines.'),
   })
-  .describe("PConv-Keras' recipe: lines, filled circles and ellipse outlines (REFERENCE.md section 7).");
+  .describe("PConv-Keras' recipe: lines, filled circles and ellipse outlines (docs/science.md, Masks).");
 
 const StrokesGeneratorSchema = z
   .strictObject({
@@ -494,7 +494,6 @@ function valid(schema: z.ZodType, value: unknown): boolean {
 
 export type ExperimentConfig = z.output<typeof ExperimentConfigSchema>;
 export type ExperimentConfigInput = z.input<typeof ExperimentConfigSchema>;
-export type MaskGenerator = z.output<typeof MaskGeneratorSchema>;
 export type MasksConfig = ExperimentConfig['masks'];
 
 /** Config keys that hold paths; the loader resolves them against the config file's folder. */

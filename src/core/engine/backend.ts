@@ -1,21 +1,50 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.js';
-import { registerAdamUpdateKernels } from './shared/adam-update.js';
+import type { BackendRequest } from './backend-requests.js';
+import { registerCpuKernels } from './cpu/kernels.js';
 import { registerReductionGradients } from './shared/reduction-gradients.js';
-import { registerCpuResizeNearestNeighborGrad } from './shared/resize-nearest-neighbor-grad.js';
 import { registerWasmKernels } from './wasm/kernels.js';
-import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads } from './wasm/threads.js';
+import { checkWasmTrainingMemory, type TrainingMemoryInput, WASM_HEAP_MAX_BYTES } from './wasm/memory.js';
+import { prepareWasmThreads, type WasmThreadsRequest, wasmBackendThreads, wasmThreadsForModel } from './wasm/threads.js';
 import { registerWebgpuKernels, webgpuKernelNames } from './webgpu/kernels.js';
 import { probeWebgpuAdapter } from './webgpu/probe.js';
 
 /**
- * The one module that knows which TensorFlow.js backend runs (ARCHITECTURE.md). Everything else
- * imports '@tensorflow/tfjs' and uses whatever this module set up.
+ * The one module that decides which TensorFlow.js backend runs and what follows from it: code
+ * outside src/core/engine starts a backend here (setupBackend), reads what it can do from the
+ * capabilities it returns, and otherwise imports '@tensorflow/tfjs' and uses whatever was set up.
+ * No backend is named by a comparison anywhere else.
  */
-export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export { BACKEND_REQUESTS, type BackendRequest } from './backend-requests.js';
+export type { TrainingMemoryInput } from './wasm/memory.js';
 
-export interface BackendInfo {
+/** What the rest of the project needs to know about a started backend, instead of its name. */
+export interface BackendCapabilities {
+  /**
+   * TensorFlow.js computes on the CPU in portable code (WebAssembly or plain JavaScript: wasm,
+   * cpu). Inference (--inference auto) then goes to ONNX Runtime, native code on the same CPU;
+   * on the others (tensorflow, webgpu: native already) TensorFlow.js runs it.
+   */
+  readonly portableCpu: boolean;
+  /** Threads it computes with, where it can say (wasm: its XNNPACK pool; cpu: one); null where not. */
+  readonly threads: number | null;
+  /**
+   * The most bytes of tensors it can ever hold, where there is a hard ceiling: wasm's heap (a
+   * 32-bit WebAssembly memory, 4 GiB less one page); null where none is known.
+   */
+  readonly heapLimitBytes: number | null;
+  /** The plain-JavaScript reference (cpu) that `bench --verify` compares the others with. */
+  readonly reference: boolean;
+  /**
+   * Refuses (a UserError, WASM_MEMORY) before the first step a training whose tensors cannot fit
+   * under heapLimitBytes, naming the keys to lower (`keys`: the config's by default); does nothing
+   * where there is no ceiling.
+   */
+  checkFits(input: TrainingMemoryInput, what?: string, keys?: { readonly size: string; readonly batch: string }): void;
+}
+
+/** A started backend: what it is (kept in run records: backendRecord) and what it can do. */
+export interface BackendInfo extends BackendCapabilities {
   /** The tfjs backend name now active. */
   readonly name: string;
   /** Version of the package that provides it. */
@@ -24,6 +53,37 @@ export interface BackendInfo {
   readonly device: string;
   /** Why auto skipped the faster backends, if it did. */
   readonly notes: readonly string[];
+}
+
+/** What a run's records (run.json, training.json) keep of the backend: what ran, not what it can do. */
+export type BackendRecord = Pick<BackendInfo, 'name' | 'version' | 'device' | 'notes'>;
+
+export function backendRecord({ name, version, device, notes }: BackendRecord): BackendRecord {
+  return { name, version, device, notes };
+}
+
+/**
+ * The capabilities of the backend `name`, running as `backend`: the one place where a backend's
+ * name decides behaviour.
+ */
+function capabilitiesOf(name: string, backend: tf.KernelBackend): BackendCapabilities {
+  const wasm = name === 'wasm';
+  const cpu = name === 'cpu';
+  return {
+    portableCpu: wasm || cpu,
+    threads: cpu ? 1 : wasm ? wasmBackendThreads(backend) : null,
+    heapLimitBytes: wasm ? WASM_HEAP_MAX_BYTES : null,
+    reference: cpu,
+    checkFits: wasm ? checkWasmTrainingMemory : () => {},
+  };
+}
+
+/**
+ * The capabilities of the backend active now: for code handed a network rather than a backend
+ * (the predictor), which runs on whichever backend is active when it is called.
+ */
+export function activeBackendCapabilities(): BackendCapabilities {
+  return capabilitiesOf(tf.getBackend(), tf.backend());
 }
 
 /**
@@ -42,7 +102,7 @@ async function tryImport(
   }
 }
 
-async function setupTensorflow(): Promise<BackendInfo | string> {
+async function setupTensorflow(): Promise<BackendRecord | string> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     const loaded = await tryImport(pkg);
     if (loaded.ok && (await tf.setBackend('tensorflow'))) {
@@ -66,7 +126,7 @@ async function setupTensorflow(): Promise<BackendInfo | string> {
  * refused, since wasm is far faster there. Asked for by name, Dawn loads here directly and a
  * software adapter is used (the test suite checks our WGSL kernels on llvmpipe) with a note.
  */
-async function setupWebgpu(hardwareOnly: boolean, kernelNames: readonly string[]): Promise<BackendInfo | string> {
+async function setupWebgpu(hardwareOnly: boolean, kernelNames: readonly string[]): Promise<BackendRecord | string> {
   if (hardwareOnly) {
     const probe = await probeWebgpuAdapter();
     if (!probe.found) return probe.reason;
@@ -91,7 +151,9 @@ async function setupWebgpu(hardwareOnly: boolean, kernelNames: readonly string[]
   const device = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'GPU';
   // Only asked-for-by-name gets here with a software adapter: auto's probe refused it above.
   const software = info?.isFallbackAdapter === true;
-  // tfjs-backend-webgpu registers itself only where window and navigator.gpu exist (ENGINE.md).
+  // tfjs-backend-webgpu registers the backend when its module loads, and only where
+  // navigator.gpu exists, as in a browser: give Node a browser's globals (window, and a navigator
+  // whose gpu is Dawn's) before importing it.
   const g = globalThis as Record<string, unknown>;
   g.window ??= globalThis;
   Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator as object), gpu }, configurable: true });
@@ -108,10 +170,10 @@ async function setupWebgpu(hardwareOnly: boolean, kernelNames: readonly string[]
   };
 }
 
-async function setupWasm(requested: WasmThreadsRequest | undefined): Promise<BackendInfo> {
+async function setupWasm(requested: WasmThreadsRequest | undefined): Promise<BackendRecord> {
   await import('@tensorflow/tfjs-backend-wasm');
   registerWasmKernels();
-  // XNNPACK's thread pool: PCONV_WASM_THREADS, else the caller's choice for its model (wasm/threads.ts).
+  // XNNPACK's thread pool: PCONV_WASM_THREADS, else the count for the workload (setupBackend).
   const { notes } = await prepareWasmThreads(process.env, requested);
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start the wasm backend');
   await tf.ready();
@@ -120,7 +182,7 @@ async function setupWasm(requested: WasmThreadsRequest | undefined): Promise<Bac
   return { name: 'wasm', version: `@tensorflow/tfjs-backend-wasm ${tf.version.tfjs}`, device, notes };
 }
 
-async function setupCpu(): Promise<BackendInfo> {
+async function setupCpu(): Promise<BackendRecord> {
   await tf.setBackend('cpu');
   await tf.ready();
   // The cpu backend prints a banner about tfjs-node on its first write; README.md says it once.
@@ -130,23 +192,60 @@ async function setupCpu(): Promise<BackendInfo> {
 }
 
 /**
- * Starts the requested backend. `auto` takes the fastest that works: tensorflow (libtensorflow,
- * when the optional package loads), then webgpu (when Dawn finds a GPU), then wasm.
- * `wasmThreads`: the wasm thread count worth starting for the caller's model
- * (wasmThreadsForModel); PCONV_WASM_THREADS overrides it; one thread when neither says.
+ * What a backend is started for, where that changes how it starts (wasm's thread count):
+ * - `model`: the config's model that it will train and run (train, eval, run, bench): wasm starts
+ *   threads only for a wide one (wasmThreadsForModel, wasm/threads.ts, says why), so that every
+ *   command runs a config's model on the same device;
+ * - `inference`: inference of a model not known before it is loaded (inpaint, published models),
+ *   which gains from threads at every width measured: one thread per core, up to the cap;
+ * - neither: one thread.
+ * PCONV_WASM_THREADS overrides all three.
  */
-export async function setupBackend(request: BackendRequest, options: { readonly wasmThreads?: WasmThreadsRequest } = {}): Promise<BackendInfo> {
+export type BackendWorkload =
+  | { readonly model: { readonly maxChannels: number }; readonly inference?: never }
+  | { readonly inference: true; readonly model?: never }
+  | { readonly model?: never; readonly inference?: never };
+
+function wasmThreadsFor(workload: BackendWorkload): WasmThreadsRequest | undefined {
+  if (workload.model) return wasmThreadsForModel(workload.model);
+  return workload.inference ? 'auto' : undefined;
+}
+
+/**
+ * Starts the requested backend for `workload` and says what it is and can do. `auto` takes the
+ * fastest that works: tensorflow (libtensorflow, when the optional package loads), then webgpu
+ * (when Dawn finds a GPU), then wasm.
+ */
+export async function setupBackend(request: BackendRequest, workload: BackendWorkload = {}): Promise<BackendInfo> {
+  const started = await startBackend(request, wasmThreadsFor(workload));
+  return { ...started, ...capabilitiesOf(started.name, tf.backend()) };
+}
+
+/**
+ * Runs `fn` on the reference backend (cpu: plain JavaScript, which the others are checked
+ * against), then makes the backend that was active before active again, however `fn` ends.
+ */
+export async function onReferenceBackend<T>(fn: () => Promise<T>): Promise<T> {
+  const active = tf.getBackend();
+  try {
+    await setupBackend('cpu');
+    return await fn();
+  } finally {
+    await tf.setBackend(active);
+  }
+}
+
+async function startBackend(request: BackendRequest, wasmThreads: WasmThreadsRequest | undefined): Promise<BackendRecord> {
   const unavailable = (name: string, reason: string) =>
     new UserError('BACKEND_UNAVAILABLE', `backend ${name} is not available: ${reason}`, {
       hint: 'Use --backend auto (the fastest that works here) or --backend wasm; README.md, "Backends", lists what each one needs.',
     });
-  // The cpu backend is always loaded (tests and checks compare with it): fix its kernel first.
-  registerCpuResizeNearestNeighborGrad();
+  // The cpu backend is always loaded (tests and checks compare with it): its kernels first
+  // (cpu/kernels.ts: the ResizeNearestNeighborGrad fix, Adam's fused step). wasm's and webgpu's
+  // register with their backends below; the tensorflow backend runs Adam as tf ops.
+  registerCpuKernels();
   // Sum and Mean gradients without a ones array from JavaScript (every backend; same floats).
   registerReductionGradients();
-  // Adam's fused step for cpu and wasm (shared/adam-update.ts; webgpu's registers with its other
-  // kernels); the tensorflow backend runs it as tf ops.
-  registerAdamUpdateKernels();
   // Read here, so that a bad PCONV_WEBGPU_KERNELS is an error wherever webgpu could be chosen, not
   // only where it runs.
   const kernelNames = request === 'webgpu' || request === 'auto' ? webgpuKernelNames() : [];
@@ -154,7 +253,7 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
     case 'cpu':
       return setupCpu();
     case 'wasm':
-      return setupWasm(options.wasmThreads);
+      return setupWasm(wasmThreads);
     case 'tensorflow': {
       const result = await setupTensorflow();
       if (typeof result === 'string') throw unavailable('tensorflow', result);
@@ -172,7 +271,7 @@ export async function setupBackend(request: BackendRequest, options: { readonly 
         if (typeof result !== 'string') return result;
         notes.push(result);
       }
-      const wasm = await setupWasm(options.wasmThreads);
+      const wasm = await setupWasm(wasmThreads);
       return { ...wasm, notes: [...notes, ...wasm.notes] };
     }
   }

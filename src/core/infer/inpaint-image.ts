@@ -1,13 +1,11 @@
 import { extname } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { ExperimentConfigSchema } from '../config/schema.js';
 import { concatFloat32 } from '../data/concat-float32.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Polarity } from '../masks/import-masks.js';
 import type { PublishedFormat } from '../published/published-model.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
-import { buildNetwork, configForCheckpoint, restoreWeights } from '../train/trainer.js';
+import { loadTrainedNetwork } from '../train/trained-network.js';
 import { createPredictor, type InferenceEngineRequest, type Predictor } from './predictor.js';
 import { inpaintTiled, type TileRequest } from './tiling.js';
 
@@ -150,15 +148,11 @@ interface TileRunner {
 
 /** Our checkpoint, at its training size. */
 async function openCheckpointTiles(dir: string, engineRequest: InferenceEngineRequest | undefined): Promise<TileRunner> {
-  const checkpoint = await loadCheckpoint(dir);
-  // Parsing fills keys added since with today's defaults; the baseline's input form is the checkpoint's own.
-  const config = configForCheckpoint(ExperimentConfigSchema.parse(checkpoint.meta.config), checkpoint);
-  const kind = checkpoint.meta.model;
-  const net = buildNetwork(config, kind);
+  // Built from the config the checkpoint records (keys added since get today's defaults).
+  const { net, kind, config } = await loadTrainedNetwork(dir);
   const tile = config.data.imageSize;
   let predictor: Predictor;
   try {
-    restoreWeights(net, checkpoint);
     predictor = await createPredictor(net, { kind, size: tile, baselineFill: config.model.baselineFill, engine: engineRequest ?? 'auto' });
   } catch (error) {
     net.dispose();

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activeBackendCapabilities } from '../engine/backend.js';
 import { loadOnnxRuntime } from '../engine/onnx-runtime.js';
 import { UserError } from '../errors.js';
 import { fillPixelOf, modelInputs } from '../model/model-inputs.js';
@@ -7,8 +8,9 @@ import { ONNX_INPUTS, ONNX_OUTPUT, unetToOnnx } from '../onnx/unet-to-onnx.js';
 
 /**
  * Which engine runs inference. auto: ONNX Runtime when TensorFlow.js runs on a portable CPU
- * backend (wasm, cpu) and onnxruntime-node loads, else TensorFlow.js itself (tensorflow and
- * webgpu are native already). Training always runs on TensorFlow.js.
+ * backend (BackendCapabilities.portableCpu: wasm, cpu) and onnxruntime-node loads, else
+ * TensorFlow.js itself (tensorflow and webgpu are native already). Training always runs on
+ * TensorFlow.js.
  */
 export type InferenceEngineRequest = 'auto' | 'tfjs' | 'onnx';
 
@@ -40,8 +42,7 @@ export interface PredictorOptions {
  */
 export async function createPredictor(net: InpaintingUNet, options: PredictorOptions): Promise<Predictor> {
   const notes: string[] = [];
-  const portableBackend = ['wasm', 'cpu'].includes(tf.getBackend());
-  if (options.engine === 'onnx' || (options.engine === 'auto' && portableBackend)) {
+  if (options.engine === 'onnx' || (options.engine === 'auto' && activeBackendCapabilities().portableCpu)) {
     const outcome = await onnxPredictor(net, options);
     if (typeof outcome !== 'string') return outcome;
     if (options.engine === 'onnx')

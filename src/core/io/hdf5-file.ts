@@ -33,3 +33,39 @@ export async function hdf5FileProblem(path: string): Promise<string | undefined>
     await file.close();
   }
 }
+
+/** An HDF5 group or dataset as h5wasm shows it, as far as the weight readers look at one. */
+export interface H5Node {
+  keys?(): string[];
+  get?(path: string): H5Node | null;
+  attrs?: Record<string, { value: unknown }>;
+  shape?: number[] | null;
+  value?: unknown;
+}
+
+/** An HDF5 file open for reading: its root group; close it when done. */
+export interface H5File extends H5Node {
+  close(): unknown;
+}
+
+/**
+ * Opens an HDF5 file for reading with h5wasm, after hdf5FileProblem's checks. A file that fails
+ * them, or that HDF5 cannot open, is thrown as `fail(why)`, with why in words ("it is not an HDF5
+ * file (...)", "HDF5 cannot open it (...)") for the caller's own error.
+ */
+export async function openHdf5File(path: string, fail: (why: string) => Error): Promise<H5File> {
+  const problem = await hdf5FileProblem(path);
+  if (problem) throw fail(problem);
+  const h5wasm = (await import('h5wasm/node')).default;
+  await h5wasm.ready;
+  try {
+    return new h5wasm.File(path, 'r') as unknown as H5File;
+  } catch (error) {
+    throw fail(`HDF5 cannot open it (${(error as Error).message})`);
+  }
+}
+
+/** The group of a Keras weights file that holds the layers: model_weights/ in a whole saved model (model.save), else the root. */
+export function kerasLayersGroup(root: H5Node): H5Node {
+  return root.keys?.().includes('model_weights') ? (root.get?.('model_weights') as H5Node) : root;
+}

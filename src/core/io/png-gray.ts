@@ -5,7 +5,7 @@ import { constants, crc32, deflateSync } from 'node:zlib';
  *
  * Why not sharp here: masks are written by the thousand and must be byte-identical for the same
  * seed. This encoder depends only on Node's zlib, is about three times faster than sharp for masks
- * (BENCHMARKS.md), and its bytes do not change when libvips/libspng are upgraded. Rows are stored
+ * (docs/benchmark-history.md), and its bytes do not change when libvips/libspng are upgraded. Rows are stored
  * unfiltered and deflated with the run-length strategy (as OpenCV writes PNGs by default): a mask
  * is long runs of 0 and 255, which RLE compresses to a few KB four times faster than the default
  * strategy. sharp still decodes every mask we read.

@@ -21,6 +21,24 @@ export interface TorchStateDict {
   readonly format: 'zip' | 'legacy';
 }
 
+/**
+ * A PyTorch convolution weight [out, in, kh, kw] (OIHW, row-major) as a TensorFlow kernel
+ * [kh, kw, in, out] (HWIO): the same values, moved. `shape` is the weight's, as the state dict lists it.
+ */
+export function oihwToHwio(values: Float32Array, shape: readonly [number, number, number, number]): Float32Array {
+  const [out, inp, kh, kw] = shape;
+  const taps = kh * kw;
+  if (values.length !== out * inp * taps) throw new Error(`${values.length} values for a convolution weight of shape [${shape.join(', ')}]`);
+  const hwio = new Float32Array(values.length);
+  for (let o = 0; o < out; o++) {
+    for (let i = 0; i < inp; i++) {
+      const from = (o * inp + i) * taps;
+      for (let t = 0; t < taps; t++) hwio[(t * inp + i) * out + o] = values[from + t] as number;
+    }
+  }
+  return hwio;
+}
+
 /** The legacy format's first pickle, torch.serialization.MAGIC_NUMBER. */
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 

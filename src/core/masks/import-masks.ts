@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import type { OnEvent } from '../../protocol/events.js';
 import type { MaskEntry, MaskManifest } from '../../protocol/mask-manifest.js';
-import { runLayout } from '../../protocol/run-layout.js';
+import { MASK_MANIFEST_FILE, runLayout } from '../../protocol/run-layout.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { encodeGreyPng } from '../io/png-gray.js';
@@ -14,7 +14,7 @@ import { sha256Of, stableStringify } from '../io/stable-json.js';
 import { type Bin, type BinRule, binDirName, binLabel, findBin } from './bins.js';
 import { countMasks } from './manifest-counts.js';
 import { binarise, borderSubsetOf, holeRatio } from './mask-image.js';
-import { MANIFEST_NAME, readExistingManifest } from './write-mask-set.js';
+import { readExistingManifest } from './read-mask-set.js';
 
 export type Polarity = 'hole-white' | 'hole-black';
 
@@ -149,7 +149,7 @@ export async function importMasks(options: ImportMasksOptions): Promise<MaskMani
       skipped,
       masks: entries,
     };
-    await writeFileAtomic(join(staging, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
+    await writeFileAtomic(join(staging, MASK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
     await replaceDir(staging, dir);
     if (skipped.length > 0)
       emit({ type: 'log', level: 'warn', message: `skipped ${skipped.length} of ${files.length} files: ${summariseSkips(skipped).join('; ')}` });

@@ -1,6 +1,6 @@
 /**
  * A single-channel mask in memory: one byte per pixel, row-major, 255 = valid (known pixel),
- * 0 = hole. The same convention as the PNG files on disk (REFERENCE.md section 1).
+ * 0 = hole. The same convention as the PNG files on disk (docs/science.md, "Conventions").
  */
 export interface MaskImage {
   readonly width: number;

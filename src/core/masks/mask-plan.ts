@@ -1,8 +1,8 @@
-import type { MasksConfig } from '../config/schema.js';
 import { deriveSeed } from '../rng.js';
 import type { BinnedMaskLimits, BinTarget } from './binned-mask.js';
 import { type Bin, type BinRule, binDirName, binLabel } from './bins.js';
 import type { BorderSubset } from './mask-image.js';
+import type { MaskGenerator } from './shape-source-for.js';
 
 /** Everything needed to draw the test mask set; plain data, so it can be sent to worker threads. */
 export interface MaskSetSpec {
@@ -14,7 +14,7 @@ export interface MaskSetSpec {
   readonly margin: number;
   readonly subsets: readonly BorderSubset[];
   readonly perBin: number;
-  readonly generator: MasksConfig['generator'];
+  readonly generator: MaskGenerator;
   readonly limits: BinnedMaskLimits;
 }
 
@@ -26,7 +26,18 @@ export interface MaskJob {
   readonly seed: number;
 }
 
-export function maskSetSpecOf(masks: MasksConfig, imageSize: number, seed: number): MaskSetSpec {
+/** The config's masks section (core/config/schema.ts, MasksConfig), as far as the test set depends on it. */
+export interface MasksSettings {
+  readonly bins: readonly (readonly [number, number])[];
+  readonly binRule: BinRule;
+  readonly border: { readonly margin: number; readonly subsets: readonly BorderSubset[] };
+  readonly perBin: number;
+  readonly generator: MaskGenerator;
+  readonly maxShapes: number;
+  readonly maxAttempts: number;
+}
+
+export function maskSetSpecOf(masks: MasksSettings, imageSize: number, seed: number): MaskSetSpec {
   return {
     width: imageSize,
     height: imageSize,

@@ -1,13 +1,14 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { MaskEntry, MaskManifest } from '../../protocol/mask-manifest.js';
-import { runLayout } from '../../protocol/run-layout.js';
+import { MASK_MANIFEST_FILE, runLayout } from '../../protocol/run-layout.js';
 import { UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
 import { sha256Of } from '../io/stable-json.js';
 import { checkShardCoverage } from '../shard-coverage.js';
 import { type MaskSetSpec, planMaskSet } from './mask-plan.js';
-import { buildMaskManifest, MANIFEST_NAME, readExistingManifest } from './write-mask-set.js';
+import { readExistingManifest } from './read-mask-set.js';
+import { buildMaskManifest } from './write-mask-set.js';
 
 /**
  * Joins the mask shards of several run folders (`masks --shard i/n`) into <outDir>/masks, with the
@@ -66,7 +67,7 @@ export async function mergeMaskShards(runDirs: readonly string[], outDir: string
     }
     const entries: MaskEntry[] = located.map(({ entry }) => entry);
     const manifest = buildMaskManifest(spec, base, entries);
-    await writeFileAtomic(join(staging, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
+    await writeFileAtomic(join(staging, MASK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
     await replaceDir(staging, target);
     return manifest;
   } catch (error) {

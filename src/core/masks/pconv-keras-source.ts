@@ -2,7 +2,7 @@ import type { Rng } from '../rng.js';
 import type { ShapeSource } from './shape-source.js';
 import type { Shape } from './shapes.js';
 
-/** Settings of the PConv-Keras recipe (REFERENCE.md section 7). */
+/** Settings of the PConv-Keras recipe (docs/science.md, "Masks"). */
 export interface PconvKerasSettings {
   /** size = floor((W + H) * sizeFactor) bounds thickness and radius; PConv-Keras uses 0.03. */
   readonly sizeFactor: number;

@@ -1,7 +1,14 @@
-import type { MaskGenerator } from '../config/schema.js';
-import { pconvKerasSource } from './pconv-keras-source.js';
+import { type PconvKerasSettings, pconvKerasSource } from './pconv-keras-source.js';
 import type { ShapeSource } from './shape-source.js';
 import { STROKE_PRESETS, type StrokesSettings, strokesSource } from './strokes-source.js';
+
+/**
+ * What a config's masks.generator holds (core/config/schema.ts checks the YAML into this shape):
+ * PConv-Keras' recipe, or one of LaMa's stroke presets with some of its settings set on top.
+ */
+export type MaskGenerator =
+  | ({ readonly kind: 'pconv-keras' } & PconvKerasSettings)
+  | ({ readonly kind: 'strokes'; readonly preset: keyof typeof STROKE_PRESETS } & { readonly [K in keyof StrokesSettings]?: StrokesSettings[K] | undefined });
 
 /** The shape source that a config's masks.generator names. */
 export function shapeSourceFor(generator: MaskGenerator, width: number, height: number): ShapeSource {

@@ -16,7 +16,7 @@ export interface StrokesSettings {
   readonly boxMargin: number;
 }
 
-/** LaMa's presets (REFERENCE.md section 7): thin, medium and thick strokes at 512x512. */
+/** LaMa's presets (docs/science.md, "Masks"): thin, medium and thick strokes at 512x512. */
 export const STROKE_PRESETS: Record<'thin' | 'medium' | 'thick', StrokesSettings> = {
   thin: { maxVertices: 5, maxAngle: 4, maxLength: 100, maxWidth: 20, boxProbability: 0, boxMinSize: 30, boxMaxSize: 150, boxMargin: 10 },
   medium: { maxVertices: 5, maxAngle: 4, maxLength: 200, maxWidth: 100, boxProbability: 0.3, boxMinSize: 30, boxMaxSize: 150, boxMargin: 10 },

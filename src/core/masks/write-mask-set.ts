@@ -1,8 +1,7 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pLimit from 'p-limit';
 import type { OnEvent } from '../../protocol/events.js';
-import { type MaskEntry, type MaskManifest, MaskManifestSchema } from '../../protocol/mask-manifest.js';
+import type { MaskEntry, MaskManifest } from '../../protocol/mask-manifest.js';
 import { MASK_MANIFEST_FILE, runLayout } from '../../protocol/run-layout.js';
 import { UserError } from '../errors.js';
 import { makeStagingDir, replaceDir, writeFileAtomic } from '../io/atomic.js';
@@ -11,11 +10,11 @@ import { deriveSeed } from '../rng.js';
 import { binLabel } from './bins.js';
 import { countMasks } from './manifest-counts.js';
 import { type MaskSetSpec, planMaskSet } from './mask-plan.js';
+import { filesIntact, readExistingManifest } from './read-mask-set.js';
 import { type RenderItem, type RenderOutcome, renderMasks } from './render-pool.js';
 
 /** Bumped whenever the drawing changes, so masks of an older algorithm are never taken as up to date. */
 export const MASK_ALGORITHM = 'binned-steering@1';
-export const MANIFEST_NAME = MASK_MANIFEST_FILE;
 
 export interface WriteMaskSetOptions {
   /** The set goes to <outDir>/masks/. */
@@ -93,7 +92,7 @@ export async function writeMaskSet(spec: MaskSetSpec, options: WriteMaskSetOptio
       };
     });
     const manifest = buildMaskManifest(spec, settings, entries, shard);
-    await writeFileAtomic(join(staging, MANIFEST_NAME), `${JSON.stringify(manifest, null, 1)}\n`);
+    await writeFileAtomic(join(staging, MASK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);
     await replaceDir(staging, dir);
     emit({ type: 'stage', stage: 'masks', status: 'finished', message: `${entries.length} masks in ${dir}` });
     return { dir, manifest, upToDate: false };
@@ -150,92 +149,4 @@ async function redrawDuplicates(spec: MaskSetSpec, items: RenderItem[], outcomes
     seen.add(outcome.sha256);
   }
   return { final, seeds };
-}
-
-export async function readExistingManifest(dir: string): Promise<MaskManifest | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, MANIFEST_NAME), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const parsed = MaskManifestSchema.safeParse(safeJson(text));
-  return parsed.success ? parsed.data : undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** What verifyMaskFiles finds: every file whole, or the first damaged one in manifest order. */
-export type MaskFilesCheck =
-  | { readonly ok: true }
-  | {
-      readonly ok: false;
-      /** The first missing or altered file, as the manifest names it (relative to the set's folder). */
-      readonly file: string;
-      /** A sentence naming the file's path, e.g. "…/masks/m-00012.png does not match its recorded hash (…)". */
-      readonly problem: string;
-      /** How many of the manifest's files are missing or altered, this one included. */
-      readonly damaged: number;
-    };
-
-/** Files read at once: enough to keep the disk and the hashing busy, few enough to stay far from the descriptor limit. */
-const VERIFY_CONCURRENCY = 32;
-
-/**
- * Checks that every mask of a manifest exists with its recorded sha256. Every file is read and
- * hashed (a mask is a few KB, so whole reads beat streams), up to `concurrency` at once; all are
- * checked, so the report does not depend on timing: the first damaged file in manifest order, and
- * how many are damaged.
- */
-export async function verifyMaskFiles(dir: string, manifest: MaskManifest, options: { concurrency?: number } = {}): Promise<MaskFilesCheck> {
-  const limit = pLimit(options.concurrency ?? VERIFY_CONCURRENCY);
-  const problems = await Promise.all(
-    manifest.masks.map((entry) =>
-      limit(async (): Promise<string | undefined> => {
-        const path = join(dir, entry.file);
-        let bytes: Buffer;
-        try {
-          bytes = await readFile(path);
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          return code === 'ENOENT' ? `${path} is missing` : `${path} cannot be read (${code ?? (error as Error).message})`;
-        }
-        return sha256Of(bytes) === entry.sha256 ? undefined : `${path} does not match its recorded hash (altered or damaged)`;
-      }),
-    ),
-  );
-  const first = problems.findIndex((problem) => problem !== undefined);
-  if (first < 0) return { ok: true };
-  const damaged = problems.reduce((n, problem) => n + (problem === undefined ? 0 : 1), 0);
-  const others = damaged > 1 ? ` (and ${damaged - 1} more of the ${manifest.masks.length} masks)` : '';
-  return { ok: false, file: (manifest.masks[first] as MaskEntry).file, problem: `${problems[first]}${others}`, damaged };
-}
-
-/**
- * Whether `dir` holds a whole mask set: a readable manifest whose every listed file exists with its
- * recorded hash. Returns the manifest so a caller that goes on to use the set need not read it again.
- */
-export async function verifyMaskSet(
-  dir: string,
-  options: { concurrency?: number } = {},
-): Promise<{ readonly ok: true; readonly manifest: MaskManifest } | { readonly ok: false; readonly file: string; readonly problem: string }> {
-  const manifest = await readExistingManifest(dir);
-  const manifestPath = join(dir, MANIFEST_NAME);
-  if (!manifest) {
-    const present = await stat(manifestPath).catch(() => undefined);
-    return { ok: false, file: MANIFEST_NAME, problem: present ? `${manifestPath} is not a valid mask manifest` : `${manifestPath} is missing` };
-  }
-  const files = await verifyMaskFiles(dir, manifest, options);
-  return files.ok ? { ok: true, manifest } : { ok: false, file: files.file, problem: files.problem };
-}
-
-/** True when every file of the manifest exists with the recorded hash (verifyMaskFiles says which does not). */
-export async function filesIntact(dir: string, manifest: MaskManifest): Promise<boolean> {
-  return (await verifyMaskFiles(dir, manifest)).ok;
 }

@@ -9,7 +9,7 @@ export interface FreezableBatchNormArgs {
 
 /**
  * Batch normalisation whose freezing is an explicit flag. tfjs' BatchNormalization ignores
- * `trainable` and follows only `training` (ARCHITECTURE.md), which cannot express the paper's
+ * `trainable` and follows only `training` (its call() reads kwargs.training alone), which cannot express the paper's
  * phase 2: encoder batch norm frozen while the decoder's keeps training in the same pass.
  *
  * - training and not frozen: normalise with the batch's moments and update the moving statistics;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** Weights of the loss terms (REFERENCE.md section 5; the paper's eq. 7: 1, 6, 0.05, 120, 0.1). */
+/** Weights of the loss terms (docs/science.md, "The loss"; the paper's eq. 7: 1, 6, 0.05, 120, 0.1). */
 export interface LossWeights {
   readonly valid: number;
   readonly hole: number;

@@ -1,8 +1,8 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import { hdf5FileProblem } from '../io/hdf5-file.js';
-import { readTorchStateDict, TorchFileError } from '../io/torch-state-dict.js';
+import { kerasLayersGroup, openHdf5File } from '../io/hdf5-file.js';
+import { oihwToHwio, readTorchStateDict, TorchFileError } from '../io/torch-state-dict.js';
 import { looksLikeZip } from '../io/zip-reader.js';
 import { type ConvWeights, VGG16_LAYERS, type Vgg16Weights, type VggLayerName, vgg16Layers } from './vgg16-features.js';
 
@@ -106,15 +106,7 @@ async function fromTorch(path: string, layers: ReturnType<typeof vgg16Layers>): 
       }
       values[part] = dict.values.get(key) as Float32Array;
     }
-    // [out, in, ky, kx] -> [ky, kx, in, out]
-    const kernel = new Float32Array(9 * cin * cout);
-    const torch = values.weight;
-    for (let o = 0; o < cout; o++) {
-      for (let i = 0; i < cin; i++) {
-        for (let k = 0; k < 9; k++) kernel[(k * cin + i) * cout + o] = torch[(o * cin + i) * 9 + k] as number;
-      }
-    }
-    weights.set(name, { kernel, bias: values.bias });
+    weights.set(name, { kernel: oihwToHwio(values.weight, [cout, cin, 3, 3]), bias: values.bias });
   }
   return weights;
 }
@@ -130,20 +122,9 @@ interface H5Dataset {
 }
 
 async function fromHdf5(path: string): Promise<Map<string, ConvWeights>> {
-  const problem = await hdf5FileProblem(path);
-  if (problem) throw invalid(path, problem);
-  const h5wasm = (await import('h5wasm/node')).default;
-  await h5wasm.ready;
-  let file: InstanceType<typeof h5wasm.File>;
+  const file = await openHdf5File(path, (why) => invalid(path, why));
   try {
-    file = new h5wasm.File(path, 'r');
-  } catch (error) {
-    throw invalid(path, `HDF5 cannot open it (${(error as Error).message})`);
-  }
-  try {
-    let root = file as unknown as H5Group;
-    // A whole saved model keeps its weights under model_weights/.
-    if (root.keys().includes('model_weights')) root = root.get('model_weights') as H5Group;
+    const root = kerasLayersGroup(file) as unknown as H5Group;
     const out = new Map<string, ConvWeights>();
     for (const [name] of VGG16_LAYERS) {
       const group = root.keys().includes(name) ? (root.get(name) as H5Group) : undefined;

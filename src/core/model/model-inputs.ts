@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelKind } from './unet.js';
+import type { ModelKindName } from '../../protocol/run-layout.js';
 
-/** ImageNet's mean pixel on [0, 1], the baseline's default hole fill (REFERENCE.md section 4). */
+/** ImageNet's mean pixel on [0, 1], the baseline's default hole fill (docs/science.md, "The baseline"). */
 export const IMAGENET_MEAN_PIXEL = [0.485, 0.456, 0.406] as const;
 
 /** The baseline's hole fill per RGB channel on [0, 1] (config model.baselineFill). */
@@ -19,7 +19,7 @@ export interface BaselineInput {
 }
 
 /** Input channels of a model: 3 (the image), 4 for a baseline that also takes the mask as a channel. */
-export function inputChannelsOf(kind: ModelKind, baselineMaskChannel: boolean): 3 | 4 {
+export function inputChannelsOf(kind: ModelKindName, baselineMaskChannel: boolean): 3 | 4 {
   return kind === 'conv' && baselineMaskChannel ? 4 : 3;
 }
 
@@ -31,7 +31,7 @@ export function inputChannelsOf(kind: ModelKind, baselineMaskChannel: boolean): 
  * 1 = valid; the returned mask is that same mask, which the UNet applies to every input channel
  * (one channel, not copies).
  */
-export function modelInputs(kind: ModelKind, images: tf.Tensor4D, mask: tf.Tensor4D, baseline: BaselineInput): { input: tf.Tensor4D; mask: tf.Tensor4D } {
+export function modelInputs(kind: ModelKindName, images: tf.Tensor4D, mask: tf.Tensor4D, baseline: BaselineInput): { input: tf.Tensor4D; mask: tf.Tensor4D } {
   return tf.tidy(() => {
     const known = tf.mul(images, mask);
     if (kind === 'pconv') return { input: known as tf.Tensor4D, mask };
@@ -49,7 +49,7 @@ export interface ModelInputDescription {
   readonly mask: 'partial-convolutions' | 'channel' | 'none';
 }
 
-export function describeModelInput(kind: ModelKind, baseline: BaselineInput): ModelInputDescription {
+export function describeModelInput(kind: ModelKindName, baseline: BaselineInput): ModelInputDescription {
   if (kind === 'pconv') return { holes: 'zero', mask: 'partial-convolutions' };
   return { holes: baseline.baselineFill, mask: baseline.baselineMaskChannel ? 'channel' : 'none' };
 }

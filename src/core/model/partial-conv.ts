@@ -54,7 +54,7 @@ interface PartialConv2DCallArgs {
 }
 
 /**
- * The partial convolution of Liu et al. 2018 with NVIDIA's semantics (REFERENCE.md section 2).
+ * The partial convolution of Liu et al. 2018 with NVIDIA's semantics (docs/science.md, "The partial convolution").
  * Inputs [x, mask], both [B, H, W, Cin] with mask 1 = valid; outputs [y, updatedMask], both
  * [B, H', W', filters]:
  *

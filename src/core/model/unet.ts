@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ModelKindName } from '../../protocol/run-layout.js';
 import { deriveSeed } from '../rng.js';
 import { FreezableBatchNorm } from './freezable-batch-norm.js';
 import { inputChannelsOf } from './model-inputs.js';
 import { type ConvPadding, convPad, type MaskedSegment, PartialConv2D } from './partial-conv.js';
 
 /** pconv: the paper's model; conv: the same UNet with ordinary convolutions (the paper's baseline). */
-export type ModelKind = 'pconv' | 'conv';
+export type ModelKind = ModelKindName;
 
 export interface UNetArgs {
   readonly kind: ModelKind;
@@ -106,7 +107,7 @@ function maskedConv(
 }
 
 /**
- * The UNet of REFERENCE.md section 3, as explicit layers rather than a LayersModel: the trainer
+ * The paper's UNet (docs/science.md, "The UNet"), as explicit layers rather than a LayersModel: the trainer
  * needs per-layer control (encoder batch norm frozen in phase 2, variable lists per phase) that
  * tfjs' `training` flag cannot give. Encoder: stride-2 convolutions (7, 5, 5, then 3), batch norm
  * from e2, ReLU. Decoder: nearest x2 upsampling of features and mask, concatenated after the

@@ -44,7 +44,7 @@ export function preprocessForVgg(images: tf.Tensor4D, preprocessing: VggPreproce
 }
 
 /**
- * Frozen VGG16 features at block1_pool, block2_pool and block3_pool (REFERENCE.md section 5). The
+ * Frozen VGG16 features at block1_pool, block2_pool and block3_pool (docs/science.md, "The loss"). The
  * weights are constants, not variables: gradients reach the images, never the network.
  * dispose() frees the weights.
  */

@@ -10,18 +10,20 @@ import { concatFloat32 } from '../data/concat-float32.js';
 import { excludeHintOf, splitRoot } from '../data/image-list.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
 import type { BackendInfo } from '../engine/backend.js';
-import { checkWasmTrainingMemory, type TrainingMemoryInput } from '../engine/wasm/memory.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type FeatureExtractor, inpaintingLoss, LOSS_TERM_NAMES, type LossTerms, type LossWeights } from '../model/inpainting-loss.js';
-import { type BaselineInput, modelInputs, recordedBaselineInput } from '../model/model-inputs.js';
-import { InpaintingUNet, type ModelKind } from '../model/unet.js';
+import { modelInputs } from '../model/model-inputs.js';
+import { buildNetwork, weightMap } from '../model/network.js';
+import type { InpaintingUNet, ModelKind } from '../model/unet.js';
 import { deriveSeed } from '../rng.js';
 import { Adam } from './adam.js';
-import { type LoadedCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { describeWeightedTerms, lossBalanceWarning, weightedLossTerms } from './loss-balance.js';
 import { writeSampleGrid } from './sample-grid.js';
+import { restoreWeights } from './trained-network.js';
 import { refuseTestMasksForTraining, trainingMaskSampler } from './training-masks.js';
+import { refuseWhatCannotFit } from './training-memory.js';
 
 export type Phase = 1 | 2;
 
@@ -67,107 +69,6 @@ export function trainingLogPath(runDir: string, kind: ModelKind): string {
   return runLayout(runDir).trainLog(kind);
 }
 
-/** Builds the config's UNet of one kind and creates its weights (one tiny forward pass). */
-export function buildNetwork(config: ExperimentConfig, kind: ModelKind): InpaintingUNet {
-  const net = new InpaintingUNet({
-    kind,
-    levels: config.model.levels,
-    baseChannels: config.model.baseChannels,
-    maxChannels: config.model.maxChannels,
-    head: config.model.head,
-    padding: config.model.padding,
-    seed: deriveSeed(config.seed, 'init'),
-    maskChannel: kind === 'conv' && config.model.baselineMaskChannel,
-  });
-  const side = 2 ** config.model.levels;
-  tf.tidy(() => {
-    const { input, mask } = modelInputs(kind, tf.zeros([1, side, side, 3]), tf.ones([1, side, side, 1]), config.model);
-    net.predict(input, mask, false);
-  });
-  return net;
-}
-
-/** Every weight of the network under a stable key ("e2_bn#2"), trainable or not. */
-export function weightMap(net: InpaintingUNet): Map<string, tf.LayerVariable> {
-  const map = new Map<string, tf.LayerVariable>();
-  for (const layer of net.layers()) {
-    for (const [i, w] of layer.weights.entries()) map.set(`${layer.name}#${i}`, w);
-  }
-  return map;
-}
-
-/**
- * `config` with the baseline's input form (model.baselineFill, model.baselineMaskChannel) that
- * `checkpoint` was trained with, from its recorded config (recordedBaselineInput): what eval and
- * inpaint build a checkpoint's network from, so an older 4-channel baseline still loads and is fed
- * as it was trained, whatever the current default.
- */
-export function configForCheckpoint(config: ExperimentConfig, checkpoint: Pick<LoadedCheckpoint, 'meta'>): ExperimentConfig {
-  const form: BaselineInput = recordedBaselineInput(checkpoint.meta.config, config.model);
-  // The padding changes no weight's shape, so a mismatch would run silently 1 px off: the
-  // checkpoint's own decides (checkpoints from before model.padding were trained with 'same').
-  const recorded = (checkpoint.meta.config.model ?? {}) as { padding?: unknown };
-  const padding = recorded.padding === 'symmetric' ? 'symmetric' : 'same';
-  return { ...config, model: { ...config.model, ...form, padding } };
-}
-
-/** Loads a checkpoint's weights into a network built from the same config. */
-export function restoreWeights(net: InpaintingUNet, checkpoint: LoadedCheckpoint): void {
-  for (const layer of net.layers()) {
-    const values = layer.weights.map((w, i) => {
-      const key = `${layer.name}#${i}`;
-      const saved = checkpoint.tensors.get(key);
-      if (!saved || saved.shape.join('x') !== w.shape.join('x')) {
-        throw new UserError(
-          'CHECKPOINT_MISMATCH',
-          `checkpoint weight ${key} ${saved ? `has shape ${saved.shape.join('x')}, the model ${w.shape.join('x')}` : 'is missing'}`,
-          {
-            hint: 'The checkpoint was made with other model settings (model.levels, baseChannels, maxChannels, head, baselineMaskChannel); use the config it was trained with.',
-          },
-        );
-      }
-      return tf.tensor(saved.values, saved.shape);
-    });
-    layer.setWeights(values);
-    tf.dispose(values);
-  }
-}
-
-/**
- * Throws checkWasmTrainingMemory's error when training `net` at this batch cannot fit the wasm
- * heap, after disposing the network's weights (the caller never gets to).
- */
-export function refuseWhatCannotFitWasm(
-  net: InpaintingUNet,
-  config: ExperimentConfig,
-  batchSize: number,
-  what: string,
-  keys?: { readonly size: string; readonly batch: string },
-): void {
-  const input: TrainingMemoryInput = {
-    kind: net.args.kind,
-    parameters: net.countParameters(),
-    baseChannels: config.model.baseChannels,
-    imageSize: config.data.imageSize,
-    batchSize,
-    vggFeatures: usesVggFeatures(lossWeightsOf(net.args.kind, config.loss)),
-  };
-  try {
-    checkWasmTrainingMemory(input, what, keys);
-  } catch (error) {
-    net.dispose();
-    throw error;
-  }
-}
-
-/** For `run`: refuses before any stage a training that cannot fit the wasm heap (see above). */
-export function checkTrainingFitsWasm(config: ExperimentConfig, kind: ModelKind): void {
-  if (!config.train) return;
-  const net = buildNetwork(config, kind);
-  refuseWhatCannotFitWasm(net, config, config.train.batchSize, `training ${kind}`);
-  net.dispose();
-}
-
 /**
  * Trains one model through the paper's two phases with a custom loop (not model.fit): Adam,
  * phase 1 with batch norm in training mode everywhere, phase 2 with the encoder's batch norm frozen
@@ -203,7 +104,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   await refuseTestMasksForTraining(config, runDir);
   const net = buildNetwork(config, kind);
   // Before --restart deletes anything: a refused configuration loses nothing.
-  if (options.backend.name === 'wasm') refuseWhatCannotFitWasm(net, config, train.batchSize, `training ${kind}`);
+  refuseWhatCannotFit(options.backend, net, config, train.batchSize, `training ${kind}`);
   try {
     await checkTrainingImages(options, emit);
   } catch (error) {

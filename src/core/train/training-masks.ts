@@ -8,8 +8,8 @@ import { UserError } from '../errors.js';
 import { augmentMask } from '../masks/augment-mask.js';
 import { generateBinnedMask } from '../masks/binned-mask.js';
 import { HoleCanvas } from '../masks/hole-canvas.js';
+import { readExistingManifest } from '../masks/read-mask-set.js';
 import { shapeSourceFor } from '../masks/shape-source-for.js';
-import { readExistingManifest } from '../masks/write-mask-set.js';
 import { Rng } from '../rng.js';
 
 /**

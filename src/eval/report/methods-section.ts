@@ -1,6 +1,6 @@
 import { borderMarginRule } from '../../core/masks/border-margin.js';
 import type { Results } from '../../protocol/results.js';
-import { escapeHtml } from './render-report.js';
+import { escapeHtml } from './escape-html.js';
 
 /**
  * The report's methods section: everything that defines the experiment, in prose a reviewer reads

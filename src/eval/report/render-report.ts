@@ -1,5 +1,6 @@
 import { compareBinThenBorder } from '../../core/masks/manifest-counts.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type MetricName, type Results } from '../../protocol/results.js';
+import { escapeHtml } from './escape-html.js';
 import { renderMethodsSection } from './methods-section.js';
 
 /**
@@ -37,10 +38,6 @@ export interface ReportInput {
 
 export const METRIC_LABELS: Record<MetricName, string> = { l1Hole: 'L1 in holes (x100)', l1: 'L1, whole image (x100)', psnr: 'PSNR (dB)', ssim: 'SSIM' };
 const DIGITS: Record<MetricName, number> = { l1Hole: 3, l1: 3, psnr: 2, ssim: 4 };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
 
 function columns(results: Results) {
   const seen = new Map<string, { binIndex: number; bin: string; border: 'no-border' | 'border' }>();

@@ -1,23 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError } from '../../../src/core/config/config-error.js';
 import { trainingConfigHash } from '../../../src/core/config/config-hash.js';
 import { experimentJsonSchema } from '../../../src/core/config/json-schema.js';
 import { parseConfig } from '../../../src/core/config/parse-config.js';
 import { ExperimentConfigSchema } from '../../../src/core/config/schema.js';
 import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
+import { problemsOf } from '../../helpers/config-problems.js';
 
 /** A config whose data section is `data` (indented lines under `data:`). */
 const withData = (data: string) => `name: t\ndata:\n${data}\n  imageSize: 32\nmodel:\n  levels: 3\nloss:\n  perceptual: 0\n  style: 0\n`;
-
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'exp.yaml', '/base');
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.details];
-    throw error;
-  }
-  return [];
-}
 
 describe('data: one root, or a folder per split (issue 17)', () => {
   test('the folder form: paths resolved against the config folder, include and exclude inherited unless a folder has its own', () => {

@@ -1,24 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError } from '../../../src/core/config/config-error.js';
 import { experimentJsonSchemaText } from '../../../src/core/config/json-schema.js';
 import { loadConfig } from '../../../src/core/config/load-config.js';
 import { parseConfig } from '../../../src/core/config/parse-config.js';
+import { problemsOf } from '../../helpers/config-problems.js';
 
 const configsDir = resolve(import.meta.dirname, '../../../configs');
 const yamlFiles = readdirSync(configsDir).filter((f) => f.endsWith('.yaml'));
-
-/** The problems of a config text, one `file:line:col path: message` line each. */
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'exp.yaml', '/base');
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.details];
-    throw error;
-  }
-  return [];
-}
 
 const minimal = 'name: t\ndata:\n  root: photos\n  imageSize: 256\nloss:\n  perceptual: 0\n  style: 0\n';
 

@@ -4,10 +4,10 @@ import { describe, expect, test } from 'vitest';
 import type { DataConfig, SplitFolder } from '../../../src/core/config/schema.js';
 import { describeDataFolders, discoverSplits, excludeHintOf, splitImages, splitRoot } from '../../../src/core/data/image-list.js';
 import { findSplitOverlap } from '../../../src/core/data/split-overlap.js';
-import { UserError } from '../../../src/core/errors.js';
 import { deriveSeed } from '../../../src/core/rng.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
+import { userErrorOf } from '../../helpers/user-error.js';
 
 const tempDir = useTempDirs();
 const INCLUDE = ['**/*.{jpg,jpeg,png,webp,tif,tiff}'];
@@ -30,16 +30,6 @@ const foldersOf = (train: string, test: string, validation?: string, validationF
   exclude: [],
   imageSize: 32,
 });
-
-/** The UserError a promise rejects with. */
-async function userError(promise: Promise<unknown>): Promise<UserError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UserError);
-  return error as UserError;
-}
 
 describe('discoverSplits: a folder per split (issue 17)', () => {
   test('train, validation and test are the images of their folders', async () => {
@@ -94,10 +84,10 @@ describe('discoverSplits: a folder per split (issue 17)', () => {
     const dir = await tempDir();
     await copyPhotos(join(dir, 'train'), 0, 4);
     await mkdir(join(dir, 'test'));
-    const missing = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'nope')), 1));
+    const missing = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'nope')), 1));
     expect(missing.code).toBe('DATA_NO_DIR');
     expect(missing.message).toBe(`data.test.dir ${join(dir, 'nope')} does not exist`);
-    const empty = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test')), 1));
+    const empty = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test')), 1));
     expect(empty.code).toBe('DATA_EMPTY');
     expect(empty.message).toContain(`no images under ${join(dir, 'test')}`);
     expect(empty.hint).toContain('data.test.dir and data.test.include');
@@ -109,7 +99,7 @@ describe('discoverSplits: a folder per split (issue 17)', () => {
     await copyPhotos(join(dir, 'test'), 1, 1);
     // One image whose hash falls below 0.99 for this seed.
     const seed = [...Array(50).keys()].find((s) => deriveSeed(s, 'split', `/${photos[0]}`) / 2 ** 32 < 0.99);
-    const error = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), undefined, 0.99), seed as number));
+    const error = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), undefined, 0.99), seed as number));
     expect(error.code).toBe('DATA_SPLIT_EMPTY');
   });
 
@@ -133,7 +123,7 @@ describe('no image in two splits, by real path', () => {
     const dir = await tempDir();
     await copyPhotos(join(dir, 'train'), 0, 10);
     const test = await copyPhotos(join(dir, 'train', 'held-out'), 10, 4);
-    const error = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'train', 'held-out'), undefined, 0), 1));
+    const error = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'train', 'held-out'), undefined, 0), 1));
     expect(error.code).toBe('DATA_SPLIT_OVERLAP');
     expect(error.message).toBe(
       `4 images are in two splits, e.g. the test image ${test[0]} is the same file as the training image ${join(dir, 'train', 'held-out', photos[10] as string)}`,
@@ -146,7 +136,7 @@ describe('no image in two splits, by real path', () => {
     const train = await copyPhotos(join(dir, 'train'), 0, 8);
     await copyPhotos(join(dir, 'test'), 8, 3);
     await symlink(train[2] as string, join(dir, 'test', 'borrowed.png'));
-    const error = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), undefined, 0), 1));
+    const error = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), undefined, 0), 1));
     expect(error.code).toBe('DATA_SPLIT_OVERLAP');
     expect(error.message).toBe(`a test image is also a training image: ${join(dir, 'test', 'borrowed.png')} is the same file as ${train[2]}`);
   });
@@ -156,7 +146,7 @@ describe('no image in two splits, by real path', () => {
     await copyPhotos(join(dir, 'train'), 0, 8);
     const test = await copyPhotos(join(dir, 'test'), 8, 3);
     await symlink(join(dir, 'test'), join(dir, 'val'));
-    const error = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), join(dir, 'val')), 1));
+    const error = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), join(dir, 'val')), 1));
     expect(error.message).toBe(
       `3 images are in two splits, e.g. the test image ${test[0]} is the same file as the validation image ${join(dir, 'val', photos[8] as string)}`,
     );
@@ -167,7 +157,7 @@ describe('no image in two splits, by real path', () => {
     await copyPhotos(join(dir, 'train', 'a'), 0, 8);
     await copyPhotos(join(dir, 'test'), 8, 2);
     await symlink(join(dir, 'test'), join(dir, 'train', 'b'));
-    const error = await userError(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), undefined, 0), 1));
+    const error = await userErrorOf(discoverSplits(foldersOf(join(dir, 'train'), join(dir, 'test'), undefined, 0), 1));
     expect(error.message).toMatch(/^2 images are in two splits, e.g. the test image .*test\/008_.* is the same file as the training image .*train\/b\/008_/);
   });
 
@@ -192,7 +182,7 @@ describe('no image in two splits, by real path', () => {
     const splitOf = (file: string) => (splits.test.includes(file) ? 'test' : splits.validation.includes(file) ? 'validation' : 'train');
     const crossing = own.filter((file, i) => splitOf(file) !== splitOf(join(root, 'again', `copy-${i}.png`))).length;
     expect(crossing).toBeGreaterThan(0);
-    const error = await userError(discoverSplits(data, 3));
+    const error = await userErrorOf(discoverSplits(data, 3));
     expect(error.code).toBe('DATA_SPLIT_OVERLAP');
     expect(error.message).toMatch(new RegExp(`^${crossing === 1 ? 'a ' : `${crossing} images are in two splits`}`));
     expect(error.hint).toContain('under data.root');

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseConfig } from '../../../src/core/config/parse-config.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { createPredictor } from '../../../src/core/infer/predictor.js';
 import { modelInputs } from '../../../src/core/model/model-inputs.js';
 import { InpaintingUNet } from '../../../src/core/model/unet.js';
-import { buildNetwork } from '../../../src/core/train/trainer.js';
+import { maxAbsDifference, structuredInputs, trainedLookingUnet } from '../../helpers/trained-looking-unet.js';
 
 // The ONNX Runtime path is checked against TensorFlow.js' cpu backend (plain JavaScript, the
 // reference of every other check here) on small UNets of both kinds with trained-looking weights:
@@ -23,33 +22,11 @@ function network(
   fill: 'mean-pixel' | 'grey' = 'mean-pixel',
   maskChannel = false,
 ): InpaintingUNet {
-  const config = parseConfig(
-    `name: t\nseed: 3\ndata: { root: data/photos, imageSize: ${size} }\nmasks: { border: { margin: 1 } }\nmodel: { levels: ${levels}, baseChannels: 4, maxChannels: 16, head: ${head}, baselineFill: ${fill}, baselineMaskChannel: ${maskChannel} }\nloss: { perceptual: 0, style: 0 }\n`,
-    't.yaml',
-    process.cwd(),
+  return trainedLookingUnet(
+    kind,
+    size,
+    `levels: ${levels}, baseChannels: 4, maxChannels: 16, head: ${head}, baselineFill: ${fill}, baselineMaskChannel: ${maskChannel}`,
   );
-  const net = buildNetwork(config, kind);
-  // Weights as training leaves them: no zero biases, no unit statistics.
-  let seed = 10;
-  for (const layer of net.layers()) {
-    for (const w of layer.weights) {
-      if (/kernel/.test(w.name)) continue;
-      const low = /moving_variance|gamma/.test(w.name) ? 0.5 : -0.5;
-      w.write(tf.randomUniform(w.shape as number[], low, low + 1, 'float32', seed++));
-    }
-  }
-  return net;
-}
-
-/** Images with structure and masks from all-valid to all-hole (a hole that reaches the deepest level). */
-function inputs(count: number, size: number): { images: Float32Array; masks: Float32Array } {
-  const images = Float32Array.from({ length: count * size * size * 3 }, (_, i) => 0.5 + 0.45 * Math.sin(i * 0.37) * Math.cos(i * 0.011));
-  const masks = new Float32Array(count * size * size).fill(1);
-  for (let b = 0; b < count; b++) {
-    const side = Math.round((b / Math.max(1, count - 1)) * size);
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) masks[b * size * size + ((y + b) % size) * size + x] = 0;
-  }
-  return { images, masks };
 }
 
 function reference(
@@ -71,13 +48,6 @@ function reference(
   });
 }
 
-function maxAbsDifference(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
-  return max;
-}
-
 describe('createPredictor', () => {
   test.each([
     ['pconv', 'none', 32, 4, 'mean-pixel', false],
@@ -92,7 +62,7 @@ describe('createPredictor', () => {
       const net = network(kind, head, size, levels, fill, maskChannel);
       expect(net.inputChannels).toBe(maskChannel ? 4 : 3);
       const count = 5;
-      const { images, masks } = inputs(count, size);
+      const { images, masks } = structuredInputs(count, size);
       const expected = reference(net, kind, fill, images, masks, count, size, maskChannel);
       const predictor = await createPredictor(net, { kind, size, baselineFill: fill, engine: 'onnx' });
       try {
@@ -116,7 +86,7 @@ describe('createPredictor', () => {
 
   test('tfjs runs the network on the active backend, as predict does', async () => {
     const net = network('pconv', 'none', 16, 3);
-    const { images, masks } = inputs(3, 16);
+    const { images, masks } = structuredInputs(3, 16);
     const predictor = await createPredictor(net, { kind: 'pconv', size: 16, baselineFill: 'mean-pixel', engine: 'tfjs' });
     expect(predictor.engine).toBe('TensorFlow.js cpu');
     const before = tf.memory().numTensors;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { binsFromEdges, PAPER_BIN_EDGES } from '../../../src/core/masks/bins.js';
 import type { MaskSetSpec } from '../../../src/core/masks/mask-plan.js';
-import { filesIntact, verifyMaskFiles, verifyMaskSet, writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
+import { filesIntact, verifyMaskFiles, verifyMaskSet } from '../../../src/core/masks/read-mask-set.js';
+import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();

@@ -11,7 +11,8 @@ import {
   modelInputs,
   recordedBaselineInput,
 } from '../../../src/core/model/model-inputs.js';
-import { buildNetwork, configForCheckpoint } from '../../../src/core/train/trainer.js';
+import { buildNetwork } from '../../../src/core/model/network.js';
+import { configForCheckpoint } from '../../../src/core/train/trained-network.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 
 beforeAll(async () => {

@@ -10,11 +10,10 @@ import type { KerasLayer } from '../../../src/core/published/pconv-keras/keras-h
 import { pconvKerasArchitecture } from '../../../src/core/published/pconv-keras/load.js';
 import { pconvKeras } from '../../../src/core/published/pconv-keras/pconv-keras-layer.js';
 import { fakeVgg16, writeKerasH5 } from '../../helpers/fake-vgg16.js';
+import { fixtureInputs, fixtureOutput, PCONV_KERAS_FIXTURES } from './pconv-keras-fixture.js';
 
 // Before any test module code makes tensors (see test/core/model/partial-conv.test.ts).
 await setupBackend('cpu');
-
-const FIXTURES = join(import.meta.dirname, '../../fixtures/pconv-keras');
 
 interface LayerCase {
   shape: [number, number, number, number];
@@ -34,7 +33,7 @@ interface Expected {
   layerCases: LayerCase[];
 }
 
-const expected = JSON.parse(await readFile(join(FIXTURES, 'expected.json'), 'utf8')) as Expected;
+const expected = JSON.parse(await readFile(join(PCONV_KERAS_FIXTURES, 'expected.json'), 'utf8')) as Expected;
 
 let dir: string;
 beforeAll(async () => {
@@ -76,25 +75,9 @@ describe("PConv-Keras' PConv2D (pconv-keras-layer) against the fixture's numpy v
   });
 });
 
-function fixtureInputs(size: number): { images: Float32Array; valid: Float32Array } {
-  const images = new Float32Array(size * size * 3);
-  const valid = new Float32Array(size * size);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const hole = (y >= 20 && y < 44 && x >= 10 && x < 30) || (y < 6 && x >= 50) || Math.abs(x - y - 8) <= 1;
-      valid[y * size + x] = hole ? 0 : 1;
-      for (let c = 0; c < 3; c++) {
-        // Holes hold garbage: the model's own input rule must mask them (the seed whitens them).
-        images[(y * size + x) * 3 + c] = hole ? 7 : 0.5 + 0.4 * Math.sin(0.3 * x + 0.2 * y + 1.1 * c);
-      }
-    }
-  }
-  return { images, valid };
-}
-
 describe('PConv-Keras weights (pconv-keras-h5)', () => {
   test('a reduced save_weights file gives the numpy reference output to 1e-4', async () => {
-    const model = await loadPublishedModel('pconv-keras-h5', join(FIXTURES, 'pconv_keras_small.h5'));
+    const model = await loadPublishedModel('pconv-keras-h5', join(PCONV_KERAS_FIXTURES, 'pconv_keras_small.h5'));
     try {
       expect(model.format).toBe('pconv-keras-h5');
       expect(model.sizeMultiple).toBe(2 ** expected.levels);
@@ -103,7 +86,7 @@ describe('PConv-Keras weights (pconv-keras-h5)', () => {
       const before = tf.memory().numTensors;
       const out = await model.predict(images, valid, 1, expected.size);
       expect(tf.memory().numTensors).toBe(before);
-      const reference = new Float32Array((await readFile(join(FIXTURES, 'expected-output.f32'))).buffer.slice(0));
+      const reference = await fixtureOutput();
       expect(maxAbsDiff(out, reference)).toBeLessThan(1e-4);
       // Two images in one call: each on its own.
       const two = await model.predict(Float32Array.of(...images, ...images), Float32Array.of(...valid, ...valid), 2, expected.size);
@@ -115,7 +98,7 @@ describe('PConv-Keras weights (pconv-keras-h5)', () => {
   });
 
   test('another architecture names the first misshapen layer', async () => {
-    const load = loadPublishedModel('pconv-keras-h5', join(FIXTURES, 'pconv_keras_wrong.h5'));
+    const load = loadPublishedModel('pconv-keras-h5', join(PCONV_KERAS_FIXTURES, 'pconv_keras_wrong.h5'));
     await expect(load).rejects.toBeInstanceOf(UserError);
     await expect(load).rejects.toThrow(
       /pconv_keras_wrong\.h5 is not PConv-Keras UNet weights: p_conv2d_23 \(decoder level 3\) has img_kernel \[3, 3, 25, 8\], expected \[k, k, 24, filters\] with odd k \(skip 8 \+ upsampled 16 channels\)/,
@@ -130,13 +113,13 @@ describe('PConv-Keras weights (pconv-keras-h5)', () => {
 
   test('a truncated file says so (HDF5 superblock v0, as Keras writes, and v3)', async () => {
     const keras = join(dir, 'keras-default.h5');
-    await copyFile(join(FIXTURES, 'pconv_keras_wrong.h5'), keras);
+    await copyFile(join(PCONV_KERAS_FIXTURES, 'pconv_keras_wrong.h5'), keras);
     expect((await readFile(keras))[8]).toBe(0); // superblock version 0
     await truncate(keras, 5000);
     await expect(loadPublishedModel('pconv-keras-h5', keras)).rejects.toThrow(/it is truncated: its HDF5 superblock says \d+ bytes, the file holds 5000/);
 
     const cut = join(dir, 'truncated.h5');
-    await copyFile(join(FIXTURES, 'pconv_keras_small.h5'), cut);
+    await copyFile(join(PCONV_KERAS_FIXTURES, 'pconv_keras_small.h5'), cut);
     await truncate(cut, 60_000);
     const load = loadPublishedModel('pconv-keras-h5', cut);
     await expect(load).rejects.toBeInstanceOf(UserError);

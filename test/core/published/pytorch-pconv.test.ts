@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { setupBackend } from '../../../src/core/engine/backend.js';
-import { UserError } from '../../../src/core/errors.js';
 import { readTorchStateDict } from '../../../src/core/io/torch-state-dict.js';
 import { loadPublishedModel } from '../../../src/core/published/formats.js';
 import { naotoPartialConv } from '../../../src/core/published/pytorch-pconv/naoto-pconv-layer.js';
 import { NaotoArchitectureError, naotoUnetSpec } from '../../../src/core/published/pytorch-pconv/naoto-unet.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
+import { userErrorOf } from '../../helpers/user-error.js';
 
 /** Written by test/fixtures/pytorch-pconv/make_pytorch_pconv_fixture.py with PyTorch. */
 const fixtures = join(repoRoot, 'test/fixtures/pytorch-pconv');
@@ -34,15 +34,6 @@ const arrays = new Map<string, Float32Array>();
   if (at !== bytes.length) throw new Error('reference.f32 does not match expected.json');
 }
 const tempDir = useTempDirs();
-
-async function rejection(promise: Promise<unknown>): Promise<UserError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UserError);
-  return error as UserError;
-}
 
 describe.each(['wasm', 'cpu'] as const)('pytorch-pconv: naoto0804 PConvUNet checkpoints against PyTorch (%s)', (backend) => {
   beforeAll(async () => {
@@ -124,7 +115,7 @@ describe('pytorch-pconv: files that are not such a checkpoint', () => {
 
   test('another architecture: the first missing or misshapen key is named', async () => {
     // torchvision's VGG16 (a state dict, but another network).
-    const vgg = await rejection(loadPublishedModel('pytorch-pconv', join(repoRoot, 'test/fixtures/vgg/vgg16-narrow.pth')));
+    const vgg = await userErrorOf(loadPublishedModel('pytorch-pconv', join(repoRoot, 'test/fixtures/vgg/vgg16-narrow.pth')));
     expect(vgg.code).toBe('MODEL_ARCHITECTURE_MISMATCH');
     expect(vgg.message).toContain('has no enc_1.conv.input_conv.weight');
     expect(vgg.message).toContain('features.0.weight');
@@ -136,7 +127,7 @@ describe('pytorch-pconv: files that are not such a checkpoint', () => {
     expect(text.split('dec_1.conv.input_conv.weight').length).toBe(2);
     const file = join(await tempDir(), 'renamed.pth');
     await writeFile(file, Buffer.from(text.replace('dec_1.conv.input_conv.weight', 'dec_1.conv.input_conv.weighx'), 'latin1'));
-    const error = await rejection(loadPublishedModel('pytorch-pconv', file));
+    const error = await userErrorOf(loadPublishedModel('pytorch-pconv', file));
     expect(error.code).toBe('MODEL_ARCHITECTURE_MISMATCH');
     expect(error.message).toContain(
       'renamed.pth is not the PConvUNet of naoto0804/pytorch-inpainting-with-partial-conv: it has no dec_1.conv.input_conv.weight',
@@ -192,7 +183,7 @@ describe('pytorch-pconv: files that are not such a checkpoint', () => {
       const bytes = await readFile(source);
       const file = join(await tempDir(), 'truncated.pth');
       await writeFile(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
-      const error = await rejection(loadPublishedModel('pytorch-pconv', file));
+      const error = await userErrorOf(loadPublishedModel('pytorch-pconv', file));
       expect(error.code).toBe('MODEL_WEIGHTS_INVALID');
       expect(error.message).toContain('truncated.pth is not usable pytorch-pconv weights');
       expect(error.message).toMatch(/truncated|end of central directory|damaged/i);
@@ -202,7 +193,7 @@ describe('pytorch-pconv: files that are not such a checkpoint', () => {
   test('a file of another format is refused', async () => {
     const file = join(await tempDir(), 'weights.h5');
     await writeFile(file, Buffer.concat([Buffer.from('\x89HDF\r\n\x1a\n', 'latin1'), Buffer.alloc(64)]));
-    const error = await rejection(loadPublishedModel('pytorch-pconv', file));
+    const error = await userErrorOf(loadPublishedModel('pytorch-pconv', file));
     expect(error.code).toBe('MODEL_WEIGHTS_INVALID');
     expect(error.message).toContain('neither a zip archive');
   });

@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from 'vitest';
-import { UserError } from '../../../src/core/errors.js';
+import type { UserError } from '../../../src/core/errors.js';
 import { sha256Of } from '../../../src/core/io/stable-json.js';
 import {
   CHECKPOINT_FORMAT,
@@ -13,6 +13,7 @@ import {
   verifyCheckpoint,
 } from '../../../src/core/train/checkpoint.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
+import { userErrorOf } from '../../helpers/user-error.js';
 
 const tempDir = useTempDirs();
 
@@ -53,13 +54,9 @@ async function editMeta(dir: string, edit: (json: Record<string, unknown>) => vo
   await writeFile(path, JSON.stringify(json, null, 1));
 }
 
-async function loadError(dir: string): Promise<UserError> {
-  const error = await loadCheckpoint(dir).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(UserError);
-  return error as UserError;
+/** The UserError loading the checkpoint in `dir` fails with. */
+function loadError(dir: string): Promise<UserError> {
+  return userErrorOf(loadCheckpoint(dir));
 }
 
 describe('checkpoint files', () => {

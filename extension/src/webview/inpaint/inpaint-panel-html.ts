@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../../../src/eval/report/render-report.js';
+import { escapeHtml } from '../../../../src/eval/report/escape-html.js';
 import { type WebviewCspArgs, webviewCsp } from '../webview-csp.js';
 
 export interface InpaintPanelArgs extends WebviewCspArgs {

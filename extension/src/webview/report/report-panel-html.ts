@@ -1,4 +1,5 @@
-import { escapeHtml, type ReportInput, renderReport } from '../../../../src/eval/report/render-report.js';
+import { escapeHtml } from '../../../../src/eval/report/escape-html.js';
+import { type ReportInput, renderReport } from '../../../../src/eval/report/render-report.js';
 import { type WebviewCspArgs, webviewCsp } from '../webview-csp.js';
 
 export interface ReportPanelArgs extends WebviewCspArgs, Pick<ReportInput, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml'> {

@@ -16,15 +16,15 @@ const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..
  * A real, tiny run folder in `runDir`, made by the project's own code as `pconv-bench run` makes it
  * (masks, PConv and baseline trained a few steps on the bundled photos, evaluated, results.json and
  * the CLI's index.html), in a few seconds on the wasm backend. The same recipe as
- * test/eval/report/report.test.ts.
+ * test/eval/report/report.browser.test.ts.
  */
 export async function makeReportedRun(runDir: string): Promise<{ indexHtml: string }> {
-  const backend = await setupBackend('wasm');
   const config = parseConfig(
     `name: webview-test\nseed: 9\ndata: { root: ${resolve(repoRoot, 'data/photos')}, imageSize: 16, testFraction: 0.2 }\nmasks: { bins: [[0.05, 0.25], [0.25, 0.5]], border: { margin: 1 }, perBin: 2 }\nmodel: { levels: 2, baseChannels: 4, maxChannels: 8 }\nloss: { perceptual: 0, style: 0 }\ntrain: { batchSize: 2, phase1: { learningRate: 0.002, steps: 3, freezeEncoderBatchNorm: false }, phase2: { learningRate: 0.001, steps: 2, freezeEncoderBatchNorm: true }, validateEvery: 2 }\n`,
     'webview-test.yaml',
     repoRoot,
   );
+  const backend = await setupBackend('wasm', { model: config.model });
   const splits = splitImages(await listImages(config.data), config.data, config.seed);
   await writeMaskSet(maskSetSpecOf(config.masks, 16, config.seed), { outDir: runDir, workers: 0 });
   for (const kind of ['pconv', 'conv'] as const)

@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { asWasmHeap, floatsOf, wasmMemoryOf } from '../wasm/heap.js';
-import { adamSimdFor } from '../wasm/simd/adam-update.js';
 
 /**
- * One Adam step over one weight tensor as a single kernel, for the cpu and wasm backends: reads w,
- * g, m, v once and writes w', m', v' as three NEW tensors (tfjs tensors are immutable and data may
- * be shared, so an input is never written). It replaces 13 elementwise tfjs ops per weight tensor,
- * ~15% of a wasm training step at 64 px (docs/profile-wasm.md, issue 7).
+ * One Adam step over one weight tensor as a single kernel, PconvAdamUpdate: reads w, g, m, v once
+ * and writes w', m', v' as three NEW tensors (tfjs tensors are immutable and data may be shared,
+ * so an input is never written). It replaces 13 elementwise tfjs ops per weight tensor, ~15% of a
+ * wasm training step at 64 px (docs/profile-wasm.md, issue 7).
+ *
+ * This file holds what every backend's kernel shares: the kernel's name and attributes (the
+ * step's scalars), the op that runs it (adamUpdate), the input checks and the float32 loop used by
+ * the cpu kernel (cpu/adam-update.ts) and by the wasm kernel for what its SIMD loop leaves
+ * (wasm/adam-update.ts); webgpu's is webgpu/adam-update.ts.
  *
  * The results are bitwise those of the tf-op formulation in src/core/train/adam.ts: the same
  * float32 operations in the same order, with the scalars rounded to float32 as tfjs rounds a
@@ -75,11 +78,12 @@ export function adamUpdateInto(
   }
 }
 
-type Inputs = { w: tf.TensorInfo; g: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
+/** The kernel's four inputs. */
+export type AdamInputs = { w: tf.TensorInfo; g: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
 
-/** The four inputs, checked: float32, and g, m, v of w's size. */
-function checkedInputs(inputs: tf.NamedTensorInfoMap): Inputs {
-  const { w, g, m, v } = inputs as Partial<Inputs>;
+/** The four inputs, checked: float32, and g, m, v of w's size (for the cpu and wasm kernels). */
+export function checkedAdamInputs(inputs: tf.NamedTensorInfoMap): AdamInputs {
+  const { w, g, m, v } = inputs as Partial<AdamInputs>;
   if (!w || !g || !m || !v) throw new Error(`${ADAM_UPDATE} needs the inputs w, g, m and v`);
   const size = tf.util.sizeFromShape(w.shape);
   for (const [label, t] of Object.entries({ w, g, m, v })) {
@@ -87,68 +91,6 @@ function checkedInputs(inputs: tf.NamedTensorInfoMap): Inputs {
     if (tf.util.sizeFromShape(t.shape) !== size) throw new Error(`${ADAM_UPDATE}: ${label} has shape [${t.shape}], w has [${w.shape}]`);
   }
   return { w, g, m, v };
-}
-
-interface CpuBackend {
-  data: { get(id: tf.DataId): { values?: ArrayLike<number> } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-function cpuAdamUpdate({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const { w, g, m, v } = checkedInputs(inputs);
-  const cpu = backend as unknown as CpuBackend;
-  const values = (t: tf.TensorInfo) => {
-    const data = cpu.data.get(t.dataId).values;
-    if (!data) throw new Error(`${ADAM_UPDATE} on cpu: an input of shape [${t.shape}] has no values on this backend`);
-    return data;
-  };
-  const size = tf.util.sizeFromShape(w.shape);
-  const out = { w: new Float32Array(size), m: new Float32Array(size), v: new Float32Array(size) };
-  adamUpdateInto(out, values(w), values(g), values(m), values(v), attrs as unknown as AdamScalars);
-  return [cpu.makeTensorInfo(w.shape, 'float32', out.w), cpu.makeTensorInfo(w.shape, 'float32', out.m), cpu.makeTensorInfo(w.shape, 'float32', out.v)];
-}
-
-/** Whether the fused step runs as wasm SIMD on this wasm backend (else as a JS loop on the heap, same results). */
-export function wasmAdamUpdateUsesSimd(backend: tf.KernelBackend): boolean {
-  const memory = wasmMemoryOf(asWasmHeap(backend));
-  return memory !== undefined && adamSimdFor(memory) !== null;
-}
-
-function wasmAdamUpdate({ inputs, attrs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const { w, g, m, v } = checkedInputs(inputs);
-  const wasm = asWasmHeap(backend);
-  const outputs = [wasm.makeOutput(w.shape, 'float32'), wasm.makeOutput(w.shape, 'float32'), wasm.makeOutput(w.shape, 'float32')];
-  // Views only now: an allocation may grow the heap and detach older ones.
-  const [wv, gv, mv, vv] = [w, g, m, v].map((t) => floatsOf(wasm, t)) as [Float32Array, Float32Array, Float32Array, Float32Array];
-  const [wOut, mOut, vOut] = outputs.map((t) => floatsOf(wasm, t)) as [Float32Array, Float32Array, Float32Array];
-  const s = attrs as unknown as AdamScalars;
-  const size = wv.length;
-  const memory = wasmMemoryOf(wasm);
-  const simd = memory ? adamSimdFor(memory) : null;
-  // Whole vectors of 4 in wasm SIMD, the rest (and everything where SIMD is missing) in JS.
-  const vectorized = simd ? size - (size % 4) : 0;
-  if (simd && vectorized > 0) {
-    simd(
-      wv.byteOffset,
-      gv.byteOffset,
-      mv.byteOffset,
-      vv.byteOffset,
-      wOut.byteOffset,
-      mOut.byteOffset,
-      vOut.byteOffset,
-      vectorized * 4,
-      s.beta1,
-      s.oneMinusBeta1,
-      s.beta2,
-      s.oneMinusBeta2,
-      s.correction1,
-      s.correction2,
-      s.epsilon,
-      s.learningRate,
-    );
-  }
-  adamUpdateInto({ w: wOut, m: mOut, v: vOut }, wv, gv, mv, vv, s, vectorized, size);
-  return outputs;
 }
 
 /** Whether the active backend has the fused kernel (the Adam class falls back to tf ops if not). */
@@ -160,17 +102,4 @@ export function hasAdamUpdateKernel(backendName: string = tf.getBackend()): bool
 export function adamUpdate(w: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, scalars: AdamScalars): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const attrs = { ...scalars } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(ADAM_UPDATE, { w, g, m, v }, attrs) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
-}
-
-let registered = false;
-
-/**
- * Registers the kernel for cpu and wasm (once). Needs neither backend started: tfjs looks kernels
- * up by name when an op runs.
- */
-export function registerAdamUpdateKernels(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'cpu', kernelFunc: cpuAdamUpdate as tf.KernelFunc });
-  tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'wasm', kernelFunc: wasmAdamUpdate as tf.KernelFunc });
 }

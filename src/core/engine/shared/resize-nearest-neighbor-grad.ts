@@ -1,10 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
-import { asWasmHeap, floatsOf, wasmMemoryOf } from '../wasm/heap.js';
-import { scatterAddRowFor } from '../wasm/simd/scatter-add.js';
-import { replaceKernel } from './replace-kernel.js';
-
 /**
- * ResizeNearestNeighborGrad (the gradient of the UNet's nearest upsampling) for cpu and wasm.
+ * ResizeNearestNeighborGrad (the gradient of the UNet's nearest upsampling) as one scatter pass
+ * over dy, the loop shared by the cpu kernel (cpu/resize-nearest-neighbor-grad.ts) and the wasm one
+ * (wasm/resize-nearest-neighbor-grad.ts). Why both backends get one:
  *
  * cpu: tfjs-backend-cpu 4.22's kernel reads dy at the batch offset of the (smaller) input image,
  * b * H * W * C instead of b * H' * W' * C, so every sample after the first gets the gradient of
@@ -53,81 +50,4 @@ export function resizeNearestNeighborGradInto(
       }
     }
   }
-}
-
-let cpuRegistered = false;
-
-/** Replaces the cpu backend's ResizeNearestNeighborGrad (once). */
-export function registerCpuResizeNearestNeighborGrad(): void {
-  if (cpuRegistered) return;
-  cpuRegistered = true;
-  replaceKernel(
-    tf.ResizeNearestNeighborGrad,
-    'cpu',
-    ({ inputs, attrs, backend }) => {
-      const { images, dy } = inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-      const cpu = backend as unknown as {
-        data: { get(id: tf.DataId): { values: ArrayLike<number> } };
-        makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-      };
-      const output = new Float32Array(images.shape.reduce((a, b) => a * b, 1));
-      resizeNearestNeighborGradInto(
-        output,
-        cpu.data.get(dy.dataId).values,
-        images.shape,
-        dy.shape,
-        (attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
-      );
-      return cpu.makeTensorInfo(images.shape, 'float32', output);
-    },
-    'registerCpuResizeNearestNeighborGrad',
-  );
-}
-
-let wasmRegistered = false;
-
-/** Replaces the wasm backend's ResizeNearestNeighborGrad (once); call before tf.setBackend('wasm'). */
-export function registerWasmResizeNearestNeighborGrad(): void {
-  if (wasmRegistered) return;
-  wasmRegistered = true;
-  replaceKernel(
-    tf.ResizeNearestNeighborGrad,
-    'wasm',
-    (params) => {
-      const { images, dy } = params.inputs as { images: tf.TensorInfo; dy: tf.TensorInfo };
-      const wasm = asWasmHeap(params.backend);
-      if (dy.dtype !== 'float32') throw new Error(`ResizeNearestNeighborGrad on wasm needs a float32 dy, not ${dy.dtype}`);
-      const out = wasm.makeOutput(images.shape, 'float32');
-      const depth = images.shape[3] as number;
-      const memory = wasmMemoryOf(wasm);
-      const scatter = memory && depth % 4 === 0 ? scatterAddRowFor(memory) : null;
-      // The dy row's target columns as byte offsets, on the heap for the wasm loop.
-      const table = scatter ? wasm.makeOutput([dy.shape[2] as number], 'int32') : null;
-      try {
-        // Views after the last makeOutput: an allocation may grow the heap and detach older ones.
-        const [output, dyValues] = [floatsOf(wasm, out), floatsOf(wasm, dy)];
-        const rowAdder =
-          scatter && table
-            ? (sourceCols: Int32Array) => {
-                const offsets = wasm.typedArrayFromHeap(table) as Int32Array;
-                offsets.set(sourceCols.map((column) => column * 4));
-                return (row: number, from: number) =>
-                  scatter(output.byteOffset + row * 4, dyValues.byteOffset + from * 4, offsets.byteOffset, sourceCols.length, depth * 4);
-              }
-            : undefined;
-        resizeNearestNeighborGradInto(
-          output,
-          dyValues,
-          images.shape,
-          dy.shape,
-          (params.attrs as unknown as tf.ResizeNearestNeighborGradAttrs).alignCorners,
-          rowAdder,
-        );
-      } finally {
-        if (table) wasm.disposeData(table.dataId);
-      }
-      return out;
-    },
-    'registerWasmResizeNearestNeighborGrad',
-  );
 }

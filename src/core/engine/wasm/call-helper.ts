@@ -6,7 +6,7 @@ import type { WasmMemory } from './simd/assembler.js';
  * heap while the main thread does its own share of the same operator.
  *
  * Why: the threaded build's pool runs XNNPACK's operators only; a kernel of ours (the filter
- * gradient, wasm/simd/filter-gradient.ts) would otherwise use one core of two. The helper knows
+ * gradient, wasm/simd/conv2d-backprop-filter.ts) would otherwise use one core of two. The helper knows
  * nothing of the operator: it gets a list of calls (a function index and `argCount` i32 arguments
  * each) written on the heap, makes them, and says it is done. The main thread waits for it with
  * Atomics.wait, so a kernel stays synchronous, as tfjs needs.

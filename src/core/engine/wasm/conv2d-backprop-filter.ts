@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { runShares, WasmCallHelper } from './call-helper.js';
-import { type FilterGradientJob, filterGradientCalls, type TileCallSink } from './filter-gradient-blocks.js';
+import { type FilterGradientJob, filterGradientCalls, type TileCallSink } from './conv2d-backprop-filter-blocks.js';
 import { asWasmHeap, floatsOf, heapCopier, wasmMemoryOf } from './heap.js';
 import { isSharedMemory, type WasmMemory } from './simd/assembler.js';
 import {
@@ -10,20 +10,24 @@ import {
   MAX_INPUT_CHANNELS_PER_TILE,
   TILE_NAMES,
   TILE_PARAMS,
-} from './simd/filter-gradient.js';
+} from './simd/conv2d-backprop-filter.js';
 import { wasmBackendThreads } from './threads.js';
 
 /*
  * Conv2DBackpropFilter for the wasm backend, which does not ship it (so tfjs cannot train
- * convolutions on wasm without this). Two ways: our SIMD tiles on the heap
- * (filterGradientBySimdTiles, below), and where the engine has no wasm SIMD, one forward
+ * convolutions on wasm without this). The term: Conv2DBackpropFilter is tfjs' (and TensorFlow's)
+ * kernel name for a convolution's "filter gradient", dW = dLoss/dFilter given the layer's input x
+ * and its output gradient dy; file names here say conv2d-backprop-filter, code and comments say
+ * filter gradient, and both mean this. Two ways: our SIMD tiles on the heap
+ * (filterGradientBySimdTiles, below; wasm/simd/conv2d-backprop-filter.ts, cut into blocks by
+ * wasm/conv2d-backprop-filter-blocks.ts), and where the engine has no wasm SIMD, one forward
  * convolution that XNNPACK runs (conv2dBackpropFilterByForwardConv). The tiles made 128 px
  * training steps 1.2x faster (docs/profile-wasm.md, "Fifth round").
  */
 
 /**
- * The filter gradient as one forward convolution that XNNPACK runs (ENGINE.md, "conv-filter-grad
- * kernel"):
+ * The filter gradient as one forward convolution that XNNPACK runs. Each filter tap is a sum over
+ * the batch and the output positions, which is itself a convolution with dy as the filter:
  *
  *   dW[kh, kw, c, o] = sum over b, i, j of xpad[b, i*s + kh, j*s + kw, c] * dy[b, i, j, o]
  *
@@ -79,7 +83,7 @@ function helpersFor(backend: tf.KernelBackend, memory: WasmMemory, tiles: readon
 }
 
 /**
- * The filter gradient by our SIMD tiles (wasm/simd/filter-gradient.ts), the input channels split among
+ * The filter gradient by our SIMD tiles (wasm/simd/conv2d-backprop-filter.ts), the input channels split among
  * the main thread and the helper threads; null where the tiles cannot run it (no wasm SIMD).
  * Output channels that are not a multiple of 4 (the UNet's last layer: 3) run on a copy of dy
  * padded with zero channels, and the result is cut back: at 128 px that layer's gradient took

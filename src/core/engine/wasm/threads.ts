@@ -29,7 +29,7 @@ import { UserError } from '../../errors.js';
  *   unchanged, under the backend name `wasm`.
  *
  * XNNPACK splits each operator's output among the threads and never splits a reduction, so the
- * results are bitwise those of one thread (test/core/engine/wasm/threads.test.ts checks this).
+ * results are bitwise those of one thread (test/core/engine/wasm/threads.integration.test.ts checks this).
  */
 
 /** Environment variable that sets the wasm thread count: a number, or `auto`. */

@@ -3,7 +3,9 @@ import { replaceKernel } from '../shared/replace-kernel.js';
 import type { WebgpuBackendLike, WebgpuProgram } from './program.js';
 
 /**
- * Conv2DBackpropFilter for the webgpu backend as a tiled matrix product split over the reduction.
+ * Conv2DBackpropFilter (a convolution's filter gradient dW; the term is explained in
+ * src/core/engine/README.md) for the webgpu backend as a tiled matrix product split over the
+ * reduction.
  *
  * tfjs-backend-webgpu 4.22 computes each filter weight in one thread that loops over the whole
  * batch and image (B * OH * OW terms, up to a million at 512 px): few threads, long serial loops.

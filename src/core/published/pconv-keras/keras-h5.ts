@@ -1,4 +1,4 @@
-import { hdf5FileProblem } from '../../io/hdf5-file.js';
+import { kerasLayersGroup, openHdf5File } from '../../io/hdf5-file.js';
 
 /**
  * Reads the weights of a Keras `model.save_weights` HDF5 file (Keras 2.x and tf.keras, h5 format)
@@ -28,29 +28,11 @@ export class KerasH5Error extends Error {
   }
 }
 
-interface H5Node {
-  keys?(): string[];
-  get?(path: string): H5Node | null;
-  attrs?: Record<string, { value: unknown }>;
-  shape?: number[] | null;
-  value?: unknown;
-}
-
 /** All layers, in layer_names order. Throws KerasH5Error for a file that is not Keras weights. */
 export async function readKerasWeights(path: string): Promise<KerasLayer[]> {
-  const problem = await hdf5FileProblem(path);
-  if (problem) throw new KerasH5Error(problem);
-  const h5wasm = (await import('h5wasm/node')).default;
-  await h5wasm.ready;
-  let file: InstanceType<typeof h5wasm.File>;
+  const file = await openHdf5File(path, (why) => new KerasH5Error(why));
   try {
-    file = new h5wasm.File(path, 'r');
-  } catch (error) {
-    throw new KerasH5Error(`HDF5 cannot open it (${(error as Error).message})`);
-  }
-  try {
-    let root = file as unknown as H5Node;
-    if (root.keys?.().includes('model_weights')) root = root.get?.('model_weights') as H5Node;
+    const root = kerasLayersGroup(file);
     const names = stringList(root.attrs?.layer_names?.value);
     if (!names) {
       const found = root.keys?.().slice(0, 8).join(', ') || 'nothing';

@@ -29,12 +29,6 @@ export interface NaotoPconvWeights {
   readonly stride: number;
 }
 
-/** A PyTorch conv weight [out, in, kh, kw] (OIHW, row-major) as a tfjs kernel [kh, kw, in, out]. */
-export function torchKernelToHwio(values: Float32Array, shape: readonly number[]): tf.Tensor4D {
-  const [out, inp, kh, kw] = shape as [number, number, number, number];
-  return tf.tidy(() => tf.transpose(tf.tensor4d(values, [out, inp, kh, kw]), [2, 3, 1, 0]) as tf.Tensor4D);
-}
-
 /** The layer's output (NHWC, `out` channels) and its updated one-channel mask (NHW1). */
 export function naotoPartialConv(parts: readonly MaskedPart[], weights: NaotoPconvWeights): { y: tf.Tensor4D; mask: tf.Tensor4D } {
   const [k, , cin] = weights.kernel.shape;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type MaskedPart, type NaotoPconvWeights, naotoPartialConv, torchKernelToHwio } from './naoto-pconv-layer.js';
+import { oihwToHwio } from '../../io/torch-state-dict.js';
+import { type MaskedPart, type NaotoPconvWeights, naotoPartialConv } from './naoto-pconv-layer.js';
 
 /**
  * The PConvUNet of naoto0804/pytorch-inpainting-with-partial-conv (net.py), wired from a state
@@ -133,7 +134,12 @@ export class NaotoUnet {
     };
     for (const s of [...spec.encoders, ...spec.decoders]) {
       const prefix = `${s.name}.conv.${spec.layout.conv}`;
-      const kernel = torchKernelToHwio(get(`${prefix}.weight`), [s.outChannels, s.inChannels, s.kernel, s.kernel]);
+      const kernel = tf.tensor4d(oihwToHwio(get(`${prefix}.weight`), [s.outChannels, s.inChannels, s.kernel, s.kernel]), [
+        s.kernel,
+        s.kernel,
+        s.inChannels,
+        s.outChannels,
+      ]);
       const bias = s.bias ? tf.tensor1d(get(`${prefix}.bias`)) : null;
       let scale: tf.Tensor1D | null = null;
       let shift: tf.Tensor1D | null = null;

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { runShares, WasmCallHelper } from '../../../../src/core/engine/wasm/call-helper.js';
-import { type FilterGradientJob, filterGradientCalls } from '../../../../src/core/engine/wasm/filter-gradient-blocks.js';
+import { type FilterGradientJob, filterGradientCalls } from '../../../../src/core/engine/wasm/conv2d-backprop-filter-blocks.js';
 import { type WasmMemory, wasmApi } from '../../../../src/core/engine/wasm/simd/assembler.js';
 import {
   type FilterGradientTile,
@@ -8,7 +8,7 @@ import {
   filterGradientTilesFor,
   TILE_NAMES,
   TILE_PARAMS,
-} from '../../../../src/core/engine/wasm/simd/filter-gradient.js';
+} from '../../../../src/core/engine/wasm/simd/conv2d-backprop-filter.js';
 
 // A shared memory of our own, laid out by hand: x, dy, three outputs, then records.
 const MemoryOf = wasmApi.Memory as unknown as new (descriptor: {

@@ -14,7 +14,7 @@ for (const kernel of [1, 3, 5, 7])
       index++;
     }
 
-// Output channels that are whole vectors of 4 take the SIMD tiles (wasm/simd/filter-gradient.ts): every
+// Output channels that are whole vectors of 4 take the SIMD tiles (wasm/simd/conv2d-backprop-filter.ts): every
 // input-channel tail (1-3 after tiles of 4), output tails of one vector, and several channel chunks.
 const tileCases: Case[] = [];
 for (const [i, [kernel, stride, pad, maxIn, out]] of (

@@ -69,7 +69,7 @@ describe('bench refuses before the first step on wasm', () => {
   test('512 px batch 4 (the paper UNet): a WASM_MEMORY error naming --batch, and no tensors left', async () => {
     const config = benchConfig({ size: 512, batch: 4, loss: 'l1', baseChannels: 64, maxChannels: 512, head: 'none', seed: 1 });
     const before = tf.memory().numTensors;
-    await expect(runBenchmark({ config, backend, threads: 1, warmup: 0, repeats: 1, vgg: null })).rejects.toThrow(
+    await expect(runBenchmark({ config, backend, warmup: 0, repeats: 1, vgg: null })).rejects.toThrow(
       expect.objectContaining({ code: 'WASM_MEMORY', hint: expect.stringMatching(/--batch/) }),
     );
     expect(tf.memory().numTensors).toBe(before);

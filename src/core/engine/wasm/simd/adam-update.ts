@@ -1,4 +1,4 @@
-import { boundPerMemory, compiledOnce, F32, get, I32, memarg as memargAt, moduleBytes, op, s, set, simd, V128 } from './assembler.js';
+import { addTo, boundPerMemory, compiledOnce, F32, get, I32, i32, memarg as memargAt, moduleBytes, op, s, set, simd, V128, whileNot } from './assembler.js';
 
 /**
  * One Adam step as a WebAssembly SIMD loop that works directly on the wasm backend's heap: it
@@ -22,6 +22,26 @@ import { boundPerMemory, compiledOnce, F32, get, I32, memarg as memargAt, module
  *   v' = v * beta2 + (g * g) * oneMinusBeta2
  *   w' = w - ((m' / correction1) / (sqrt(v' / correction2) + epsilon)) * learningRate
  * The last n mod 4 elements are left to the caller.
+ *
+ * In WAT (parameters and locals named; every v128.load/store has align=4):
+ *
+ *   (func (export "adam") (param $w $g $m $v $wOut $mOut $vOut $bytes i32)
+ *         (param $beta1 $oneMinusBeta1 $beta2 $oneMinusBeta2 $c1 $c2 $eps $lr f32)
+ *     (local $i i32) (local $beta1x4 .. $lrx4 v128) (local $gv $m1 $v1 v128)
+ *     local.get $beta1  f32x4.splat  local.set $beta1x4      ;; the same for the other 7 scalars
+ *     block $done  loop $next
+ *       local.get $i  local.get $bytes  i32.ge_u  br_if $done
+ *       (v128.load (i32.add $g $i))  local.set $gv
+ *       (v128.load (i32.add $m $i))  $beta1x4 f32x4.mul  $gv $oneMinusBeta1x4 f32x4.mul  f32x4.add  local.set $m1
+ *       (v128.load (i32.add $v $i))  $beta2x4 f32x4.mul  $gv $gv f32x4.mul  $oneMinusBeta2x4 f32x4.mul  f32x4.add  local.set $v1
+ *       (v128.store (i32.add $mOut $i) $m1)
+ *       (v128.store (i32.add $vOut $i) $v1)
+ *       (v128.store (i32.add $wOut $i)
+ *         (f32x4.sub (v128.load (i32.add $w $i))
+ *           (f32x4.mul (f32x4.div (f32x4.div $m1 $c1x4) (f32x4.add (f32x4.sqrt (f32x4.div $v1 $c2x4)) $epsx4)) $lrx4)))
+ *       local.get $i  i32.const 16  i32.add  local.set $i
+ *       br $next
+ *     end end)
  */
 
 /** The function the module exports (see the file comment for the formula). */
@@ -60,74 +80,60 @@ function body(): number[] {
   // The eight float32 constants, each splat into a vector once.
   for (let k = 0; k < 8; k++) code.push(...get(SCALAR_PARAMS + k), ...s(simd.f32x4Splat), ...set(L.beta1 + k));
   code.push(
-    op.block,
-    0x40,
-    op.loop,
-    0x40,
-    // while (i < bytes)
-    ...get(L.i),
-    ...get(P.bytes),
-    op.i32GeU,
-    op.brIf,
-    1,
-    ...load(P.g),
-    ...set(L.g),
-    // m1 = m * beta1 + g * (1 - beta1)
-    ...load(P.m),
-    ...get(L.beta1),
-    ...s(simd.f32x4Mul),
-    ...get(L.g),
-    ...get(L.oneMinusBeta1),
-    ...s(simd.f32x4Mul),
-    ...s(simd.f32x4Add),
-    ...set(L.m1),
-    // v1 = v * beta2 + (g * g) * (1 - beta2)
-    ...load(P.v),
-    ...get(L.beta2),
-    ...s(simd.f32x4Mul),
-    ...get(L.g),
-    ...get(L.g),
-    ...s(simd.f32x4Mul),
-    ...get(L.oneMinusBeta2),
-    ...s(simd.f32x4Mul),
-    ...s(simd.f32x4Add),
-    ...set(L.v1),
-    ...address(P.mOut),
-    ...get(L.m1),
-    ...s(simd.store),
-    ...memarg,
-    ...address(P.vOut),
-    ...get(L.v1),
-    ...s(simd.store),
-    ...memarg,
-    // wOut = w - ((m1 / c1) / (sqrt(v1 / c2) + eps)) * lr
-    ...address(P.wOut),
-    ...load(P.w),
-    ...get(L.m1),
-    ...get(L.c1),
-    ...s(simd.f32x4Div),
-    ...get(L.v1),
-    ...get(L.c2),
-    ...s(simd.f32x4Div),
-    ...s(simd.f32x4Sqrt),
-    ...get(L.eps),
-    ...s(simd.f32x4Add),
-    ...s(simd.f32x4Div),
-    ...get(L.lr),
-    ...s(simd.f32x4Mul),
-    ...s(simd.f32x4Sub),
-    ...s(simd.store),
-    ...memarg,
-    // i += 16
-    ...get(L.i),
-    op.i32Const,
-    16,
-    op.i32Add,
-    ...set(L.i),
-    op.br,
-    0,
-    op.end,
-    op.end,
+    ...whileNot(
+      [...get(L.i), ...get(P.bytes), op.i32GeU], // while (i < bytes)
+      [
+        ...load(P.g),
+        ...set(L.g),
+        // m1 = m * beta1 + g * (1 - beta1)
+        ...load(P.m),
+        ...get(L.beta1),
+        ...s(simd.f32x4Mul),
+        ...get(L.g),
+        ...get(L.oneMinusBeta1),
+        ...s(simd.f32x4Mul),
+        ...s(simd.f32x4Add),
+        ...set(L.m1),
+        // v1 = v * beta2 + (g * g) * (1 - beta2)
+        ...load(P.v),
+        ...get(L.beta2),
+        ...s(simd.f32x4Mul),
+        ...get(L.g),
+        ...get(L.g),
+        ...s(simd.f32x4Mul),
+        ...get(L.oneMinusBeta2),
+        ...s(simd.f32x4Mul),
+        ...s(simd.f32x4Add),
+        ...set(L.v1),
+        ...address(P.mOut),
+        ...get(L.m1),
+        ...s(simd.store),
+        ...memarg,
+        ...address(P.vOut),
+        ...get(L.v1),
+        ...s(simd.store),
+        ...memarg,
+        // wOut = w - ((m1 / c1) / (sqrt(v1 / c2) + eps)) * lr
+        ...address(P.wOut),
+        ...load(P.w),
+        ...get(L.m1),
+        ...get(L.c1),
+        ...s(simd.f32x4Div),
+        ...get(L.v1),
+        ...get(L.c2),
+        ...s(simd.f32x4Div),
+        ...s(simd.f32x4Sqrt),
+        ...get(L.eps),
+        ...s(simd.f32x4Add),
+        ...s(simd.f32x4Div),
+        ...get(L.lr),
+        ...s(simd.f32x4Mul),
+        ...s(simd.f32x4Sub),
+        ...s(simd.store),
+        ...memarg,
+        ...addTo(L.i, i32(16)),
+      ],
+    ),
   );
   return code;
 }

@@ -1,13 +1,22 @@
 /**
  * Just enough of a WebAssembly assembler to write our SIMD loops byte by byte, for modules that
  * work on tfjs-backend-wasm's own heap (they import its memory). There is no wasm toolchain in the
- * build, and these loops are short; see wasm/simd/adam-update.ts and wasm/simd/filter-gradient.ts.
+ * build, and these loops are short; see wasm/simd/adam-update.ts and
+ * wasm/simd/conv2d-backprop-filter.ts.
+ *
+ * A module's code is a flat list of bytes built from the pieces below, never bare numbers: opcodes
+ * by name (`op`, and `simd` after the 0xfd prefix, via `s`), locals through get/set/tee, constants
+ * through i32, memory immediates through memarg, and loops through whileNot / doWhile (structured
+ * block/loop/br_if, so no module writes a branch depth itself). Each module's header comment lists
+ * its function in WAT, the WebAssembly text format (what `wasm2wat` prints from the bytes).
  */
 
 /** Value types. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
+/** The block type of a block or loop that leaves nothing on the stack. */
+export const EMPTY_BLOCK = 0x40;
 
 /** Opcodes used by our loops (one byte each). */
 export const op = {
@@ -19,10 +28,16 @@ export const op = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  /** Memory access (each followed by a memarg). */
+  i32Load: 0x28,
+  i32Load8U: 0x2d,
+  i32Store: 0x36,
+  i32Store8: 0x3a,
   i32Const: 0x41,
   i32Eqz: 0x45,
   i32Ne: 0x47,
   i32LtU: 0x49,
+  i32GtU: 0x4b,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Sub: 0x6b,
@@ -37,6 +52,8 @@ export const simd = {
   load: [0x00],
   load32Splat: [0x09],
   store: [0x0b],
+  /** Followed by 16 lane indices (bytes 0..31 of the two operands). */
+  i8x16Shuffle: [0x0d],
   f32x4Splat: [0x13],
   f32x4Sqrt: [0xe3, 0x01],
   f32x4Add: [0xe4, 0x01],
@@ -91,22 +108,33 @@ export const set = (index: number) => [op.localSet, ...leb128(index)];
 export const tee = (index: number) => [op.localTee, ...leb128(index)];
 export const i32 = (value: number) => [op.i32Const, ...sleb128(value)];
 export const s = (code: readonly number[]) => [op.simd, ...code];
-/** A memory immediate: alignment hint 2^2 (floats are 4-byte aligned; wasm accepts any address) and a constant byte offset. */
-export const memarg = (offset = 0) => [2, ...leb128(offset)];
+/**
+ * A memory immediate: an alignment hint 2^alignLog2 (2 by default: floats are 4-byte aligned; wasm
+ * accepts any address whatever the hint) and a constant byte offset.
+ */
+export const memarg = (offset = 0, alignLog2 = 2) => [alignLog2, ...leb128(offset)];
 /** local += step (step: code that pushes one i32). */
 export const addTo = (local: number, step: readonly number[]) => [...get(local), ...step, op.i32Add, ...set(local)];
 /** local -= 1. */
 export const decrement = (local: number) => [...get(local), ...i32(1), op.i32Sub, ...set(local)];
-/** do body while (again): `again` pushes an i32 that repeats the body when non-zero. */
-export const doWhile = (body: readonly number[], again: readonly number[]) => [op.loop, 0x40, ...body, ...again, op.brIf, 0, op.end];
+/**
+ * do body while (again): `again` pushes an i32 that repeats the body when non-zero.
+ *
+ *   loop $again  body  again  br_if $again  end
+ */
+export const doWhile = (body: readonly number[], again: readonly number[]) => [op.loop, EMPTY_BLOCK, ...body, ...again, op.brIf, 0, op.end];
 /** --local, pushing the new value (a countdown for doWhile). */
 export const decremented = (local: number) => [...get(local), ...i32(1), op.i32Sub, ...tee(local)];
-/** while (!exit) body: `exit` pushes an i32 that leaves the loop when non-zero; `body` may not branch out. */
+/**
+ * while (!exit) body: `exit` pushes an i32 that leaves the loop when non-zero; `body` may not branch out.
+ *
+ *   block $done  loop $next  exit  br_if $done  body  br $next  end  end
+ */
 export const whileNot = (exit: readonly number[], body: readonly number[]) => [
   op.block,
-  0x40,
+  EMPTY_BLOCK,
   op.loop,
-  0x40,
+  EMPTY_BLOCK,
   ...exit,
   op.brIf,
   1,

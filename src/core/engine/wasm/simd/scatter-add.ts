@@ -8,6 +8,25 @@ import { addTo, boundPerMemory, compiledOnce, decrement, get, I32, i32, memarg, 
  * correctly rounded float32 add, as Math.fround of a double sum of two float32 is).
  *
  *   scatterAddRow(out, dy, table, cols, pixelBytes)
+ *
+ * In WAT (every load and store align=4):
+ *
+ *   (func (export "scatterAddRow") (param $out $dy $table $cols $pixelBytes i32) (local $to $c i32)
+ *     block $done  loop $pixel
+ *       local.get $cols  i32.eqz  br_if $done
+ *       (local.set $to (i32.add $out (i32.load $table)))
+ *       i32.const 0  local.set $c
+ *       block $pixelDone  loop $vector
+ *         local.get $c  local.get $pixelBytes  i32.ge_u  br_if $pixelDone
+ *         (v128.store (i32.add $to $c) (f32x4.add (v128.load (i32.add $to $c)) (v128.load (i32.add $dy $c))))
+ *         local.get $c  i32.const 16  i32.add  local.set $c
+ *         br $vector
+ *       end end
+ *       local.get $dy  local.get $pixelBytes  i32.add  local.set $dy
+ *       local.get $table  i32.const 4  i32.add  local.set $table
+ *       local.get $cols  i32.const 1  i32.sub  local.set $cols
+ *       br $pixel
+ *     end end)
  */
 export type ScatterAddRow = (out: number, dy: number, table: number, cols: number, pixelBytes: number) => void;
 
@@ -22,9 +41,8 @@ function code(): number[] {
       // to = out + table[k]
       ...get(P.out),
       ...get(P.table),
-      0x28, // i32.load
-      2,
-      0,
+      op.i32Load,
+      ...memarg(0),
       op.i32Add,
       ...set(L.to),
       ...i32(0),

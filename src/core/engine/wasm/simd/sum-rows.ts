@@ -1,4 +1,4 @@
-import { addTo, boundPerMemory, compiledOnce, decrement, F32, get, I32, i32, memarg, moduleBytes, op, s, set, simd, whileNot } from './assembler.js';
+import { addTo, boundPerMemory, compiledOnce, decrement, F32, get, I32, i32, memarg, moduleBytes, op, s, set, simd, V128, whileNot } from './assembler.js';
 
 /**
  * Per-channel sums in double precision as WebAssembly SIMD on the wasm backend's heap: for `rows`
@@ -10,6 +10,31 @@ import { addTo, boundPerMemory, compiledOnce, decrement, F32, get, I32, i32, mem
  * backend's; ~10x the JavaScript loop's speed on a SharedArrayBuffer heap.
  *
  *   sumRows(x, acc, rows, channels, rowBytes)   meanRows(x, acc, rows, channels, rowBytes, divisor: f32)
+ *
+ * In WAT (meanRows; sumRows is the same without $divisor, $d and the f32x4.div; every load and
+ * store align=4; $c counts channels, $a walks acc 32 bytes, 4 doubles, per 4 channels):
+ *
+ *   (func (export "meanRows") (param $x $acc $rows $channels $rowBytes i32) (param $divisor f32)
+ *         (local $c $a i32) (local $v $d v128)
+ *     local.get $divisor  f32x4.splat  local.set $d
+ *     block $done  loop $row
+ *       local.get $rows  i32.eqz  br_if $done
+ *       i32.const 0  local.set $c
+ *       local.get $acc  local.set $a
+ *       block $rowDone  loop $vector
+ *         local.get $c  local.get $channels  i32.ge_u  br_if $rowDone
+ *         (local.set $v (f32x4.div (v128.load (i32.add $x (i32.mul $c (i32.const 4)))) $d))
+ *         (v128.store offset=0 $a (f64x2.add (v128.load offset=0 $a) (f64x2.promote_low_f32x4 $v)))
+ *         (v128.store offset=16 $a (f64x2.add (v128.load offset=16 $a)
+ *           (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 $v $v))))
+ *         local.get $c  i32.const 4  i32.add  local.set $c
+ *         local.get $a  i32.const 32  i32.add  local.set $a
+ *         br $vector
+ *       end end
+ *       local.get $x  local.get $rowBytes  i32.add  local.set $x
+ *       local.get $rows  i32.const 1  i32.sub  local.set $rows
+ *       br $row
+ *     end end)
  */
 export type SumRows = (x: number, acc: number, rows: number, channels: number, rowBytes: number, divisor?: number) => void;
 
@@ -17,17 +42,16 @@ const P = { x: 0, acc: 1, rows: 2, channels: 3, rowBytes: 4, divisor: 5 };
 
 function rowsFunction(divide: boolean) {
   const L = divide ? { c: 6, a: 7, v: 8, d: 9 } : { c: 5, a: 6, v: 7, d: 8 };
-  const promoteLow = [0x5f]; // f64x2.promote_low_f32x4
-  const f64x2Add = [0xf0, 0x01];
-  // i8x16.shuffle moving floats 2 and 3 of a vector to lanes 0 and 1.
-  const highToLow = [0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  const promoteLow = simd.f64x2PromoteLowF32x4;
+  // Moves floats 2 and 3 of a vector (bytes 8..15) to lanes 0 and 1.
+  const highToLow = [...simd.i8x16Shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
   const addInto = (offset: number, half: number[]) => [
     ...get(L.a),
     ...get(L.a),
     ...s(simd.load),
     ...memarg(offset),
     ...half,
-    ...s(f64x2Add),
+    ...s(simd.f64x2Add),
     ...s(simd.store),
     ...memarg(offset),
   ];
@@ -67,7 +91,7 @@ function rowsFunction(divide: boolean) {
     name: divide ? 'meanRows' : 'sumRows',
     params: divide ? [I32, I32, I32, I32, I32, F32] : [I32, I32, I32, I32, I32],
     // c and a (i32), then v and, for Mean, the divisor splat (v128).
-    locals: divide ? [I32, I32, 0x7b, 0x7b] : [I32, I32, 0x7b],
+    locals: divide ? [I32, I32, V128, V128] : [I32, I32, V128],
     code,
   };
 }

@@ -1,10 +1,11 @@
-import { type FilterGradientTile, MAX_INPUT_CHANNELS_PER_TILE, MAX_OUTPUT_VECTORS_PER_TILE, tileIndex } from './simd/filter-gradient.js';
+import { type FilterGradientTile, MAX_INPUT_CHANNELS_PER_TILE, MAX_OUTPUT_VECTORS_PER_TILE, tileIndex } from './simd/conv2d-backprop-filter.js';
 
 /**
- * A convolution's filter gradient cut into blocks for the SIMD tile functions
- * (wasm/simd/filter-gradient.ts). Pure arithmetic on byte addresses (no tfjs, no allocation): the calls
- * it emits are made on the main thread, or recorded for a helper thread that shares the wasm heap
- * (wasm/call-helper.ts).
+ * A convolution's filter gradient (tfjs' kernel Conv2DBackpropFilter; wasm/conv2d-backprop-filter.ts
+ * explains the term and registers the kernel) cut into blocks for the SIMD tile functions
+ * (wasm/simd/conv2d-backprop-filter.ts). Pure arithmetic on byte addresses (no tfjs, no
+ * allocation): the calls it emits are made on the main thread, or recorded for a helper thread
+ * that shares the wasm heap (wasm/call-helper.ts).
  */
 
 /** Shapes and byte addresses on the heap of one NHWC filter gradient (dilation 1). */
@@ -53,7 +54,7 @@ export function validRange(outSize: number, inSize: number, stride: number, tap:
 
 /**
  * Receives one call of a tile function: its tileIndex, then its 13 arguments (see
- * wasm/simd/filter-gradient.ts). Either makes the call or records it for a helper thread.
+ * wasm/simd/conv2d-backprop-filter.ts). Either makes the call or records it for a helper thread.
  */
 export type TileCallSink = (tile: number, ...args: Parameters<FilterGradientTile>) => void;
 

@@ -6,8 +6,8 @@ import { randomVgg16Weights } from '../../src/bench/random-vgg16-weights.js';
 import { runBenchmark } from '../../src/bench/run-benchmark.js';
 import { syntheticBatch } from '../../src/bench/synthetic-batch.js';
 import { type BackendInfo, setupBackend } from '../../src/core/engine/backend.js';
+import { buildNetwork } from '../../src/core/model/network.js';
 import { VGG16_LAYERS } from '../../src/core/model/vgg16-features.js';
-import { buildNetwork } from '../../src/core/train/trainer.js';
 import { BenchResultSchema } from '../../src/protocol/bench.js';
 
 let backend: BackendInfo;
@@ -28,7 +28,6 @@ describe('runBenchmark', () => {
       await runBenchmark({
         config,
         backend,
-        threads: 1,
         warmup: 1,
         repeats: 3,
         features: features.extractor,
@@ -58,9 +57,7 @@ describe('runBenchmark', () => {
   });
 
   test('refuses zero repeats', async () => {
-    await expect(runBenchmark({ config: benchConfig({ ...tiny, loss: 'l1' }), backend, threads: 1, warmup: 0, repeats: 0, vgg: null })).rejects.toThrow(
-      RangeError,
-    );
+    await expect(runBenchmark({ config: benchConfig({ ...tiny, loss: 'l1' }), backend, warmup: 0, repeats: 0, vgg: null })).rejects.toThrow(RangeError);
   });
 });
 

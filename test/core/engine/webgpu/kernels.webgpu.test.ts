@@ -9,7 +9,7 @@ import { splitPlan, tileShapeFor } from '../../../../src/core/engine/webgpu/conv
 import { webgpuKernelNames } from '../../../../src/core/engine/webgpu/kernels.js';
 
 /**
- * Our WGSL kernels (src/core/engine/webgpu-*.ts) against the cpu backend. They need a WebGPU
+ * Our WGSL kernels (src/core/engine/webgpu/*.ts) against the cpu backend. They need a WebGPU
  * adapter: on a machine without a GPU, Mesa's software Vulkan (llvmpipe, Debian's
  * mesa-vulkan-drivers >= 24; .ci/run installs it) serves, and `auto` must not pick it. CI sets
  * PCONV_REQUIRE_WEBGPU=1, so a missing adapter fails there instead of skipping.

@@ -1,8 +1,9 @@
 import { addTo, boundPerMemory, compiledOnce, decremented, doWhile, get, I32, i32, memarg, moduleBytes, op, s, set, simd, V128 } from './assembler.js';
 
 /**
- * The inner loop of a convolution's filter gradient as WebAssembly SIMD, on tfjs-backend-wasm's
- * heap, reading x and dy where they lie (NHWC, no transpose, no padding copy):
+ * The inner loop of a convolution's filter gradient (tfjs' kernel Conv2DBackpropFilter, registered
+ * by wasm/conv2d-backprop-filter.ts) as WebAssembly SIMD, on tfjs-backend-wasm's heap, reading x
+ * and dy where they lie (NHWC, no transpose, no padding copy):
  *
  *   dW[tap][c][o] += sum over k of x_k[c] * dy_k[o]
  *
@@ -29,6 +30,45 @@ import { addTo, boundPerMemory, compiledOnce, decremented, doWhile, get, I32, i3
  *
  * Floats are multiplied then added (f32x4.mul, f32x4.add: no fused multiply-add in wasm SIMD),
  * summed in order of k.
+ *
+ * In WAT, fg1x1 (one input channel, one vector of 4 output channels; the others repeat the marked
+ * lines per input channel i (x splat from offset 4i, accumulator rows outRow apart) and per output
+ * vector j (offset 16j), all accumulators in locals; every v128 load and store align=4):
+ *
+ *   (func (export "fg1x1") (param $x $dy $out $rows $cols $xColStep $xRowStep $dyRowStep $outRow
+ *                                 $cBegin $cEnd $oBegin $oEnd i32)
+ *         (local $c $o $outC $p $xr $dr $xp $dp $r $k i32) (local $acc $dyv $splat v128)
+ *     (local.set $outC (i32.add $out (i32.mul (i32.shr_u $cBegin (i32.const 2)) $outRow)))
+ *     local.get $cBegin  local.set $c
+ *     loop $channelTiles
+ *       local.get $oBegin  local.set $o
+ *       loop $outputTiles
+ *         (local.set $p (i32.add $outC $o))  (local.set $acc (v128.load $p))           ;; per i, j
+ *         (local.set $xr (i32.add $x $c))  (local.set $dr (i32.add $dy $o))
+ *         local.get $rows  local.set $r
+ *         loop $blockRows
+ *           local.get $xr  local.set $xp  local.get $dr  local.set $dp
+ *           local.get $cols  local.set $k
+ *           loop $rowPositions
+ *             (local.set $dyv (v128.load $dp))                                         ;; per j
+ *             (local.set $splat (v128.load32_splat $xp))                               ;; per i
+ *             (local.set $acc (f32x4.add $acc (f32x4.mul $splat $dyv)))                ;; per i, j
+ *             local.get $xp  local.get $xColStep  i32.add  local.set $xp
+ *             local.get $dp  local.get $outRow  i32.add  local.set $dp
+ *             local.get $k  i32.const 1  i32.sub  local.tee $k  br_if $rowPositions
+ *           end
+ *           local.get $xr  local.get $xRowStep  i32.add  local.set $xr
+ *           local.get $dr  local.get $dyRowStep  i32.add  local.set $dr
+ *           local.get $r  i32.const 1  i32.sub  local.tee $r  br_if $blockRows
+ *         end
+ *         (local.set $p (i32.add $outC $o))  (v128.store $p $acc)                      ;; per i, j
+ *         local.get $o  i32.const 16  i32.add  local.set $o                            ;; 16 * ov
+ *         (i32.lt_u $o $oEnd)  br_if $outputTiles
+ *       end
+ *       local.get $c  i32.const 4  i32.add  local.set $c                               ;; 4 * cb
+ *       (local.set $outC (i32.add $outC (i32.mul $outRow (i32.const 1))))              ;; cb
+ *       (i32.lt_u $c $cEnd)  br_if $channelTiles
+ *     end)
  */
 export type FilterGradientTile = (
   x: number,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { type FilterGradientJob, filterGradientCalls, type TileCallSink, validRange } from '../../../../src/core/engine/wasm/filter-gradient-blocks.js';
-import { MAX_OUTPUT_VECTORS_PER_TILE, TILE_NAMES } from '../../../../src/core/engine/wasm/simd/filter-gradient.js';
+import { type FilterGradientJob, filterGradientCalls, type TileCallSink, validRange } from '../../../../src/core/engine/wasm/conv2d-backprop-filter-blocks.js';
+import { MAX_OUTPUT_VECTORS_PER_TILE, TILE_NAMES } from '../../../../src/core/engine/wasm/simd/conv2d-backprop-filter.js';
 
 describe('validRange', () => {
   test('the output positions whose input index lies inside', () => {

@@ -10,7 +10,12 @@ import { packageVersion } from './version.js';
  * Runs one command handler with the CLI's contract: a start and an end event, Ctrl-C turned into
  * an abort signal (a second Ctrl-C exits at once), and every error mapped to an exit code.
  */
-export async function runCommand(command: string, argv: readonly string[], json: boolean, handler: (ctx: CommandContext) => Promise<void>): Promise<number> {
+export async function runCommandHandler(
+  command: string,
+  argv: readonly string[],
+  json: boolean,
+  handler: (ctx: CommandContext) => Promise<void>,
+): Promise<number> {
   const output = new Output({ json });
   const started = Date.now();
   const controller = new AbortController();

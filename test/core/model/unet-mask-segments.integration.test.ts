@@ -6,10 +6,11 @@ import type { ExperimentConfig } from '../../../src/core/config/schema.js';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { inpaintingLoss } from '../../../src/core/model/inpainting-loss.js';
 import { modelInputs } from '../../../src/core/model/model-inputs.js';
+import { buildNetwork, weightMap } from '../../../src/core/model/network.js';
 import type { InpaintingUNet } from '../../../src/core/model/unet.js';
 import { Rng } from '../../../src/core/rng.js';
 import { Adam } from '../../../src/core/train/adam.js';
-import { buildNetwork, type LossValues, trainStep, weightMap } from '../../../src/core/train/trainer.js';
+import { type LossValues, trainStep } from '../../../src/core/train/trainer.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { predictWithFullMasks } from './full-mask-reference.js';
 

@@ -10,7 +10,7 @@ import { maskSetSpecOf } from '../../../src/core/masks/mask-plan.js';
 import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
 import { trainModel } from '../../../src/core/train/trainer.js';
 import { evaluateRun } from '../../../src/eval/evaluate.js';
-import { escapeHtml } from '../../../src/eval/report/render-report.js';
+import { escapeHtml } from '../../../src/eval/report/escape-html.js';
 import { writeReport } from '../../../src/eval/report/write-report.js';
 import { launchChromium } from '../../helpers/browser.js';
 import { repoRoot } from '../../helpers/run-cli.js';
