@@ -1,6 +1,6 @@
 // Builds the extension into dist/: the host bundle (CommonJS for VS Code's extension host, 'vscode'
-// left external), the two webview scripts (browser IIFEs), and the files the host reads at run
-// time: Chart.js for the report panel and the config JSON Schema for yamlValidation.
+// left external), the three webview scripts (browser IIFEs), and the files the host reads at run
+// time: Chart.js for the report and training panels and the config JSON Schema for yamlValidation.
 // `node build.mjs --watch` rebuilds on change.
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -28,6 +28,7 @@ const builds = [
     entryPoints: {
       inpaint: join(root, 'src/webview/inpaint/main.ts'),
       'report-bridge': join(root, 'src/webview/report/bridge.ts'),
+      training: join(root, 'src/webview/training/main.ts'),
     },
     outdir: join(root, 'dist/webview'),
     platform: 'browser',

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { UserError } from '../core/errors.js';
 import { benchCommand } from './commands/bench.js';
 import { checkCommand } from './commands/check.js';
+import { compareCommand } from './commands/compare.js';
 import { configCommand } from './commands/config.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -42,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(exportCommand(env))
     .command(checkCommand(env))
     .command(mergeCommand(env))
+    .command(compareCommand(env))
     .command(benchCommand(env))
     .demandCommand(1, 'Name a command; `pconv-bench --help` lists them.')
     .recommendCommands()

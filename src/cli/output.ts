@@ -72,7 +72,7 @@ export class Output {
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const metrics = event.metrics
       ? `  ${Object.entries(event.metrics)
-          .filter(([name]) => name !== 'stepsPerSecond')
+          .filter(([name]) => name !== 'stepsPerSecond' && name !== 'step')
           .map(([name, value]) => `${name} ${formatMetric(value)}`)
           .join(' ')}`
       : '';
@@ -107,6 +107,12 @@ function humanLine(event: Stamped<PconvEvent>): string | undefined {
       return `${event.stage}: ${event.status}${event.message ? ` - ${event.message}` : ''}`;
     case 'log':
       return event.level === 'warn' ? `warning: ${event.message}` : event.message;
+    case 'validation': {
+      const { loss, quality } = event;
+      const ssim = quality.ssim === null ? 'SSIM -' : `SSIM ${quality.ssim.toFixed(4)}`;
+      const l1Hole = quality.l1Hole === null ? 'hole L1 -' : `hole L1 ${quality.l1Hole.toFixed(3)}`;
+      return `${event.model} step ${event.step}: validation loss ${loss.total.toFixed(4)} (hole ${loss.hole.toFixed(4)}, valid ${loss.valid.toFixed(4)}); PSNR ${quality.psnr.toFixed(2)} dB, ${ssim}, ${l1Hole} on ${quality.pairs} pair${quality.pairs === 1 ? '' : 's'}; samples ${event.samples}`;
+    }
     case 'error':
       return [`error: ${event.message}`, ...event.details.map((d) => `  ${d}`), ...(event.hint ? [`hint: ${event.hint}`] : [])].join('\n');
     default:

@@ -195,3 +195,35 @@ export class ScoresWriter {
     await this.handle.close();
   }
 }
+
+/** Every score file of `model` in a run folder, whatever scored it (`compare` reads them). */
+export interface StoredScores {
+  /** Per pair k: the score written last in its file; of several files (shards), the first file's. */
+  readonly scores: Map<number, PairScore>;
+  /** The fingerprints the files were written with: one, unless files of another scorer are left over. */
+  readonly fingerprints: readonly string[];
+  /** The files read, as paths. */
+  readonly files: readonly string[];
+}
+
+/**
+ * The per-pair scores of `model` as the last evaluation left them. Within a file the last line of a
+ * pair wins: an evaluation appends a fresh score after a kept one whose stamp no longer held.
+ */
+export async function readStoredScores(runDir: string, model: string): Promise<StoredScores> {
+  const dir = join(runDir, SCORES_DIR);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => isScoresFileOf(f, model)).sort();
+  const scores = new Map<number, PairScore>();
+  const fingerprints = new Set<string>();
+  const files: string[] = [];
+  for (const name of names) {
+    const parsed = parseScoresFile(await readFile(join(dir, name), 'utf8'));
+    if (parsed.header?.model !== model) continue;
+    fingerprints.add(parsed.header.fingerprint);
+    files.push(join(dir, name));
+    const own = new Map<number, PairScore>();
+    for (const score of parsed.scores) own.set(score.k, score);
+    for (const [k, score] of own) if (!scores.has(k)) scores.set(k, score);
+  }
+  return { scores, fingerprints: [...fingerprints], files };
+}

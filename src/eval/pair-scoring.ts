@@ -1,3 +1,4 @@
+import { compositeArrays } from '../core/metrics/composite-arrays.js';
 import type { Inpainter } from './inpainter.js';
 import { type ImageMetrics, imageMetrics } from './metrics.js';
 
@@ -26,16 +27,6 @@ export interface PairResult {
   readonly k: number;
   readonly metrics: readonly { readonly name: string; readonly metrics: ImageMetrics }[];
   readonly composites: readonly { readonly name: string; readonly data: Float32Array }[];
-}
-
-/** Known pixels from the image, the prediction elsewhere (HWC arrays, valid HxW). */
-export function compositeArrays(image: Float32Array, output: Float32Array, valid: Float32Array): Float32Array {
-  const out = new Float32Array(image.length);
-  for (let p = 0; p < valid.length; p++) {
-    const known = (valid[p] as number) >= 0.5;
-    for (let c = 0; c < 3; c++) out[p * 3 + c] = known ? (image[p * 3 + c] as number) : (output[p * 3 + c] as number);
-  }
-  return out;
 }
 
 export function scorePair(job: PairJob, telea: Inpainter | undefined): PairResult {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LossValuesSchema, ValidationQualitySchema } from './training-log.js';
 
 /**
  * The --json event stream: one JSON object per line on stdout. Consumers (the VS Code extension,
@@ -20,7 +21,10 @@ export const ProgressEventSchema = z.strictObject({
   done: z.int().min(0),
   total: z.int().min(0),
   unit: z.string(),
-  /** Current figures of long work, e.g. the loss terms of a training step. */
+  /**
+   * Current figures of long work, e.g. the loss terms of a training step (training also gives
+   * `step`, the global step, phase 1 and phase 2 counted together).
+   */
   metrics: z.record(z.string(), z.number()).optional(),
 });
 
@@ -36,7 +40,27 @@ export const ResultEventSchema = z.strictObject({
   data: z.record(z.string(), z.unknown()),
 });
 
-export const CoreEventSchema = z.discriminatedUnion('type', [StageEventSchema, ProgressEventSchema, LogEventSchema, ResultEventSchema]);
+/**
+ * A validation pass of training (every train.validateEvery steps): the loss on the validation pairs
+ * and the quality of the model's composited predictions on them (the same record as the training
+ * log's validation line; ValidationQualitySchema says how they are scored). A type added to the
+ * stream, so `v` stays 1: a consumer built before it sees a line its schema refuses and skips it
+ * (the VS Code extension notes such lines in its output channel and goes on). Its human form is the
+ * validation line on stderr.
+ */
+export const ValidationEventSchema = z.strictObject({
+  type: z.literal('validation'),
+  model: z.enum(['pconv', 'conv']),
+  phase: z.union([z.literal(1), z.literal(2)]),
+  /** Global step (phase 1 and phase 2 counted together). */
+  step: z.int().min(1),
+  loss: z.strictObject(LossValuesSchema.shape),
+  quality: ValidationQualitySchema,
+  /** The sample grid written at this validation, as an absolute path. */
+  samples: z.string(),
+});
+
+export const CoreEventSchema = z.discriminatedUnion('type', [StageEventSchema, ProgressEventSchema, LogEventSchema, ResultEventSchema, ValidationEventSchema]);
 export type CoreEvent = z.infer<typeof CoreEventSchema>;
 export type OnEvent = (event: CoreEvent) => void;
 
@@ -48,6 +72,7 @@ export const PconvEventSchema = z.discriminatedUnion('type', [
   ProgressEventSchema.extend({ ...stamp, ratePerSecond: z.number().min(0).optional(), etaSeconds: z.number().min(0).optional() }),
   LogEventSchema.extend(stamp),
   ResultEventSchema.extend(stamp),
+  ValidationEventSchema.extend(stamp),
   z.strictObject({
     ...stamp,
     type: z.literal('error'),

@@ -7,7 +7,7 @@ import { z } from 'zod';
  * per (model, bin, border subset) is summarised with mean, standard deviation, n and a 95% interval;
  * paired differences compare PConv with each other model on the identical (image, mask) pairs.
  */
-const SummarySchema = z.strictObject({
+export const SummarySchema = z.strictObject({
   n: z.int().min(0),
   mean: z.number().nullable(),
   std: z.number().nullable(),

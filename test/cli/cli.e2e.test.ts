@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { MaskManifestSchema } from '../../src/protocol/mask-manifest.js';
 import { ResultsSchema } from '../../src/protocol/results.js';
+import { parseTrainLog } from '../../src/protocol/training-log.js';
 import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -158,8 +159,32 @@ describe('pconv-bench CLI (end to end)', () => {
     const stages = stream.filter((e) => e.type === 'stage' && e.status === 'finished').map((e) => (e as { stage: string }).stage);
     expect(stages).toEqual(['train-pconv-phase1', 'train-pconv-phase2', 'train-conv-phase1', 'train-conv-phase2']);
     expect(stream.find((e) => e.type === 'progress' && e.stage.startsWith('train-'))).toMatchObject({
-      metrics: { loss: expect.any(Number), hole: expect.any(Number) },
+      metrics: { loss: expect.any(Number), hole: expect.any(Number), step: expect.any(Number) },
     });
+    // A validation event every validateEvery (10) steps, with the same records as the log's validation lines.
+    const validations = stream.flatMap((e) => (e.type === 'validation' ? [e] : []));
+    expect(validations.map((e) => [e.model, e.phase, e.step])).toEqual([
+      ['pconv', 1, 10],
+      ['pconv', 1, 20],
+      ['pconv', 2, 30],
+      ['conv', 1, 10],
+      ['conv', 1, 20],
+      ['conv', 2, 30],
+    ]);
+    const logged = parseTrainLog(await readFile(join(run, 'logs', 'train-pconv.jsonl'), 'utf8')).lines.flatMap((l) => (l.type === 'validation' ? [l] : []));
+    expect(validations.filter((e) => e.model === 'pconv').map((e) => [e.step, e.quality, e.loss.total, e.samples])).toEqual(
+      logged.map((l) => [l.step, l.quality, l.total, join(run, l.samples)]),
+    );
+    for (const { quality } of validations) {
+      expect(quality.pairs).toBeGreaterThan(0);
+      expect(quality.psnr).toBeGreaterThan(0);
+      expect(quality.ssim).toBeGreaterThan(-1);
+      expect(quality.l1Hole).toBeGreaterThan(0);
+    }
+    // Its human form, on stderr: the validation line.
+    expect(trained.stderr).toMatch(
+      /pconv step 30: validation loss [\d.]+ \(hole [\d.]+, valid [\d.]+\); PSNR [\d.]+ dB, SSIM -?[\d.]+, hole L1 [\d.]+ on \d+ pairs?; samples /,
+    );
     const summary = JSON.parse(await readFile(join(run, 'training.json'), 'utf8'));
     expect(summary.loss).toEqual({ valid: 1, hole: 6, perceptual: 0, style: 0, tv: 0.1, vgg: null });
     expect(summary.backend).toMatchObject({ name: 'wasm', version: expect.stringContaining('4.22.0'), device: expect.stringContaining('WebAssembly') });
@@ -167,6 +192,7 @@ describe('pconv-bench CLI (end to end)', () => {
       ['pconv', 30],
       ['conv', 30],
     ]);
+    expect(summary.models[1].lastValidation).toEqual({ step: 30, phase: 2, loss: validations[5]?.loss, quality: validations[5]?.quality });
     const log = (await readFile(join(run, 'logs', 'train-pconv.jsonl'), 'utf8')).trim().split('\n');
     expect(log.filter((line) => line.includes('"type":"train"'))).toHaveLength(30);
 

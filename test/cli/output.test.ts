@@ -36,3 +36,42 @@ describe('Output progress', () => {
     expect(io.text().err.trim().split('\n')).toHaveLength(4);
   });
 });
+
+describe('Output validation', () => {
+  test('a validation event goes to --json as it is and to stderr as the validation line; the global step stays off the progress line', () => {
+    const io = capture();
+    const output = new Output({ json: true, stdout: io.stdout, stderr: io.stderr });
+    const loss = { total: 0.30812, valid: 0.086, hole: 0.0357, perceptual: 0, styleOut: 0, styleComp: 0, tv: 0.01 };
+    output.onCoreEvent({ type: 'progress', stage: 'train-pconv-phase2', done: 100, total: 100, unit: 'steps', metrics: { loss: 0.42, step: 400 } });
+    output.onCoreEvent({
+      type: 'validation',
+      model: 'pconv',
+      phase: 2,
+      step: 400,
+      loss,
+      quality: { pairs: 5, psnr: 22.041, ssim: 0.65961, l1Hole: 11.0978 },
+      samples: '/r/s.png',
+    });
+    output.onCoreEvent({
+      type: 'validation',
+      model: 'conv',
+      phase: 1,
+      step: 10,
+      loss,
+      quality: { pairs: 1, psnr: 9, ssim: null, l1Hole: null },
+      samples: '/r/t.png',
+    });
+    const events = io
+      .text()
+      .out.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[1]).toMatchObject({ v: 1, type: 'validation', model: 'pconv', step: 400, loss, quality: { pairs: 5, psnr: 22.041 } });
+    const lines = io.text().err.trim().split('\n');
+    expect(lines[0]).toMatch(/^train-pconv-phase2 \[#+\] 100\/100 steps {2}.*loss 0\.4200$/);
+    expect(lines.slice(1)).toEqual([
+      'pconv step 400: validation loss 0.3081 (hole 0.0357, valid 0.0860); PSNR 22.04 dB, SSIM 0.6596, hole L1 11.098 on 5 pairs; samples /r/s.png',
+      'conv step 10: validation loss 0.3081 (hole 0.0357, valid 0.0860); PSNR 9.00 dB, SSIM -, hole L1 - on 1 pair; samples /r/t.png',
+    ]);
+  });
+});

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { ssimSeparable } from '../../src/core/metrics/ssim-separable.js';
 import { Rng } from '../../src/core/rng.js';
 import { holeL1, imageMetrics, PSNR_CAP_DB, psnr, ssimGaussian } from '../../src/eval/metrics.js';
-import { ssimSeparable } from '../../src/eval/ssim-separable.js';
 import { readMaskFloat, readRgb } from '../helpers/read-rgb.js';
 import { repoRoot } from '../helpers/run-cli.js';
 

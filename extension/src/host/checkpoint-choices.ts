@@ -8,7 +8,10 @@ export function checkpointChoices(runs: readonly RunInfo[]): { choice: Checkpoin
     .flatMap((run) => run.checkpoints.map((checkpoint) => ({ run, checkpoint })))
     .sort((a, b) => order(a.checkpoint) - order(b.checkpoint))
     .map(({ run, checkpoint }, i) => ({
-      choice: { id: `c${i}`, label: `${run.label} / ${checkpoint.kind} / ${checkpoint.phase} (step ${checkpoint.step})` },
+      choice: {
+        id: `c${i}`,
+        label: `${run.workspaceFolder ? `${run.workspaceFolder}: ` : ''}${run.label} / ${checkpoint.kind} / ${checkpoint.phase} (step ${checkpoint.step})`,
+      },
       checkpoint,
     }));
 }

@@ -13,6 +13,8 @@ export interface CliStartOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The `node` that runs a script cliPath. Inside VS Code process.execPath is Electron, so the default there is `node` on PATH. */
   readonly node?: string;
+  /** The platform to spawn for (process.platform): on Windows a .cmd/.bat cliPath goes through cmd.exe. */
+  readonly platform?: NodeJS.Platform;
   /** How long SIGINT (the CLI saves a checkpoint) may take before SIGTERM, and SIGTERM before SIGKILL. */
   readonly graceMs?: number;
   readonly onEvent?: (event: PconvEvent) => void;
@@ -47,6 +49,27 @@ export interface CliProcess {
 
 const SCRIPT = /\.(c|m)?js$/i;
 
+/** One argument as cmd.exe reads it: quoted unless plainly safe, so a path with spaces stays one argument. */
+export function cmdQuote(arg: string): string {
+  return /^[\w\-.:\\/=@+,]+$/.test(arg) ? arg : `"${arg.replace(/"/g, '""')}"`;
+}
+
+/**
+ * What to spawn: a script with node; on Windows a .cmd/.bat through cmd.exe, each part quoted
+ * (spawn's `shell` joins them unquoted). cli-path resolves npm's shims to their scripts, so a
+ * .cmd gets here only when that failed.
+ */
+export function spawnPlan(
+  cliPath: string,
+  args: readonly string[],
+  node: string,
+  platform: NodeJS.Platform,
+): { command: string; argv: string[]; shell: boolean } {
+  if (SCRIPT.test(cliPath)) return { command: node, argv: [cliPath, ...args], shell: false };
+  if (platform === 'win32' && /\.(cmd|bat)$/i.test(cliPath)) return { command: cmdQuote(cliPath), argv: args.map(cmdQuote), shell: true };
+  return { command: cliPath, argv: [...args], shell: false };
+}
+
 function describeOutcome(o: Omit<CliOutcome, 'message'>, cliPath: string): string {
   if (o.spawnError) return `could not start ${cliPath}: ${o.spawnError.message}`;
   const failure = o.errors.at(-1);
@@ -62,10 +85,9 @@ function describeOutcome(o: Omit<CliOutcome, 'message'>, cliPath: string): strin
 /** Spawns `pconv-bench <args> --json` and turns its stdout into validated events. */
 export function startCli(options: CliStartOptions): CliProcess {
   const args = options.args.includes('--json') ? [...options.args] : [...options.args, '--json'];
-  const script = SCRIPT.test(options.cliPath);
   const node = options.node ?? (process.versions.electron ? 'node' : process.execPath);
-  const command = script ? node : options.cliPath;
-  const argv = script ? [options.cliPath, ...args] : args;
+  const platform = options.platform ?? process.platform;
+  const { command, argv, shell } = spawnPlan(options.cliPath, args, node, platform);
   const graceMs = options.graceMs ?? 10_000;
 
   const errors: EventOf<'error'>[] = [];
@@ -109,13 +131,7 @@ export function startCli(options: CliStartOptions): CliProcess {
       resolve({ ...outcome, message: describeOutcome(outcome, options.cliPath) });
     };
     try {
-      // Windows' .cmd shims (node_modules/.bin/pconv-bench.cmd) only start through a shell.
-      child = spawn(command, argv, {
-        cwd: options.cwd,
-        env: options.env ?? process.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        shell: process.platform === 'win32' && /\.cmd$/i.test(command),
-      });
+      child = spawn(command, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], shell });
     } catch (error) {
       finish(null, null, error as Error);
       return;
@@ -140,6 +156,11 @@ export function startCli(options: CliStartOptions): CliProcess {
     cancel() {
       if (cancelled || child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       cancelled = true;
+      if (shell && platform === 'win32' && child.pid !== undefined) {
+        // A signal would end cmd.exe and leave the CLI running: end the whole tree.
+        spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore' }).on('error', () => child.kill());
+        return;
+      }
       child.kill('SIGINT');
       timers.push(
         setTimeout(() => child.kill('SIGTERM'), graceMs),

@@ -21,6 +21,9 @@ export interface CliRequest {
   readonly onFinished?: (outcome: CliOutcome, runDir: string | undefined) => void;
 }
 
+/** What a CLI process does, as the runner sees it: its start (with the request's title), then each of its events. */
+export type CliActivity = { readonly kind: 'start'; readonly title: string } | { readonly kind: 'event'; readonly title: string; readonly event: PconvEvent };
+
 /** The text of a file as the editor has it (unsaved edits included), else from disk. */
 export function currentText(file: string): string | undefined {
   const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file);
@@ -54,6 +57,9 @@ export class CliRunner implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a process starts, reports progress or ends. */
   readonly onDidChange = this.changed.event;
+  private readonly activity = new vscode.EventEmitter<CliActivity>();
+  /** Each process as it starts and each event it sends (the training view follows these). */
+  readonly onActivity = this.activity.event;
 
   constructor(
     private readonly output: vscode.OutputChannel,
@@ -95,17 +101,20 @@ export class CliRunner implements vscode.Disposable {
     this.output.appendLine(`\n[pconv-bench] ${settings.cliPath} ${args.join(' ')}  (in ${settings.folder})`);
     if (request.configFile) this.diagnostics.delete(vscode.Uri.file(request.configFile));
     const tracker = new ProgressTracker(request.args[0] ?? '');
+    this.activity.fire({ kind: 'start', title: request.title });
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `PConv Bench: ${request.title}`, cancellable: true },
       async (progress, token) => {
         const startedAt = Date.now();
         const child = startCli({
           cliPath: settings.cliPath,
+          ...(settings.node ? { node: settings.node } : {}),
           args,
           cwd: settings.folder,
           onStderr: (text) => this.output.append(text),
           onInvalidLine: (line, reason) => this.output.appendLine(`[pconv-bench] stdout line ignored (${reason}): ${line}`),
           onEvent: (event) => {
+            this.activity.fire({ kind: 'event', title: request.title, event });
             if (event.type === 'error' && event.problems?.length) showProblems(this.diagnostics, event, settings.folder);
             if (event.type === 'result' && typeof event.data.runDir === 'string' && this.active) this.active.runDir ??= event.data.runDir;
             const update = tracker.update(event);
@@ -151,5 +160,6 @@ export class CliRunner implements vscode.Disposable {
   dispose(): void {
     this.active?.process.cancel();
     this.changed.dispose();
+    this.activity.dispose();
   }
 }

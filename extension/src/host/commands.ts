@@ -1,4 +1,4 @@
-import { basename, relative } from 'node:path';
+import { basename, isAbsolute, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { CliRunner } from './cli-runner.js';
 import { isConfigFile } from './config-validation.js';
@@ -7,7 +7,7 @@ import { openReportPanel } from './report-panel.js';
 import { type RunInfo, resumeArgs } from './runs-model.js';
 import type { RunsNode, RunsTreeProvider } from './runs-tree.js';
 import { isResumable } from './runs-view-model.js';
-import { readSettings } from './workspace-settings.js';
+import { reportsDirOf, workspaceFolderOf } from './workspace-settings.js';
 
 interface Services {
   readonly extensionUri: vscode.Uri;
@@ -29,12 +29,20 @@ async function pickConfig(uri: vscode.Uri | undefined): Promise<string | undefin
     void vscode.window.showErrorMessage('PConv Bench: no experiment config found (configs/*.yaml). Create one, e.g. from configs/demo.yaml of pconv-bench.');
     return undefined;
   }
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
   const picked = await vscode.window.showQuickPick(
-    files.map((f) => ({ label: basename(f.fsPath), description: relative(folder, f.fsPath), uri: f })),
+    files.map((f) => ({ label: basename(f.fsPath), description: relative(workspaceFolderOf(f)?.uri.fsPath ?? '', f.fsPath), uri: f })),
     { title: 'PConv Bench: which experiment config?' },
   );
   return picked?.uri.fsPath;
+}
+
+/** A run folder's name in the Runs view: relative to its workspace folder's reports folder. */
+function runLabel(dir: string, runs: RunsTreeProvider): string {
+  const known = runs.current.find((run) => run.dir === dir)?.label;
+  if (known) return known;
+  const folder = workspaceFolderOf(vscode.Uri.file(dir));
+  const label = folder ? relative(reportsDirOf(folder), dir) : '';
+  return label && !label.startsWith('..') && !isAbsolute(label) ? label : basename(dir);
 }
 
 /** The run an item of the Runs view stands for, else one picked from the runs that match. */
@@ -46,7 +54,7 @@ async function pickRun(node: RunsNode | undefined, runs: RunsTreeProvider, filte
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    candidates.map((run) => ({ label: run.label, description: run.status, detail: run.dir, run })),
+    candidates.map((run) => ({ label: run.label, description: [run.workspaceFolder, run.state].filter(Boolean).join(': '), detail: run.dir, run })),
     { title: `PConv Bench: which run ${what}?` },
   );
   return picked?.run;
@@ -74,7 +82,7 @@ export function registerCommands({ extensionUri, runner, runs, output }: Service
       onFinished: (outcome, dir) => {
         if (outcome.exitCode !== 0 || args[0] !== 'run' || !dir) return;
         void vscode.window.showInformationMessage(`PConv Bench: ${title}: ${outcome.message}`, 'Open Report').then((choice) => {
-          if (choice) void openReport({ dir, label: relative(readSettings().reportsDir, dir) || basename(dir) });
+          if (choice) void openReport({ dir, label: runLabel(dir, runs) });
         });
       },
     });

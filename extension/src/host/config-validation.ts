@@ -33,7 +33,13 @@ export class ConfigValidator implements vscode.Disposable {
     if (!settings.validateOnSave) return;
     const file = document.uri.fsPath;
     this.running.get(file)?.cancel();
-    const child = startCli({ cliPath: settings.cliPath, args: ['config', file], cwd: settings.folder, graceMs: 1000 });
+    const child = startCli({
+      cliPath: settings.cliPath,
+      ...(settings.node ? { node: settings.node } : {}),
+      args: ['config', file],
+      cwd: settings.folder,
+      graceMs: 1000,
+    });
     this.running.set(file, child);
     const outcome = await child.done;
     if (this.running.get(file) !== child) return;

@@ -3,6 +3,7 @@ import { CliRunner } from './cli-runner.js';
 import { registerCommands } from './commands.js';
 import { ConfigValidator, isConfigFile } from './config-validation.js';
 import { RunsTreeProvider } from './runs-tree.js';
+import { TrainingView } from './training-panel.js';
 
 /**
  * Registers the extension's parts and does nothing else: all work happens in `pconv-bench`
@@ -14,6 +15,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const runner = new CliRunner(output, diagnostics, context.workspaceState);
   const runs = new RunsTreeProvider(runner);
   const validator = new ConfigValidator(diagnostics, output);
+  const training = new TrainingView(context.extensionUri, output, runner);
   context.subscriptions.push(
     output,
     diagnostics,
@@ -25,6 +27,9 @@ export function activate(context: vscode.ExtensionContext): void {
       if (isConfigFile(document)) void validator.validate(document);
     }),
     ...registerCommands({ extensionUri: context.extensionUri, runner, runs, output }),
+    // The live training view's command lives with it (training-panel.ts follows the runner's processes).
+    training,
+    vscode.commands.registerCommand('pconvBench.showTraining', () => training.show()),
   );
   void vscode.commands.executeCommand('setContext', 'pconvBench.busy', false);
 }

@@ -129,6 +129,7 @@ export class InpaintPanel implements vscode.Disposable {
     this.post({ type: 'progress', message: `inpainting with ${chosen.choice.label}` });
     this.job = startCli({
       cliPath: settings.cliPath,
+      ...(settings.node ? { node: settings.node } : {}),
       args,
       cwd: settings.folder,
       onStderr: (text) => this.output.append(text),

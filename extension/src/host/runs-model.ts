@@ -25,7 +25,7 @@ export { RUN_STAGES, type RunStage };
  * running: a live process holds the lock. finished: every stage done. failed / interrupted: how
  * the last command ended (run.json, else what the extension saw, else a lock left by a dead
  * process). partial: the last command finished what it was asked (say `masks` alone) but stages
- * remain; resuming runs them.
+ * remain, resuming runs them; also a folder no run.json accounts for (a CLI before the record).
  */
 export type RunStatus = 'running' | 'finished' | 'partial' | 'failed' | 'interrupted';
 
@@ -37,6 +37,8 @@ export interface RunOutcome {
   /** When the extension started it, ms since the epoch: a run.json started later was written by another process. */
   readonly startedAt?: number;
   readonly message: string;
+  /** What the row shows after "failed: ": the CLI's error code, else the signal or exit code. */
+  readonly code?: string;
 }
 
 export interface Headline {
@@ -65,9 +67,18 @@ export interface RunInfo {
   readonly dir: string;
   /** The folder relative to the reports folder, e.g. "demo" or "demo/2026-11-25". */
   readonly label: string;
+  /** The workspace folder whose reports folder holds it, named only when the workspace has several. */
+  readonly workspaceFolder?: string;
   readonly status: RunStatus;
-  /** Why it has that status, for people. */
+  /**
+   * The status in a few words, for the row: "running", "finished", "masks done", "failed:
+   * MASKS_MISSING", "interrupted in train-pconv", "incomplete".
+   */
+  readonly state: string;
+  /** Why it has that status, for people (the failure's message, the process, what remains). */
   readonly detail: string;
+  /** The stage a live process is working in, or the one the last command failed or stopped in. */
+  readonly activeStage?: RunStage;
   readonly stages: readonly { readonly stage: RunStage; readonly done: boolean }[];
   /** The first stage without a marker: where a resume starts. */
   readonly nextStage?: RunStage;
@@ -259,13 +270,35 @@ interface StatusInputs {
   readonly outcome: RunOutcome | undefined;
 }
 
+interface StatusOf {
+  readonly status: RunStatus;
+  readonly state: string;
+  readonly detail: string;
+  readonly activeStage?: RunStage;
+}
+
+/** The stages each command works on (`run` all of them, unless --only says fewer). */
+const COMMAND_STAGES: Readonly<Record<string, readonly RunStage[]>> = {
+  masks: ['masks'],
+  train: ['train-pconv', 'train-conv'],
+  eval: ['eval'],
+  report: ['report'],
+};
+
+/** Stage names for a row: both training stages read as "training". */
+function stageNames(list: readonly RunStage[]): string {
+  const both = list.filter((s) => TRAINING_STAGES[s]).length === 2;
+  const names = list.map((s) => (both && TRAINING_STAGES[s] ? 'training' : s));
+  return names.filter((name, i) => names.indexOf(name) === i).join(', ');
+}
+
 /**
  * Why the run is where it is, in order of authority: a live lock; the extension's own outcome when
  * run.json does not cover its process; a lock left by a dead process (no record of that process
  * can exist); the CLI's run.json; and for folders without one (a CLI before run.json's outcome),
  * what the files and the extension saw.
  */
-function statusOf({ stages, nextStage, complete, training, lock, record, outcome }: StatusInputs): { status: RunStatus; detail: string } {
+function statusOf({ stages, nextStage, complete, training, lock, record, outcome }: StatusInputs): StatusOf {
   const all = RUN_STAGES.length;
   const done = stages.filter((s) => s.done).length;
   const by = (command: string | undefined) => (command ? `pconv-bench ${command}` : 'pconv-bench');
@@ -274,36 +307,87 @@ function statusOf({ stages, nextStage, complete, training, lock, record, outcome
     const t = kind ? training.find((x) => x.kind === kind) : undefined;
     return t ? `; latest checkpoint at step ${t.step}${t.totalSteps ? `/${t.totalSteps}` : ''}` : '';
   };
+  // The stage a command was working in when nothing records it: the first of its stages without a
+  // marker (stages run in order, and each writes its marker when it ends).
+  const workingIn = (command: string | undefined) => {
+    const own = command ? COMMAND_STAGES[command] : undefined;
+    return own ? own.find((stage) => !stages.find((s) => s.stage === stage)?.done) : nextStage;
+  };
+  const at = (stage: RunStage | undefined) => (stage ? { activeStage: stage } : {});
   if (lock?.alive) {
     const where = `pid ${lock.pid}${lock.host ? ` on ${lock.host}` : ''}${lock.startedAt ? ` since ${lock.startedAt}` : ''}`;
-    return { status: 'running', detail: lock.command ? `${by(lock.command)}, ${where}` : where };
+    return {
+      status: 'running',
+      state: lock.command && lock.command !== 'run' ? `running ${lock.command}` : 'running',
+      detail: lock.command ? `${by(lock.command)}, ${where}` : where,
+      ...at(workingIn(lock.command)),
+    };
   }
-  if (outcome && outcome.exitCode !== 0 && outcome.exitCode !== 130) return { status: 'failed', detail: outcome.message };
+  if (outcome && outcome.exitCode !== 0 && outcome.exitCode !== 130)
+    return { status: 'failed', state: `failed: ${outcome.code ?? `exit ${outcome.exitCode}`}`, detail: outcome.message };
   if (lock) {
     const who = lock.command ? `${by(lock.command)}, pid ${lock.pid}` : `pid ${lock.pid}`;
-    return { status: 'interrupted', detail: `its process (${who}) ended without finishing: killed, or the machine restarted` };
+    const stage = workingIn(lock.command);
+    return {
+      status: 'interrupted',
+      state: stage ? `interrupted in ${stage}` : 'interrupted',
+      detail: `its process (${who}) ended without finishing: killed, or the machine restarted`,
+      ...at(stage),
+    };
   }
   if (record) {
     const { outcome: end, command } = record;
     const suffix = command ? ` (${by(command)})` : '';
     if (end.status === 'failed') {
       const where = end.stage ? ` in ${end.stage}` : '';
-      return { status: 'failed', detail: end.error ? `${end.error.code}${where}: ${end.error.message}${suffix}` : `${by(command)} failed${where}` };
+      return {
+        status: 'failed',
+        state: end.error ? `failed: ${end.error.code}` : 'failed',
+        detail: end.error ? `${end.error.code}${where}: ${end.error.message}${suffix}` : `${by(command)} failed${where}`,
+        ...at(end.stage),
+      };
     }
     if (end.status === 'interrupted') {
-      const at = end.stage ?? nextStage;
-      return { status: 'interrupted', detail: `stopped at ${at ?? 'the end'}${suffix}${trainedTo(at)}` };
+      // No stage: stopped before its first stage began (while checking its inputs).
+      const stage = end.stage ?? workingIn(command);
+      return {
+        status: 'interrupted',
+        state: end.stage ? `interrupted in ${end.stage}` : stage ? `interrupted before ${stage}` : 'interrupted',
+        detail: `stopped at ${stage ?? 'the end'}${suffix}${trainedTo(stage)}`,
+        ...at(end.stage),
+      };
     }
-    if (complete) return { status: 'finished', detail: `all ${all} stages done` };
-    if (done === all) return { status: 'partial', detail: `all ${all} stages done, but ${RUN_FILES.results} is missing or unreadable` };
+    if (complete) return { status: 'finished', state: 'finished', detail: `all ${all} stages done` };
+    if (done === all)
+      return { status: 'partial', state: 'no readable results', detail: `all ${all} stages done, but ${RUN_FILES.results} is missing or unreadable` };
     // The command did what it was asked (`masks` alone, say): the rest is still to run, nothing stopped it.
-    const last = record.stages.findLast((s) => s.status !== 'not asked');
-    const lastText = last ? `last: ${last.stage}${stages.find((s) => s.stage === last.stage)?.done ? '' : ' in part'}, ` : '';
-    return { status: 'partial', detail: `${done} of ${all} stages done (${lastText}by ${by(command)})` };
+    const asked = record.stages.filter((s) => s.status !== 'not asked').map((s) => s.stage);
+    const isDone = (stage: RunStage) => stages.find((s) => s.stage === stage)?.done === true;
+    const parts = [
+      ...(asked.some(isDone) ? [`${stageNames(asked.filter(isDone))} done`] : []),
+      // A stage the command ran only part of (one phase, one shard): no marker.
+      ...(asked.some((s) => !isDone(s)) ? [`${stageNames(asked.filter((s) => !isDone(s)))} in part`] : []),
+    ];
+    const last = asked.at(-1);
+    const lastText = last ? `last: ${last}${isDone(last) ? '' : ' in part'}, ` : '';
+    return {
+      status: 'partial',
+      state: parts.length ? parts.join(', ') : `${command ?? 'last command'} done`,
+      detail: `${done} of ${all} stages done (${lastText}by ${by(command)})`,
+    };
   }
-  if (complete) return { status: 'finished', detail: `all ${all} stages done` };
-  if (outcome?.exitCode === 130) return { status: 'interrupted', detail: `stopped at ${nextStage ?? 'the end'}; a checkpoint was saved` };
-  return { status: 'interrupted', detail: `${done} of ${all} stages done` };
+  if (complete) return { status: 'finished', state: 'finished', detail: `all ${all} stages done` };
+  if (outcome?.exitCode === 130)
+    return {
+      status: 'interrupted',
+      state: nextStage ? `interrupted in ${nextStage}` : 'interrupted',
+      detail: `stopped at ${nextStage ?? 'the end'}; a checkpoint was saved`,
+      ...at(nextStage),
+    };
+  // Every command of this CLI writes run.json however it ends, and a killed one leaves its lock:
+  // a folder with neither comes from an older CLI (or was put together by hand). How its last
+  // command ended is unknown, so it is called neither interrupted nor failed.
+  return { status: 'partial', state: 'incomplete', detail: `${done} of ${all} stages done; no ${RUN_FILES.record} says how the last command ended` };
 }
 
 /** One run folder as the Runs view shows it: everything comes from its files (run.json first), plus the known outcome of the extension's last process. */
@@ -342,7 +426,7 @@ export async function readRun(dir: string, label: string, options: ScanOptions =
   // does not cover: one killed before writing it (run.json started before it), or a CLI whose
   // run.json has no outcome. An outcome without its start time (an older extension) yields to run.json.
   const covered = record !== undefined && seen !== undefined && (seen.startedAt === undefined || Date.parse(record.startedAt) >= seen.startedAt);
-  const { status, detail } = statusOf({
+  const { status, state, detail, activeStage } = statusOf({
     stages,
     nextStage,
     complete: done === RUN_STAGES.length && results !== undefined,
@@ -355,7 +439,9 @@ export async function readRun(dir: string, label: string, options: ScanOptions =
     dir,
     label,
     status,
+    state,
     detail,
+    ...(activeStage ? { activeStage } : {}),
     stages,
     ...(nextStage ? { nextStage } : {}),
     training,
@@ -390,8 +476,20 @@ export async function scanRuns(reportsDir: string, options: ScanOptions = {}): P
  * What to remember of a finished CLI process for its run folder. A stop the user asked for counts
  * as interrupted even when it had to end with SIGKILL; any other death or non-zero exit as failed.
  */
-export function runOutcomeOf(outcome: { exitCode: number | null; cancelled: boolean; message: string }, at = Date.now(), startedAt?: number): RunOutcome {
-  return { exitCode: outcome.cancelled ? 130 : (outcome.exitCode ?? -1), at, ...(startedAt === undefined ? {} : { startedAt }), message: outcome.message };
+export function runOutcomeOf(
+  outcome: { exitCode: number | null; cancelled: boolean; message: string; signal?: NodeJS.Signals | null; errors?: readonly { code: string }[] },
+  at = Date.now(),
+  startedAt?: number,
+): RunOutcome {
+  const exitCode = outcome.cancelled ? 130 : (outcome.exitCode ?? -1);
+  const code = outcome.errors?.at(-1)?.code ?? outcome.signal ?? (outcome.exitCode === null ? undefined : `exit ${outcome.exitCode}`);
+  return {
+    exitCode,
+    at,
+    ...(startedAt === undefined ? {} : { startedAt }),
+    message: outcome.message,
+    ...(code && exitCode !== 0 && exitCode !== 130 ? { code } : {}),
+  };
 }
 
 /** The CLI arguments that continue a run where it stopped: the same config into the same folder. */

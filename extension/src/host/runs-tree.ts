@@ -3,18 +3,30 @@ import * as vscode from 'vscode';
 import type { CliRunner } from './cli-runner.js';
 import { type RunInfo, scanRuns } from './runs-model.js';
 import { type RowSpec, runContext, runDetailRows, runRow } from './runs-view-model.js';
-import { readSettings } from './workspace-settings.js';
+import { reportsDirOf } from './workspace-settings.js';
 
-export type RunsNode = { readonly kind: 'run'; readonly run: RunInfo } | { readonly kind: 'detail'; readonly row: RowSpec };
+export type RunsNode =
+  | { readonly kind: 'folder'; readonly name: string; readonly dir: string; readonly reportsDir: string; readonly runs: readonly RunInfo[] }
+  | { readonly kind: 'run'; readonly run: RunInfo }
+  | { readonly kind: 'detail'; readonly row: RowSpec };
+
+/** One workspace folder's runs: those under its reports folder. */
+interface FolderRuns {
+  readonly name: string;
+  readonly dir: string;
+  readonly reportsDir: string;
+  readonly runs: readonly RunInfo[];
+}
 
 /**
- * The Runs view: the run folders under the reports folder (pconvBench.reportsDir), rescanned when
- * files there change (debounced) and when our own CLI process reports progress.
+ * The Runs view: the run folders under the reports folder (pconvBench.reportsDir) of every
+ * workspace folder, grouped by workspace folder when there are several, rescanned when files there
+ * change (throttled) and when our own CLI process reports progress.
  */
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private runs: RunInfo[] = [];
+  private folders: FolderRuns[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -25,39 +37,46 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('pconvBench.reportsDir')) this.watch();
       }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.watch()),
     );
   }
 
-  /** The runs of the last scan (for pickers). */
+  /** The runs of the last scan, of every workspace folder (for pickers). */
   get current(): readonly RunInfo[] {
-    return this.runs;
+    return this.folders.flatMap((f) => f.runs);
   }
 
-  private watcher: vscode.FileSystemWatcher | undefined;
-  /** The watcher's own listeners, disposed with it when the reports folder setting changes. */
+  /** The reports folder of each workspace folder, each listed once (two folders may share one). */
+  private static reportFolders(): { folder: vscode.WorkspaceFolder; reportsDir: string }[] {
+    const seen = new Set<string>();
+    const list: { folder: vscode.WorkspaceFolder; reportsDir: string }[] = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const reportsDir = reportsDirOf(folder);
+      if (seen.has(reportsDir)) continue;
+      seen.add(reportsDir);
+      list.push({ folder, reportsDir });
+    }
+    return list;
+  }
+
+  private watchers: vscode.FileSystemWatcher[] = [];
+  /** The watchers' own listeners, disposed with them when the folders or the reports folder setting change. */
   private watcherListeners: vscode.Disposable[] = [];
   /** Bumped by each scan: a slower older scan must not overwrite a newer one. */
   private generation = 0;
   private watch(): void {
-    this.watcher?.dispose();
-    for (const d of this.watcherListeners.splice(0)) d.dispose();
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (!folder) return;
-    let reports: string;
-    try {
-      reports = readSettings(folder.uri).reportsDir;
-    } catch {
-      return;
+    for (const d of [...this.watchers.splice(0), ...this.watcherListeners.splice(0)]) d.dispose();
+    for (const { folder, reportsDir } of RunsTreeProvider.reportFolders()) {
+      // Inside the workspace folder, a pattern relative to it also sees a reports folder created later.
+      const inside = relative(folder.uri.fsPath, reportsDir);
+      const pattern =
+        inside && !inside.startsWith('..') && !isAbsolute(inside)
+          ? new vscode.RelativePattern(folder, `${inside.split(sep).join('/')}/**`)
+          : new vscode.RelativePattern(vscode.Uri.file(reportsDir), '**');
+      const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+      this.watchers.push(watcher);
+      for (const on of [watcher.onDidCreate, watcher.onDidChange, watcher.onDidDelete]) this.watcherListeners.push(on(() => this.refreshSoon(1000)));
     }
-    // Inside the workspace, a pattern relative to the folder also sees a reports folder created later.
-    const inside = relative(folder.uri.fsPath, reports);
-    const pattern =
-      inside && !inside.startsWith('..') && !isAbsolute(inside)
-        ? new vscode.RelativePattern(folder, `${inside.split(sep).join('/')}/**`)
-        : new vscode.RelativePattern(vscode.Uri.file(reports), '**');
-    this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
-    for (const on of [this.watcher.onDidCreate, this.watcher.onDidChange, this.watcher.onDidDelete])
-      this.watcherListeners.push(on(() => this.refreshSoon(1000)));
     this.refreshSoon(0);
   }
 
@@ -70,25 +89,47 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }, delayMs);
   }
 
-  async refresh(): Promise<readonly RunInfo[]> {
-    const generation = ++this.generation;
-    let reports: string;
-    try {
-      reports = readSettings().reportsDir;
-    } catch {
-      this.runs = [];
-      this.changed.fire(undefined);
-      return this.runs;
-    }
-    const runs = await scanRuns(reports, { outcomes: this.runner.outcomes() });
-    if (generation !== this.generation) return this.runs;
-    this.runs = runs;
-    for (const run of this.runs) if (run.lock?.alive) this.runner.noteRunDir(run.lock.pid, run.dir);
+  /** The newest scan: an older one that finishes first answers with it, not with what the view showed before. */
+  private scanning: Promise<readonly RunInfo[]> | undefined;
+
+  refresh(): Promise<readonly RunInfo[]> {
+    const scan = this.scan(++this.generation);
+    this.scanning = scan;
+    return scan;
+  }
+
+  private async scan(generation: number): Promise<readonly RunInfo[]> {
+    const list = RunsTreeProvider.reportFolders();
+    const several = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+    const outcomes = this.runner.outcomes();
+    const folders = await Promise.all(
+      list.map(async ({ folder, reportsDir }) => {
+        const runs = await scanRuns(reportsDir, { outcomes });
+        return {
+          name: folder.name,
+          dir: folder.uri.fsPath,
+          reportsDir,
+          runs: several ? runs.map((run) => ({ ...run, workspaceFolder: folder.name })) : runs,
+        };
+      }),
+    );
+    if (generation !== this.generation) return (await this.scanning) ?? this.current;
+    this.folders = folders;
+    for (const run of this.current) if (run.lock?.alive) this.runner.noteRunDir(run.lock.pid, run.dir);
     this.changed.fire(undefined);
-    return this.runs;
+    return this.current;
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {
+    if (node.kind === 'folder') {
+      const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `folder:${node.dir}`;
+      item.description = node.runs.length === 1 ? '1 run' : `${node.runs.length} runs`;
+      item.tooltip = `${node.name}: the runs under ${node.reportsDir}`;
+      item.iconPath = new vscode.ThemeIcon('root-folder');
+      item.contextValue = 'workspaceFolder';
+      return item;
+    }
     if (node.kind === 'detail') {
       const item = new vscode.TreeItem(node.row.label, vscode.TreeItemCollapsibleState.None);
       item.description = node.row.description;
@@ -109,15 +150,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
-    if (!node) return this.runs.map((run) => ({ kind: 'run', run }));
+    if (!node) {
+      // One workspace folder: its runs at the top, as before. Several: a group per folder.
+      if ((vscode.workspace.workspaceFolders?.length ?? 0) <= 1) return this.current.map((run) => ({ kind: 'run', run }));
+      return this.folders.map((f) => ({ kind: 'folder', ...f }));
+    }
+    if (node.kind === 'folder') return node.runs.map((run) => ({ kind: 'run', run }));
     if (node.kind === 'run') return runDetailRows(node.run).map((row) => ({ kind: 'detail', row }));
     return [];
   }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.watcher?.dispose();
-    for (const d of [...this.watcherListeners, ...this.disposables]) d.dispose();
+    for (const d of [...this.watchers, ...this.watcherListeners, ...this.disposables]) d.dispose();
     this.changed.dispose();
   }
 }

@@ -1,4 +1,4 @@
-import { headlineText, RUN_STAGES, type RunInfo, type RunStatus, TRAINING_STAGES } from './runs-model.js';
+import { headlineText, RUN_STAGES, type RunInfo, type RunStage, type RunStatus, TRAINING_STAGES } from './runs-model.js';
 
 /** One row of the Runs view, without vscode types: label, description, codicon, tooltip lines. */
 export interface RowSpec {
@@ -21,19 +21,35 @@ export function isResumable(run: RunInfo): boolean {
   return run.configFile !== undefined && run.status !== 'running' && run.status !== 'finished';
 }
 
-/** The run's row: status, stage progress (or the live step of our own process), headline PSNR. */
+/**
+ * The run's row: its state in a few words ("masks done", "failed: MASKS_MISSING", "interrupted in
+ * train-pconv", "running"), then the stage count (or the live step of our own process, or the
+ * headline PSNR once finished). The tooltip says why: the failure's message, the process, the folder.
+ */
 export function runRow(run: RunInfo, live?: string): RowSpec {
   const done = run.stages.filter((s) => s.done).length;
-  const progress =
-    live ?? (run.status === 'finished' ? headlineText(run.headline) : `${done}/${RUN_STAGES.length} stages${run.nextStage ? `, next ${run.nextStage}` : ''}`);
+  const progress = live ?? (run.status === 'finished' ? headlineText(run.headline) : `${done}/${RUN_STAGES.length} stages`);
   const tooltip = [
-    `${run.label}: ${run.status} (${run.detail})`,
+    `${run.label}: ${run.state}`,
+    run.detail,
+    ...(run.nextStage && run.status !== 'running' ? [`next: ${run.nextStage}`] : []),
     run.dir,
     ...(run.configFile ? [`config: ${run.configFile}`] : []),
     ...(run.headline.length ? [headlineText(run.headline)] : []),
     ...run.problems,
   ];
-  return { label: run.label, description: `${run.status} \u00b7 ${progress}`, icon: STATUS_ICON[run.status], tooltip: tooltip.join('\n') };
+  return { label: run.label, description: `${run.state} \u00b7 ${progress}`, icon: STATUS_ICON[run.status], tooltip: tooltip.join('\n') };
+}
+
+/** What a stage's row says: done, where the process is (or failed, or stopped), next, to do. */
+function stageState(run: RunInfo, stage: RunStage, done: boolean): { state: string; icon: string } {
+  if (done) return { state: 'done', icon: 'check' };
+  if (run.activeStage === stage) {
+    if (run.status === 'running') return { state: 'running', icon: 'loading~spin' };
+    if (run.status === 'failed') return { state: 'failed', icon: 'error' };
+    if (run.status === 'interrupted') return { state: 'stopped', icon: 'debug-pause' };
+  }
+  return { state: run.nextStage === stage && run.status !== 'running' ? 'next' : 'to do', icon: 'circle-large-outline' };
 }
 
 /** The run's children: one row per stage (training with its step), then the headline metrics per model. */
@@ -42,11 +58,11 @@ export function runDetailRows(run: RunInfo): RowSpec[] {
     const kind = TRAINING_STAGES[stage];
     const training = kind ? run.training.find((t) => t.kind === kind) : undefined;
     const step = training && !done ? `step ${training.step}${training.totalSteps ? `/${training.totalSteps}` : ''}` : '';
-    const state = done ? 'done' : run.nextStage === stage ? (run.status === 'running' ? 'running' : 'next') : 'to do';
+    const { state, icon } = stageState(run, stage, done);
     return {
       label: stage,
       description: [state, step].filter(Boolean).join(', '),
-      icon: done ? 'check' : run.nextStage === stage && run.status === 'running' ? 'loading~spin' : 'circle-large-outline',
+      icon,
       tooltip: `${stage}: ${state}${step ? ` (${step})` : ''}`,
     };
   });

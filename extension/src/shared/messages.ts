@@ -93,6 +93,63 @@ export const ReportToHostSchema = z.discriminatedUnion('type', [
 export type ReportToHost = z.infer<typeof ReportToHostSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Training panel (live curves of the running CLI process, fed by its --json events)
+
+const Step = z.int().min(1);
+const TrainingModel = z.enum(['pconv', 'conv']);
+
+/** A training step's loss (progress events of train-<model>-phase<n>; throttled by the CLI, so not every step). */
+export const TrainingLossPointSchema = z.strictObject({ step: Step, loss: z.number() });
+export type TrainingLossPoint = z.infer<typeof TrainingLossPointSchema>;
+
+/** A validation pass (the CLI's validation event): its loss and the quality of the composited predictions. */
+export const TrainingValidationPointSchema = z.strictObject({
+  step: Step,
+  phase: z.union([z.literal(1), z.literal(2)]),
+  loss: z.number(),
+  psnr: z.number(),
+  /** null: images under 11 px (no SSIM). */
+  ssim: z.number().nullable(),
+  /** null: no validation pair had holes. */
+  l1Hole: z.number().nullable(),
+});
+export type TrainingValidationPoint = z.infer<typeof TrainingValidationPointSchema>;
+
+/** One model's curves so far. */
+export const TrainingCurvesSchema = z.strictObject({
+  model: TrainingModel,
+  train: z.array(TrainingLossPointSchema),
+  validation: z.array(TrainingValidationPointSchema),
+  /** The last step of phase 1 (where phase 2 starts), once phase 2 has begun; null before. */
+  phaseBoundary: Step.nullable(),
+});
+export type TrainingCurves = z.infer<typeof TrainingCurvesSchema>;
+
+export const TrainingToWebviewSchema = z.discriminatedUnion('type', [
+  /** Everything the host has: sent when the page is ready and when a new process starts. */
+  z.strictObject({ type: z.literal('snapshot'), title: z.string(), status: z.string(), models: z.array(TrainingCurvesSchema) }),
+  /** Points that came since the last message, for one model. */
+  z.strictObject({
+    type: z.literal('append'),
+    model: TrainingModel,
+    train: z.array(TrainingLossPointSchema),
+    validation: z.array(TrainingValidationPointSchema),
+    phaseBoundary: Step.nullable(),
+  }),
+  /** The process's stage and step, or how it ended. */
+  z.strictObject({ type: z.literal('status'), status: z.string() }),
+]);
+export type TrainingToWebview = z.infer<typeof TrainingToWebviewSchema>;
+
+export const TrainingToHostSchema = z.discriminatedUnion('type', [
+  /** The script is loaded and listening; the host answers with 'snapshot'. */
+  z.strictObject({ type: z.literal('ready') }),
+  /** A script error, a CSP violation or an invalid host message, for the output channel. */
+  z.strictObject({ type: z.literal('webviewError'), message: z.string().min(1) }),
+]);
+export type TrainingToHost = z.infer<typeof TrainingToHostSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // Parsing
 
 export type ParseResult<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly error: string };
@@ -119,3 +176,7 @@ export const parseInpaintToHost = parser(InpaintToHostSchema);
 export const parseReportToWebview = parser(ReportToWebviewSchema);
 /** Report webview -> host; used by the host. */
 export const parseReportToHost = parser(ReportToHostSchema);
+/** Host -> training webview; used by the webview. */
+export const parseTrainingToWebview = parser(TrainingToWebviewSchema);
+/** Training webview -> host; used by the host. */
+export const parseTrainingToHost = parser(TrainingToHostSchema);

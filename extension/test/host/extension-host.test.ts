@@ -2,9 +2,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { parseTrainLog } from '../../../src/protocol/training-log.js';
 import { imageSize } from '../../src/host/image-size.js';
 import type { RunOutcome } from '../../src/host/runs-model.js';
-import { parseInpaintToWebview } from '../../src/shared/messages.js';
+import { parseInpaintToWebview, parseTrainingToWebview, type TrainingToWebview } from '../../src/shared/messages.js';
 import { assertCliBuilt, realCli, repoRoot, useTempDirs } from './helpers/real-cli.js';
 import { activateBuilt, extensionDir, type PanelStandIn, type StandIn, vscodeStandIn, WEBVIEW_CSP_SOURCE, WEBVIEW_ORIGIN } from './helpers/vscode-stand-in.js';
 
@@ -36,6 +37,47 @@ async function posted(panel: PanelStandIn, type: string, timeoutMs = 60_000): Pr
     if (Date.now() - started > timeoutMs) throw new Error(`no ${type} message posted; got ${JSON.stringify(panel.posted)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * The training panel the user opened while the resumed run trained: its page under the webviews'
+ * CSP, and once the page says 'ready', the curves of that process: the loss of the steps the
+ * stream reported, and the validation passes with the very values of the run's training log.
+ */
+async function expectTrainingPanel(runDir: string): Promise<void> {
+  const panels = standIn.panels.filter((p) => p.viewType === 'pconvBench.training');
+  expect(panels).toHaveLength(1);
+  const panel = panels[0] as PanelStandIn;
+  expect(panel).toMatchObject({ title: 'Training', options: { enableScripts: true } });
+  expect(panel.options.localResourceRoots?.map((u) => u.fsPath)).toEqual([join(extensionDir, 'dist', 'webview'), join(extensionDir, 'dist', 'media')]);
+  const html = panel.html();
+  expect(html.replaceAll('&#39;', "'")).toContain("default-src 'none'");
+  expect(html).toContain(`src="${WEBVIEW_ORIGIN}${join(extensionDir, 'dist', 'media', 'chart.umd.min.js')}"`);
+  expect(html).toContain(`src="${WEBVIEW_ORIGIN}${join(extensionDir, 'dist', 'webview', 'training.js')}"`);
+  // Nothing is posted before the page is ready; then the snapshot.
+  expect(panel.posted).toEqual([]);
+  await panel.fromWebview({ type: 'ready' });
+  const snapshot = panel.posted[0] as Extract<TrainingToWebview, { type: 'snapshot' }>;
+  expect(parseTrainingToWebview(snapshot)).toEqual({ ok: true, message: snapshot });
+  expect(snapshot).toMatchObject({ type: 'snapshot', title: 'resume smoke', status: expect.stringMatching(/^finished in \d+ s$/) });
+  expect(snapshot.models.map((m) => m.model)).toEqual(['pconv', 'conv']);
+  for (const curve of snapshot.models) {
+    // smoke.yaml: 20 steps of phase 1, 10 of phase 2, validation every 10.
+    expect(curve.phaseBoundary).toBe(20);
+    expect(curve.train.length).toBeGreaterThan(1);
+    expect(curve.train.at(-1)?.step).toBe(30);
+    expect(curve.train.every((p, i) => i === 0 || p.step > (curve.train[i - 1] as { step: number }).step)).toBe(true);
+    const logged = parseTrainLog(await readFile(join(runDir, 'logs', `train-${curve.model}.jsonl`), 'utf8')).lines.flatMap((l) =>
+      l.type === 'validation' && l.quality ? [{ step: l.step, phase: l.phase, loss: l.total, ...l.quality }] : [],
+    );
+    expect(curve.validation.map((p) => p.step)).toEqual(curve.model === 'conv' ? [10, 20, 30] : expect.arrayContaining([20, 30]));
+    expect(curve.validation).toEqual(logged.slice(-curve.validation.length).map(({ pairs: _pairs, ...point }) => point));
+  }
+  await panel.fromWebview({ type: 'hello' });
+  expect(standIn.output()).toMatch(/\[training\] invalid message of type "hello"/);
+  // The command brings the same panel back rather than open another.
+  await command('pconvBench.showTraining');
+  expect(standIn.panels.filter((p) => p.viewType === 'pconvBench.training')).toHaveLength(1);
 }
 
 beforeAll(async () => {
@@ -107,12 +149,16 @@ describe('the built extension driving the real CLI (VS Code replaced by a record
     expect(others).toEqual([]);
     const item = tree?.getTreeItem(node);
     expect(item).toMatchObject({ label: 'smoke', contextValue: 'run resumable' });
-    expect(item?.description).toBe('interrupted \u00b7 1/5 stages, next train-pconv');
+    expect(item?.description).toBe('interrupted in train-pconv \u00b7 1/5 stages');
 
-    standIn.answer = () => undefined;
+    // The training view is offered when the process starts training; this time the user takes it.
+    expect(standIn.messages.filter((m) => m.buttons.includes('Show Training Curves')).map((m) => m.text)).toEqual(['PConv Bench: run smoke.yaml is training.']);
+    standIn.answer = (_text, buttons) => (buttons.includes('Show Training Curves') ? 'Show Training Curves' : undefined);
     await command('pconvBench.resumeRun', node);
+    standIn.answer = () => undefined;
     expect(standIn.output()).toContain(`${realCli} run ${config} --run ${runDir} --backend wasm`);
     expect(standIn.messages.at(-1)).toMatchObject({ level: 'info', buttons: ['Open Report'] });
+    await expectTrainingPanel(runDir);
     await command('pconvBench.refreshRuns');
     const [finished] = tree?.getChildren() ?? [];
     const finishedItem = tree?.getTreeItem(finished);

@@ -3,7 +3,16 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import type { PconvEvent } from '../../../src/protocol/events.js';
-import { RUN_STAGES as CLI_RUN_STAGES, type RunRecord, runLayout } from '../../../src/protocol/run-layout.js';
+import {
+  RUN_STAGES as CLI_RUN_STAGES,
+  type RunLockHolder,
+  RunLockSchema,
+  type RunRecord,
+  RunRecordSchema,
+  type RunStage,
+  runLayout,
+  StageMarkerSchema,
+} from '../../../src/protocol/run-layout.js';
 import { checkpointChoices } from '../../src/host/checkpoint-choices.js';
 import { type CliOutcome, startCli } from '../../src/host/cli-process.js';
 import { headlineText, RUN_STAGES, type RunOutcome, readRun, resumeArgs, runOutcomeOf, scanRuns } from '../../src/host/runs-model.js';
@@ -138,8 +147,9 @@ describe('the runs model on real run folders', () => {
     const pconv = run.training.find((t) => t.kind === 'pconv');
     expect(pconv?.totalSteps).toBe(30);
     expect(pconv?.step).toBeLessThan(30);
-    expect(runRow(run)).toMatchObject({ description: 'interrupted \u00b7 1/5 stages, next train-pconv', icon: 'debug-pause' });
-    expect(runDetailRows(run)[1]).toMatchObject({ label: 'train-pconv', description: `next, step ${pconv?.step}/30` });
+    expect(run).toMatchObject({ state: 'interrupted in train-pconv', activeStage: 'train-pconv' });
+    expect(runRow(run)).toMatchObject({ description: 'interrupted in train-pconv \u00b7 1/5 stages', icon: 'debug-pause' });
+    expect(runDetailRows(run)[1]).toMatchObject({ label: 'train-pconv', description: `stopped, step ${pconv?.step}/30`, icon: 'debug-pause' });
     expect(runContext(run)).toBe('run resumable');
     expect(resumeArgs(run)).toEqual(['run', config, '--run', dir]);
     // A later `run` rewrites config.resolved.yaml when it starts: the old outcome no longer counts
@@ -148,8 +158,13 @@ describe('the runs model on real run folders', () => {
     await utimes(join(dir, 'config.resolved.yaml'), later, later);
     const oldFailure = { [dir]: { exitCode: 2, at: Date.now(), startedAt: Date.now() - 1_000, message: 'old failure' } };
     expect(await readRun(dir, 'stopped', { outcomes: oldFailure })).toMatchObject({ status: 'interrupted', detail: run.detail });
+    // Without run.json (a CLI before it) nothing says how it ended: incomplete, neither failed nor interrupted.
     await rm(join(dir, 'run.json'));
-    expect(await readRun(dir, 'stopped', { outcomes: oldFailure })).toMatchObject({ status: 'interrupted', detail: '1 of 5 stages done' });
+    expect(await readRun(dir, 'stopped', { outcomes: oldFailure })).toMatchObject({
+      status: 'partial',
+      state: 'incomplete',
+      detail: '1 of 5 stages done; no run.json says how the last command ended',
+    });
   });
 
   test('a live run is running (its lock names the process); killed with -9 it is interrupted, or failed when the extension saw it die', async () => {
@@ -170,18 +185,25 @@ describe('the runs model on real run folders', () => {
     });
     await paused;
     expect(outcome.signal).toBe('SIGKILL');
-    expect(seen).toMatchObject({ status: 'running', lock: { pid, host: hostname(), alive: true } });
+    expect(seen).toMatchObject({ status: 'running', state: 'running', activeStage: 'train-pconv', lock: { pid, host: hostname(), alive: true } });
+    if (seen) expect(runRow(seen)).toMatchObject({ description: 'running \u00b7 1/5 stages', icon: 'sync~spin' });
+    if (seen) expect(runDetailRows(seen)[1]).toMatchObject({ label: 'train-pconv', icon: 'loading~spin' });
+    if (seen) expect(runDetailRows(seen)[1]?.description).toMatch(/^running/);
     expect(seen).toMatchObject({ lock: { command: 'run' } });
     expect(seen?.detail).toMatch(new RegExp(`^pconv-bench run, pid ${pid} on `));
     // Killed while nobody watched (a terminal, a closed editor): only the stale lock tells.
     const after = await readRun(dir, 'killed');
-    expect(after).toMatchObject({ status: 'interrupted', lock: { pid, alive: false }, nextStage: 'train-pconv' });
+    expect(after).toMatchObject({ status: 'interrupted', state: 'interrupted in train-pconv', lock: { pid, alive: false }, nextStage: 'train-pconv' });
     expect(after.detail).toBe(`its process (pconv-bench run, pid ${pid}) ended without finishing: killed, or the machine restarted`);
     // SIGKILL left no run.json of its own, so there is none to read.
     expect(after.lastCommand).toBeUndefined();
     // Killed under the extension's eyes without a stop request (the OOM killer, say): a failure.
     const seenDying = await readRun(dir, 'killed', { outcomes: outcomeOf(dir, outcome) });
-    expect(seenDying).toMatchObject({ status: 'failed', detail: 'pconv-bench was killed by SIGKILL before finishing its event stream' });
+    expect(seenDying).toMatchObject({
+      status: 'failed',
+      state: 'failed: SIGKILL',
+      detail: 'pconv-bench was killed by SIGKILL before finishing its event stream',
+    });
   });
 
   test('a run whose report could not be written failed, with the CLI message', async () => {
@@ -199,7 +221,11 @@ describe('the runs model on real run folders', () => {
     // run.json names the stage and the error code, and says as much to a run started in a terminal.
     expect(run.detail).toMatch(/^[A-Z_]+ in report: sample image .* is missing \(pconv-bench run\)$/);
     expect(await readRun(dir, 'failed')).toMatchObject({ status: 'failed', detail: run.detail });
-    expect(runRow(run)).toMatchObject({ icon: 'error', description: 'failed \u00b7 4/5 stages, next report' });
+    const code = /^([A-Z_]+) in report/.exec(run.detail)?.[1];
+    expect(run).toMatchObject({ state: `failed: ${code}`, activeStage: 'report' });
+    expect(runRow(run)).toMatchObject({ icon: 'error', description: `failed: ${code} \u00b7 4/5 stages` });
+    expect(runRow(run).tooltip.split('\n').slice(0, 2)).toEqual([`failed: failed: ${code}`, run.detail]);
+    expect(runDetailRows(run)[4]).toMatchObject({ label: 'report', description: 'failed', icon: 'error' });
     expect(runContext(run)).toBe('run hasReport resumable');
   });
 
@@ -210,7 +236,7 @@ describe('the runs model on real run folders', () => {
     const run = await readRun(dir, 'damaged');
     expect(run.headline).toEqual([]);
     // The last command finished every stage, but what eval wrote no longer reads: not finished, not stopped either.
-    expect(run).toMatchObject({ status: 'partial', detail: 'all 5 stages done, but results.json is missing or unreadable' });
+    expect(run).toMatchObject({ status: 'partial', state: 'no readable results', detail: 'all 5 stages done, but results.json is missing or unreadable' });
     expect(run.problems[0]).toMatch(/^results\.json does not match the results schema \(/);
     await writeFile(join(dir, 'results.json'), '{"format":');
     expect((await readRun(dir, 'damaged')).problems[0]).toMatch(/^results\.json is not readable JSON/);
@@ -222,7 +248,7 @@ describe('the runs model on real run folders', () => {
     await mkdir(join(reports, 'notes', 'drafts'), { recursive: true });
     await writeFile(join(reports, 'notes', 'drafts', 'todo.txt'), 'not a run');
     const runs = await scanRuns(reports);
-    expect(runs.map((r) => `${r.label}:${r.status}`)).toEqual(['smoke:finished', 'variants/copy-a:finished', 'variants/copy-b:interrupted']);
+    expect(runs.map((r) => `${r.label}:${r.status}`)).toEqual(['smoke:finished', 'variants/copy-a:finished', 'variants/copy-b:partial']);
     expect(await scanRuns(join(reports, 'missing'))).toEqual([]);
   });
 });
@@ -237,10 +263,20 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
     const masks = await runCli(['masks', config, '--out', dir]);
     expect(masks.exitCode).toBe(0);
     const run = await readRun(dir, 'masks-only');
-    expect(run).toMatchObject({ status: 'partial', detail: '1 of 5 stages done (last: masks, by pconv-bench masks)', nextStage: 'train-pconv', problems: [] });
+    expect(run).toMatchObject({
+      status: 'partial',
+      state: 'masks done',
+      detail: '1 of 5 stages done (last: masks, by pconv-bench masks)',
+      nextStage: 'train-pconv',
+      problems: [],
+    });
     expect(run.lastCommand).toMatchObject({ command: 'masks', outcome: { status: 'finished' } });
-    expect(runRow(run)).toMatchObject({ description: 'partial \u00b7 1/5 stages, next train-pconv', icon: 'milestone' });
-    expect(runRow(run).tooltip.split('\n')[0]).toBe('masks-only: partial (1 of 5 stages done (last: masks, by pconv-bench masks))');
+    expect(runRow(run)).toMatchObject({ description: 'masks done \u00b7 1/5 stages', icon: 'milestone' });
+    expect(runRow(run).tooltip.split('\n').slice(0, 3)).toEqual([
+      'masks-only: masks done',
+      '1 of 5 stages done (last: masks, by pconv-bench masks)',
+      'next: train-pconv',
+    ]);
     expect(runDetailRows(run).map((r) => `${r.label}: ${r.description}`)).toEqual([
       'masks: done',
       'train-pconv: next',
@@ -259,7 +295,9 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
     const failed = await readRun(dir, 'masks-only');
     expect(failed).toMatchObject({ status: 'failed', lastCommand: { command: 'eval', outcome: { status: 'failed', stage: 'eval' } } });
     expect(failed.detail).toBe(`EVAL_NO_CHECKPOINTS in eval: no trained model in ${join(dir, 'checkpoints')} (pconv-bench eval)`);
-    expect(runRow(failed)).toMatchObject({ description: 'failed \u00b7 1/5 stages, next train-pconv', icon: 'error' });
+    expect(runRow(failed)).toMatchObject({ description: 'failed: EVAL_NO_CHECKPOINTS \u00b7 1/5 stages', icon: 'error' });
+    expect(runRow(failed).tooltip).toContain(`no trained model in ${join(dir, 'checkpoints')}`);
+    expect(runDetailRows(failed)[3]).toMatchObject({ label: 'eval', description: 'failed', icon: 'error' });
     expect(runContext(failed)).toBe('run resumable');
   });
 
@@ -293,10 +331,10 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
     const dir = await masksFolder('interrupted', record);
     const run = await readRun(dir, 'interrupted');
     expect(run).toMatchObject({ status: 'interrupted', detail: 'stopped at train-pconv (pconv-bench run)', nextStage: 'train-pconv', problems: [] });
-    expect(runRow(run)).toMatchObject({ description: 'interrupted \u00b7 1/5 stages, next train-pconv', icon: 'debug-pause' });
+    expect(runRow(run)).toMatchObject({ description: 'interrupted in train-pconv \u00b7 1/5 stages', icon: 'debug-pause' });
     // Stopped before any stage began: where it would have gone on.
     await writeFile(runLayout(dir).record, JSON.stringify({ ...record, stages: [], outcome: { status: 'interrupted' } }));
-    expect((await readRun(dir, 'interrupted')).detail).toBe('stopped at train-pconv (pconv-bench run)');
+    expect(await readRun(dir, 'interrupted')).toMatchObject({ state: 'interrupted before train-pconv', detail: 'stopped at train-pconv (pconv-bench run)' });
   });
 
   test('a command that finished only part of a stage: partial, saying so', async () => {
@@ -308,7 +346,11 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
       ],
     });
     const run = await readRun(await masksFolder('phase1', record), 'phase1');
-    expect(run).toMatchObject({ status: 'partial', detail: '1 of 5 stages done (last: train-pconv in part, by pconv-bench train)' });
+    expect(run).toMatchObject({
+      status: 'partial',
+      state: 'train-pconv in part',
+      detail: '1 of 5 stages done (last: train-pconv in part, by pconv-bench train)',
+    });
   });
 
   test("the extension's own outcome counts only for a process run.json does not cover", async () => {
@@ -340,15 +382,20 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
     };
     const dir = await masksFolder('old', old);
     const run = await readRun(dir, 'old');
-    expect(run).toMatchObject({ status: 'interrupted', detail: '1 of 5 stages done', problems: [] });
+    expect(run).toMatchObject({ status: 'partial', state: 'incomplete', problems: [] });
     expect(run.lastCommand).toBeUndefined();
     const at = Date.now() + 1_000;
     expect(await readRun(dir, 'old', { outcomes: { [dir]: { exitCode: 1, at, message: 'failed: no GPU' } } })).toMatchObject({
       status: 'failed',
+      state: 'failed: exit 1',
       detail: 'failed: no GPU',
+    });
+    expect(await readRun(dir, 'old', { outcomes: { [dir]: { exitCode: 1, at, message: 'failed: no GPU', code: 'BACKEND_UNAVAILABLE' } } })).toMatchObject({
+      state: 'failed: BACKEND_UNAVAILABLE',
     });
     expect(await readRun(dir, 'old', { outcomes: { [dir]: { exitCode: 130, at, message: 'interrupted' } } })).toMatchObject({
       status: 'interrupted',
+      state: 'interrupted in train-pconv',
       detail: 'stopped at train-pconv; a checkpoint was saved',
     });
     // An outcome without `command` is read too: only the command's name is missing from the detail.
@@ -360,7 +407,7 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
   test('an unreadable run.json is a problem of the run, never an exception; the status falls back to the files', async () => {
     const dir = await masksFolder('torn', '{"command":"masks","outc');
     const torn = await readRun(dir, 'torn');
-    expect(torn).toMatchObject({ status: 'interrupted', detail: '1 of 5 stages done' });
+    expect(torn).toMatchObject({ status: 'partial', state: 'incomplete' });
     expect(torn.problems).toHaveLength(1);
     expect(torn.problems[0]).toMatch(/^run\.json is not readable JSON \(/);
     expect(runRow(torn).tooltip).toContain(torn.problems[0]);
@@ -373,7 +420,7 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
     await rm(runLayout(dir).record);
     await mkdir(runLayout(dir).record);
     const folder = await readRun(dir, 'torn');
-    expect(folder).toMatchObject({ status: 'interrupted' });
+    expect(folder).toMatchObject({ status: 'partial', state: 'incomplete' });
     expect(folder.problems).toEqual([expect.stringMatching(/^run\.json cannot be read \(/)]);
   });
 
@@ -386,5 +433,164 @@ describe("the status comes from the CLI's run.json (issue 19)", () => {
     );
     const runs = await scanRuns(reportsDir);
     expect(runs.map((r) => `${r.label}:${r.status}:${r.detail}`)).toEqual(['early:failed:MASKS_MISSING: no masks (pconv-bench eval)']);
+  });
+});
+
+/**
+ * Run folders as the CLI leaves them, written through the protocol's own schemas: run.json as each
+ * command wrote it on configs/smoke.yaml (observed with the built CLI: `masks --out`, `train
+ * --run`, `eval --run` on a fresh folder and on one with masks and training, `run` stopped with
+ * SIGINT in training), stage markers and checkpoints copied from the real finished run, and the lock.
+ */
+describe('what the Runs view shows of each run folder the CLI leaves (issue 19)', () => {
+  const versions = { 'pconv-bench': '0.1.0', node: process.version };
+  const wasmBackend = { name: 'wasm', version: '@tensorflow/tfjs-backend-wasm 4.22.0', device: 'CPU, WebAssembly SIMD (XNNPACK), one thread', notes: [] };
+  const stagesOf = (ran: readonly string[]) =>
+    CLI_RUN_STAGES.map((stage) => ({ stage, status: ran.includes(stage) ? ('ran' as const) : ('not asked' as const) }));
+
+  /** A run folder with these stages' markers (and what they made), `record` as run.json, and a lock when given. */
+  async function runFolder(
+    name: string,
+    { markers, record, lock }: { markers: readonly RunStage[]; record?: Omit<RunRecord, 'startedAt' | 'finishedAt'>; lock?: RunLockHolder },
+  ): Promise<string> {
+    const dir = join(await tempDir(), name);
+    const from = runLayout(finished);
+    const to = runLayout(dir);
+    await mkdir(to.stagesDir, { recursive: true });
+    await cp(from.resolvedConfig, to.resolvedConfig);
+    for (const stage of markers) {
+      const marker = StageMarkerSchema.parse(JSON.parse(await readFile(from.stageMarker(stage), 'utf8')));
+      const command = stage.startsWith('train') ? 'train' : stage;
+      await writeFile(to.stageMarker(stage), `${JSON.stringify(StageMarkerSchema.parse({ ...marker, command }))}\n`);
+    }
+    if (markers.includes('masks')) await cp(from.masksDir, to.masksDir, { recursive: true });
+    if (markers.includes('train-pconv')) await cp(from.modelCheckpoints('pconv'), to.modelCheckpoints('pconv'), { recursive: true });
+    if (markers.includes('train-conv')) await cp(from.modelCheckpoints('conv'), to.modelCheckpoints('conv'), { recursive: true });
+    if (markers.includes('eval')) await cp(from.results, to.results);
+    if (record) {
+      const full = RunRecordSchema.parse({ ...record, startedAt: new Date(Date.now() - 2_000).toISOString(), finishedAt: new Date().toISOString() });
+      await writeFile(to.record, `${JSON.stringify(full, null, 1)}\n`);
+    }
+    if (lock) await writeFile(to.lock, JSON.stringify(RunLockSchema.parse(lock)));
+    return dir;
+  }
+  const show = async (dir: string) => {
+    const run = await readRun(dir, 'r');
+    const row = runRow(run);
+    return {
+      run,
+      row,
+      stages: runDetailRows(run)
+        .slice(0, 5)
+        .map((r) => `${r.label}: ${r.description.split(',')[0]}`),
+    };
+  };
+
+  test('`masks` alone: masks done, not interrupted', async () => {
+    const dir = await runFolder('masks', {
+      markers: ['masks'],
+      record: { command: 'masks', config, seed: 1, versions, backend: null, stages: stagesOf(['masks']), outcome: { status: 'finished' } },
+    });
+    const { run, row, stages } = await show(dir);
+    expect(run).toMatchObject({ status: 'partial', state: 'masks done', problems: [] });
+    expect(row).toMatchObject({ description: 'masks done \u00b7 1/5 stages', icon: 'milestone' });
+    expect(stages).toEqual(['masks: done', 'train-pconv: next', 'train-conv: to do', 'eval: to do', 'report: to do']);
+  });
+
+  test('`train` alone in a fresh folder (it needs no masks): training done', async () => {
+    const dir = await runFolder('train', {
+      markers: ['train-pconv', 'train-conv'],
+      record: {
+        command: 'train',
+        config,
+        seed: 1,
+        versions,
+        backend: wasmBackend,
+        stages: stagesOf(['train-pconv', 'train-conv']),
+        outcome: { status: 'finished' },
+      },
+    });
+    const { run, row, stages } = await show(dir);
+    expect(run).toMatchObject({ status: 'partial', state: 'training done', detail: '2 of 5 stages done (last: train-conv, by pconv-bench train)' });
+    expect(row.description).toBe('training done \u00b7 2/5 stages');
+    expect(stages).toEqual(['masks: next', 'train-pconv: done', 'train-conv: done', 'eval: to do', 'report: to do']);
+    // One model asked for (train --model conv): that stage, by its name.
+    await writeFile(runLayout(dir).record, JSON.stringify({ ...JSON.parse(await readFile(runLayout(dir).record, 'utf8')), stages: stagesOf(['train-conv']) }));
+    expect((await show(dir)).row.description).toBe('train-conv done \u00b7 2/5 stages');
+  });
+
+  test('`eval` alone after masks and training: eval done; only the report remains', async () => {
+    const dir = await runFolder('eval', {
+      markers: ['masks', 'train-pconv', 'train-conv', 'eval'],
+      record: { command: 'eval', config, seed: 1, versions, backend: wasmBackend, stages: stagesOf(['eval']), outcome: { status: 'finished' } },
+    });
+    const { run, row } = await show(dir);
+    expect(run).toMatchObject({ status: 'partial', state: 'eval done', nextStage: 'report', hasResults: true });
+    expect(row.description).toBe('eval done \u00b7 4/5 stages');
+    expect(runContext(run)).toBe('run hasReport resumable');
+  });
+
+  test('`eval` alone in a fresh folder: failed with its code on the row, the message in the tooltip', async () => {
+    const message = 'there is no test mask set in /runs/eval/masks';
+    const dir = await runFolder('eval-fresh', {
+      markers: [],
+      record: {
+        command: 'eval',
+        config,
+        seed: 1,
+        versions,
+        backend: null,
+        stages: [],
+        outcome: { status: 'failed', error: { code: 'MASKS_MISSING', message } },
+      },
+    });
+    const { run, row, stages } = await show(dir);
+    expect(run).toMatchObject({ status: 'failed', state: 'failed: MASKS_MISSING', detail: `MASKS_MISSING: ${message} (pconv-bench eval)` });
+    expect(run.activeStage).toBeUndefined();
+    expect(row).toMatchObject({ description: 'failed: MASKS_MISSING \u00b7 0/5 stages', icon: 'error' });
+    expect(row.tooltip.split('\n').slice(0, 2)).toEqual(['r: failed: MASKS_MISSING', `MASKS_MISSING: ${message} (pconv-bench eval)`]);
+    expect(stages[0]).toBe('masks: next');
+  });
+
+  test('`run` stopped in training: interrupted in that stage, the stage row says stopped', async () => {
+    const dir = await runFolder('stopped', {
+      markers: ['masks'],
+      record: {
+        command: 'run',
+        config,
+        seed: 1,
+        versions,
+        backend: wasmBackend,
+        stages: [{ stage: 'masks', status: 'ran' }],
+        outcome: { status: 'interrupted', stage: 'train-pconv' },
+      },
+    });
+    const { run, row, stages } = await show(dir);
+    expect(run).toMatchObject({ status: 'interrupted', state: 'interrupted in train-pconv', activeStage: 'train-pconv' });
+    expect(row).toMatchObject({ description: 'interrupted in train-pconv \u00b7 1/5 stages', icon: 'debug-pause' });
+    expect(stages).toEqual(['masks: done', 'train-pconv: stopped', 'train-conv: to do', 'eval: to do', 'report: to do']);
+  });
+
+  test('a live lock: running, whatever run.json says of the command before; its stage from the command it names', async () => {
+    const lock = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: 'train' };
+    const dir = await runFolder('live', {
+      markers: ['masks', 'train-pconv'],
+      record: { command: 'masks', config, seed: 1, versions, backend: null, stages: stagesOf(['masks']), outcome: { status: 'finished' } },
+      lock,
+    });
+    const { run, row, stages } = await show(dir);
+    expect(run).toMatchObject({ status: 'running', state: 'running train', activeStage: 'train-conv', lock: { pid: process.pid, alive: true } });
+    expect(run.detail).toBe(`pconv-bench train, pid ${process.pid} on ${hostname()} since ${lock.startedAt}`);
+    expect(row).toMatchObject({ description: 'running train \u00b7 2/5 stages', icon: 'sync~spin' });
+    // Our own process: its live step instead of the count.
+    expect(runRow(run, 'train-conv-phase1: 4/20 steps').description).toBe('running train \u00b7 train-conv-phase1: 4/20 steps');
+    expect(stages).toEqual(['masks: done', 'train-pconv: done', 'train-conv: running', 'eval: to do', 'report: to do']);
+    expect(isResumable(run)).toBe(false);
+    // The same lock, its process gone: interrupted in that stage.
+    const dead = await readRun(dir, 'r', { isAlive: () => false });
+    expect(dead).toMatchObject({ status: 'interrupted', state: 'interrupted in train-conv', activeStage: 'train-conv' });
+    // `run` is every stage: it is in the first without a marker.
+    await writeFile(runLayout(dir).lock, JSON.stringify({ ...lock, command: 'run' }));
+    expect(runRow(await readRun(dir, 'r')).description).toBe('running \u00b7 2/5 stages');
   });
 });

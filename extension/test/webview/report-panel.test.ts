@@ -99,7 +99,7 @@ describe('report webview', () => {
     const view = await openWebview(browser, html, resources, { width: 1280, height: 900 });
     await view.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
     const posted = await view.posted();
-    expect(posted).toEqual([{ type: 'ready', charts: 6 }]); // 4 metrics + 2 training curves; no webviewError
+    expect(posted).toEqual([{ type: 'ready', charts: 9 }]); // 4 metrics + 2 training curves + 3 of validation quality; no webviewError
     const drawn = await view.page.$$eval('canvas', (canvases) =>
       canvases.map((c) => {
         const canvas = c as HTMLCanvasElement;
@@ -107,7 +107,7 @@ describe('report webview', () => {
         return Array.prototype.some.call(pixels, (v: number) => v !== 0);
       }),
     );
-    expect(drawn).toEqual([true, true, true, true, true, true]);
+    expect(drawn).toEqual([true, true, true, true, true, true, true, true, true]);
     const images = await view.page.$$eval('img', (imgs) => imgs.map((i) => ({ src: (i as HTMLImageElement).src, w: (i as HTMLImageElement).naturalWidth })));
     expect(images.length).toBe(reportImagePaths(results).length * 2); // thumbnail + lightbox
     expect(images.every((i) => i.src.startsWith(`${ORIGIN}/run/`) && i.w > 0)).toBe(true);
@@ -146,7 +146,7 @@ describe('report webview', () => {
     expect(html.replaceAll('&#39;', "'")).toContain(`img-src ${cspSource} data:`);
     const view = await openWebview(browser, html, resources);
     await view.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
-    expect(await view.posted()).toEqual([{ type: 'ready', charts: 6 }]);
+    expect(await view.posted()).toEqual([{ type: 'ready', charts: 9 }]);
     const widths = await view.page.$$eval('img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
     expect(widths.length).toBeGreaterThan(0);
     expect(widths.every((w) => w > 0)).toBe(true);

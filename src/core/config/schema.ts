@@ -286,6 +286,11 @@ const VggSchema = z
   .transform((vgg) => ({ weights: vgg.weights, preprocessing: vgg.preprocessing ?? defaultVggPreprocessing(vgg.weights) }));
 
 /** Whether a loss runs VGG16 features: its perceptual or style weight is above 0 (eq. 7). */
+/** What seeds a training (weights, batches, training masks): train.seed, else the master seed. */
+export function trainingSeed(config: { readonly seed: number; readonly train?: { readonly seed?: number } | undefined }): number {
+  return config.train?.seed ?? config.seed;
+}
+
 export function usesVggFeatures(loss: { readonly perceptual: number; readonly style: number }): boolean {
   return loss.perceptual > 0 || loss.style > 0;
 }
@@ -390,8 +395,18 @@ const TrainSchema = z.strictObject({
   phase1: PhaseSchema.describe('Phase 1: batch norm in training mode everywhere (paper: 2e-4).'),
   phase2: Phase2Schema.describe('Phase 2 (fine-tuning): encoder batch norm frozen (paper: 5e-5).'),
   checkpointEvery: positiveInt().default(1000).describe('Steps between checkpoints.'),
-  validateEvery: positiveInt().default(1000).describe('Steps between validation passes (loss and a grid of sample images).'),
+  validateEvery: positiveInt()
+    .default(1000)
+    .describe('Steps between validation passes (loss, PSNR, SSIM and hole L1 of the composited predictions, and a grid of sample images).'),
   masks: TrainingMasksSchema.prefault({ source: 'generated' }),
+  seed: z
+    .int()
+    .min(0)
+    .max(0xffffffff)
+    .optional()
+    .describe(
+      "Training's own seed: weight initialisation, batch order and training masks (default: the master seed). Vary this, not seed, to repeat a training over the same splits and test masks, so that `compare` pairs the runs and shows the seed-to-seed spread.",
+    ),
 });
 
 const CheckSchema = z.strictObject({

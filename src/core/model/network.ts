@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../config/schema.js';
+import { type ExperimentConfig, trainingSeed } from '../config/schema.js';
 import { deriveSeed } from '../rng.js';
 import { modelInputs } from './model-inputs.js';
 import { InpaintingUNet, type ModelKind } from './unet.js';
@@ -13,7 +13,7 @@ export function buildNetwork(config: ExperimentConfig, kind: ModelKind): Inpaint
     maxChannels: config.model.maxChannels,
     head: config.model.head,
     padding: config.model.padding,
-    seed: deriveSeed(config.seed, 'init'),
+    seed: deriveSeed(trainingSeed(config), 'init'),
     maskChannel: kind === 'conv' && config.model.baselineMaskChannel,
   });
   const side = 2 ** config.model.levels;

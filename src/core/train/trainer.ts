@@ -1,9 +1,10 @@
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { OnEvent } from '../../protocol/events.js';
 import { type CheckpointSlot, runLayout } from '../../protocol/run-layout.js';
-import { type ExperimentConfig, lossWeightsOf, usesVggFeatures } from '../config/schema.js';
+import { trainLogLineText, type ValidationQuality } from '../../protocol/training-log.js';
+import { type ExperimentConfig, lossWeightsOf, trainingSeed, usesVggFeatures } from '../config/schema.js';
 import { type Batch, BatchSource } from '../data/batch-source.js';
 import { checkImagesReadable } from '../data/check-images.js';
 import { concatFloat32 } from '../data/concat-float32.js';
@@ -24,6 +25,7 @@ import { writeSampleGrid } from './sample-grid.js';
 import { restoreWeights } from './trained-network.js';
 import { refuseTestMasksForTraining, trainingMaskSampler } from './training-masks.js';
 import { refuseWhatCannotFit } from './training-memory.js';
+import { validationQuality } from './validation-quality.js';
 
 export type Phase = 1 | 2;
 
@@ -59,6 +61,16 @@ export interface TrainResult {
   readonly seconds: number;
   /** The loss weights it trained with: loss.*, overridden by loss.baseline for the baseline. */
   readonly lossWeights: LossWeights;
+  /** The last validation pass of this call (absent if none ran). */
+  readonly lastValidation?: ValidationResult;
+}
+
+/** One validation pass: the loss on the validation pairs and the quality of the composited predictions. */
+export interface ValidationResult {
+  readonly step: number;
+  readonly phase: Phase;
+  readonly loss: LossValues;
+  readonly quality: ValidationQuality;
 }
 
 export function checkpointDir(runDir: string, kind: ModelKind, which: CheckpointSlot): string {
@@ -146,11 +158,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     files: options.trainFiles,
     size: config.data.imageSize,
     batchSize: train.batchSize,
-    seed: deriveSeed(config.seed, 'train', kind),
+    seed: deriveSeed(trainingSeed(config), 'train', kind),
     masks: await trainingMaskSampler(config),
   });
   const validation = await validationSet(config, options.validationFiles);
   let lastLosses: LossValues | undefined;
+  let lastValidation: ValidationResult | undefined;
   await mkdir(runLayout(runDir).logsDir, { recursive: true });
 
   const save = async (phase: Phase, phaseFinished: boolean, dirs: string[]) => {
@@ -164,7 +177,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       phase,
       step,
       phaseFinished,
-      seed: config.seed,
+      seed: trainingSeed(config),
       optimizer: { kind: 'adam' as const, t: state.t, learningRate: adam.learningRate },
       configHash: options.configHash,
       backend: { name: options.backend.name, version: options.backend.version, device: options.backend.device },
@@ -228,7 +241,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         if (step === 0) reportLossBalance(kind, config, losses, emit);
         step++;
         lastLosses = losses;
-        await appendFile(logPath, `${JSON.stringify({ type: 'train', model: kind, phase, step, learningRate: settings.learningRate, ...losses })}\n`);
+        await appendFile(logPath, `${trainLogLineText({ type: 'train', model: kind, phase, step, learningRate: settings.learningRate, ...losses })}\n`);
         const elapsed = (performance.now() - phaseStart.time) / 1000;
         emit({
           type: 'progress',
@@ -241,19 +254,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
             valid: losses.valid,
             hole: losses.hole,
             tv: losses.tv,
+            step,
             stepsPerSecond: (step - phaseStart.step) / Math.max(elapsed, 1e-9),
           },
         });
         if (step % train.validateEvery === 0 && validation) {
           const samples = join(runLayout(runDir).samplesDir, `${kind}-step-${String(step).padStart(7, '0')}.png`);
-          const v = await validate(net, kind, config, validation, samples, options.features);
+          const { loss, quality } = await validate(net, kind, config, validation, samples, options.features);
           // Relative to the run folder, so the log stays true when the folder moves.
-          await appendFile(logPath, `${JSON.stringify({ type: 'validation', model: kind, phase, step, samples: relative(runDir, samples), ...v })}\n`);
-          emit({
-            type: 'log',
-            level: 'info',
-            message: `${kind} step ${step}: validation loss ${v.total.toFixed(4)} (hole ${v.hole.toFixed(4)}, valid ${v.valid.toFixed(4)}); samples ${samples}`,
-          });
+          await appendFile(
+            logPath,
+            `${trainLogLineText({ type: 'validation', model: kind, phase, step, samples: relative(runDir, samples), ...loss, quality })}\n`,
+          );
+          lastValidation = { step, phase, loss, quality };
+          emit({ type: 'validation', model: kind, phase, step, loss, quality, samples: resolve(samples) });
         }
         if (step % train.checkpointEvery === 0 && step < end) await save(phase, false, [latestDir]);
       }
@@ -266,7 +280,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     net.dispose();
     validation?.dispose();
   }
-  return { kind, step, lastLosses, checkpoint: latestDir, seconds: (performance.now() - started) / 1000, lossWeights };
+  return {
+    kind,
+    step,
+    lastLosses,
+    checkpoint: latestDir,
+    seconds: (performance.now() - started) / 1000,
+    lossWeights,
+    ...(lastValidation ? { lastValidation } : {}),
+  };
 }
 
 /**
@@ -366,7 +388,11 @@ interface ValidationSet {
   dispose(): void;
 }
 
-/** Up to 8 validation images, centre-cropped, with fixed masks: the same pairs at every validation. */
+/**
+ * Up to 8 validation images (the first of the validation split), centre-cropped, each with a mask
+ * from the training mask sampler seeded by (seed, 'validation-mask', i): the same pairs at every
+ * validation of a run, so the loss and quality curves compare like with like.
+ */
 async function validationSet(config: ExperimentConfig, files: readonly string[]): Promise<ValidationSet | undefined> {
   const chosen = files.slice(0, 8);
   if (chosen.length === 0) return undefined;
@@ -381,7 +407,11 @@ async function validationSet(config: ExperimentConfig, files: readonly string[])
   return { images: imageTensor, masks: maskTensor, dispose: () => tf.dispose([imageTensor, maskTensor]) };
 }
 
-/** Validation loss on the fixed pairs, and a grid of the first four as a PNG under samples/. */
+/**
+ * Validation loss on the fixed pairs, the quality of the composited predictions on them (PSNR, SSIM,
+ * hole L1: validationQuality, as evaluation scores), and a grid of the first four as a PNG under
+ * samples/.
+ */
 async function validate(
   net: InpaintingUNet,
   kind: ModelKind,
@@ -389,7 +419,7 @@ async function validate(
   set: ValidationSet,
   samplePath: string,
   features?: FeatureExtractor,
-): Promise<LossValues> {
+): Promise<{ loss: LossValues; quality: ValidationQuality }> {
   const [values, output] = tf.tidy(() => {
     const { input, mask } = modelInputs(kind, set.images, set.masks, config.model);
     const prediction = net.predict(input, mask, false);
@@ -400,7 +430,8 @@ async function validate(
   tf.dispose([values, output]);
   const size = config.data.imageSize;
   await writeSampleGrid(samplePath, images as Float32Array, masks as Float32Array, outputs as Float32Array, Math.min(4, set.images.shape[0]), size);
-  return lossValues(data);
+  const quality = validationQuality(images as Float32Array, masks as Float32Array, outputs as Float32Array, set.images.shape[0], size);
+  return { loss: lossValues(data), quality };
 }
 
 /** Drops log lines past the checkpoint's step, so a resumed log reads as one uninterrupted run. */

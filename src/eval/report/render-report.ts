@@ -1,7 +1,9 @@
 import { compareBinThenBorder } from '../../core/masks/manifest-counts.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type MetricName, type Results } from '../../protocol/results.js';
+import type { ValidationQuality } from '../../protocol/training-log.js';
 import { escapeHtml } from './escape-html.js';
 import { renderMethodsSection } from './methods-section.js';
+import { REPORT_CSS } from './report-style.js';
 
 /**
  * The HTML report of one run, as a string: no I/O and no node:* imports, so the VS Code extension
@@ -14,10 +16,15 @@ export interface LossPoint {
   readonly total: number;
 }
 
+/** A validation pass: its loss, and the quality of the composited predictions when the log has it. */
+export interface ValidationPoint extends LossPoint {
+  readonly quality?: ValidationQuality;
+}
+
 export interface ReportInput {
   readonly results: Results;
   /** Training curves per model name: per-step training loss and validation points. */
-  readonly training: Readonly<Record<string, { readonly train: readonly LossPoint[]; readonly validation: readonly LossPoint[] }>>;
+  readonly training: Readonly<Record<string, { readonly train: readonly LossPoint[]; readonly validation: readonly ValidationPoint[] }>>;
   /** Relative image path -> data: URI. */
   readonly images: Readonly<Record<string, string>>;
   /** Chart name -> data: URI of the PNG rendering, shown where scripts do not run. */
@@ -37,7 +44,7 @@ export interface ReportInput {
 }
 
 export const METRIC_LABELS: Record<MetricName, string> = { l1Hole: 'L1 in holes (x100)', l1: 'L1, whole image (x100)', psnr: 'PSNR (dB)', ssim: 'SSIM' };
-const DIGITS: Record<MetricName, number> = { l1Hole: 3, l1: 3, psnr: 2, ssim: 4 };
+export const DIGITS: Record<MetricName, number> = { l1Hole: 3, l1: 3, psnr: 2, ssim: 4 };
 
 function columns(results: Results) {
   const seen = new Map<string, { binIndex: number; bin: string; border: 'no-border' | 'border' }>();
@@ -171,6 +178,28 @@ function chartBlock(name: string, title: string, png: string | undefined): strin
   return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><canvas id="chart-${name}" width="640" height="320" role="img" aria-label="${escapeHtml(title)}"></canvas>${png ? `<noscript><img src="${png}" alt="${escapeHtml(title)}" width="640" height="320"></noscript>` : ''}</figure>`;
 }
 
+/** The validation-quality charts, in order: one per metric, a line per model. */
+export const VALIDATION_METRICS = ['psnr', 'ssim', 'l1Hole'] as const;
+export type ValidationMetric = (typeof VALIDATION_METRICS)[number];
+
+/**
+ * Each model's validation quality against step, per metric: only models whose log has quality
+ * (logs written before it have none) and metrics with a value (SSIM is null under 11 px).
+ */
+export function validationSeries(training: ReportInput['training']): Record<ValidationMetric, { model: string; points: { x: number; y: number }[] }[]> {
+  const series = (metric: ValidationMetric) =>
+    Object.entries(training)
+      .map(([model, curve]) => ({
+        model,
+        points: curve.validation.flatMap((p) => {
+          const y = p.quality?.[metric];
+          return typeof y === 'number' ? [{ x: p.step, y }] : [];
+        }),
+      }))
+      .filter((s) => s.points.length > 0);
+  return { psnr: series('psnr'), ssim: series('ssim'), l1Hole: series('l1Hole') };
+}
+
 /** The data the page's script draws its charts from (also used for the PNG versions). */
 export function chartData(input: Pick<ReportInput, 'results' | 'training'>) {
   const { results } = input;
@@ -191,7 +220,25 @@ export function chartData(input: Pick<ReportInput, 'results' | 'training'>) {
       ),
     ]),
   );
-  return { labels: bins.map(([, bin]) => bin), metrics, training: input.training };
+  return { labels: bins.map(([, bin]) => bin), metrics, training: input.training, validation: validationSeries(input.training) };
+}
+
+export const VALIDATION_TITLES: Record<ValidationMetric, string> = {
+  psnr: `Validation ${METRIC_LABELS.psnr} during training`,
+  ssim: `Validation ${METRIC_LABELS.ssim} during training`,
+  l1Hole: `Validation ${METRIC_LABELS.l1Hole} during training`,
+};
+
+/** The validation-quality charts with what they measure; nothing when no log has quality. */
+function validationSection(input: ReportInput, series: ReturnType<typeof validationSeries>): string {
+  const drawn = VALIDATION_METRICS.filter((metric) => series[metric].length > 0);
+  if (drawn.length === 0) return '';
+  const pairs = Object.values(input.training)
+    .flatMap((curve) => curve.validation)
+    .find((p) => p.quality)?.quality?.pairs;
+  return `<h3 id="validation-quality">Validation quality during training</h3>
+<p>At every validation step: PSNR, SSIM and L1 in the holes of each model's composited predictions (clipped, known pixels from the ground truth, scored as the tables are) on the same ${pairs === undefined ? 'fixed validation pairs' : `${pairs} validation pair${pairs === 1 ? '' : 's'}`}: the first validation images (up to 8), centre-cropped, each with a fixed mask drawn from the training masks with a seed of its own. Comparable from step to step and between the models; not with the tables, which score test images on the test masks.</p>
+${drawn.map((metric) => chartBlock(`validation-${metric}`, VALIDATION_TITLES[metric], input.chartPngs[`validation-${metric}`])).join('\n')}`;
 }
 
 export function renderReport(input: ReportInput): string {
@@ -217,16 +264,7 @@ export function renderReport(input: ReportInput): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 ${csp}<title>${escapeHtml(title)}</title>
 <style${nonce}>
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1rem 1.5rem;color:#1b1b1b;background:#fff}
-h1{font-size:1.6rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc}h3{font-size:1.05rem;margin-top:1.4rem}h3 small{font-weight:normal;color:#555}
-table{border-collapse:collapse;margin:.4rem 0 1rem;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:.25rem .45rem;text-align:right}thead th{background:#f3f3f3;text-align:center}tbody th{text-align:left;white-space:nowrap}
-td.text{text-align:left}td.best{font-weight:700}td.better{background:#e3f4e3}td.worse{background:#f8e1e1}.ci{display:block;font-size:.75em;color:#666}
-.samples td{padding:2px}.samples img{image-rendering:pixelated;display:block}.lightbox{display:none}.lightbox:target{display:flex;position:fixed;inset:0;background:rgba(0,0,0,.85);align-items:center;justify-content:center;z-index:10}.lightbox:target img{width:min(90vw,90vh);height:auto;image-rendering:pixelated}
-figure.chart{display:inline-block;margin:.5rem 1rem .5rem 0}figcaption{font-weight:600}canvas{max-width:100%}
-footer{margin-top:3rem;font-size:.85rem;color:#333}footer pre{background:#f6f6f6;padding:.6rem;overflow:auto;max-height:28rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
-.table-wrap{overflow-x:auto}
-@media print{.lightbox{display:none!important}body{max-width:none}h2{break-before:auto}table,figure{break-inside:avoid}}
-</style></head><body>
+${REPORT_CSS}</style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p>${results.models.map((m) => escapeHtml(m.name)).join(', ')} on ${results.images.pairs} identical (image, mask) pairs, ${results.masks.width}x${results.masks.height}: metrics of the composite output per hole-ratio bin ${escapeHtml(results.masks.binRule)}, with and without holes within ${results.masks.borderMargin} px of the border.</p>
 ${renderMethodsSection(input)}
@@ -243,6 +281,7 @@ ${METRIC_NAMES.map((m) => chartBlock(`metric-${m}`, `${METRIC_LABELS[m]} against
 ${Object.keys(input.training)
   .map((model) => chartBlock(`loss-${model.replace(/[^A-Za-z0-9]+/g, '-')}`, `Training loss: ${model}`, input.chartPngs[`loss-${model}`]))
   .join('\n')}
+${validationSection(input, data.validation)}
 <h2 id="samples">Samples</h2>
 <p>The first pair of every bin and subset. Click an image to enlarge it.</p>
 <div class="table-wrap">${samplesSection(input)}</div>
@@ -279,5 +318,11 @@ Object.keys(data.training).forEach(function(model){
   var t=data.training[model];
   new Chart(el,{type:'scatter',data:{datasets:[{label:'training loss',data:t.train.map(function(p){return{x:p.step,y:p.total};}),showLine:true,pointRadius:0,borderWidth:1,borderColor:'#1f77b4'},{label:'validation loss',data:t.validation.map(function(p){return{x:p.step,y:p.total};}),showLine:true,borderColor:'#d62728',backgroundColor:'#d62728'}]},
     options:{animation:false,responsive:false,scales:{x:{title:{display:true,text:'step'}},y:{title:{display:true,text:'loss'}}}}});
+});
+var validationAxes=${JSON.stringify(Object.fromEntries(VALIDATION_METRICS.map((m) => [m, METRIC_LABELS[m]])))};
+Object.keys(data.validation).forEach(function(metric){
+  var el=document.getElementById('chart-validation-'+metric);if(!el)return;
+  new Chart(el,{type:'scatter',data:{datasets:data.validation[metric].map(function(s){return{label:s.model,data:s.points,showLine:true,borderColor:colour(s.model),backgroundColor:colour(s.model)};})},
+    options:{animation:false,responsive:false,scales:{x:{title:{display:true,text:'step'}},y:{title:{display:true,text:validationAxes[metric]}}}}});
 });
 })();`;

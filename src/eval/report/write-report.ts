@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../core/io/atomic.js';
 import { METRIC_NAMES, parseResultsText, type Results } from '../../protocol/results.js';
 import { RUN_FOLDERS, runLayout } from '../../protocol/run-layout.js';
 import { renderChartPng } from './chart-png.js';
-import { chartData, METRIC_LABELS, renderReport } from './render-report.js';
+import { chartData, METRIC_LABELS, renderReport, VALIDATION_METRICS, VALIDATION_TITLES } from './render-report.js';
 import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
@@ -109,6 +109,26 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
         ],
       },
       options: { plugins: { title: { display: true, text: `Training loss: ${model}` } } },
+    };
+  }
+  for (const metric of VALIDATION_METRICS) {
+    const series = data.validation[metric];
+    if (series.length === 0) continue;
+    charts[`validation-${metric}`] = {
+      type: 'scatter',
+      data: {
+        datasets: series.map((s) => ({
+          label: s.model,
+          data: s.points,
+          showLine: true,
+          borderColor: COLOURS[models.indexOf(s.model) % COLOURS.length],
+          backgroundColor: COLOURS[models.indexOf(s.model) % COLOURS.length],
+        })),
+      },
+      options: {
+        plugins: { title: { display: true, text: VALIDATION_TITLES[metric] } },
+        scales: { x: { title: { display: true, text: 'step' } }, y: { title: { display: true, text: METRIC_LABELS[metric] } } },
+      },
     };
   }
   const chartPngs: Record<string, string> = {};

@@ -5,16 +5,24 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../../src/core/config/parse-config.js';
 import type { ExperimentConfig } from '../../../src/core/config/schema.js';
+import { concatFloat32 } from '../../../src/core/data/concat-float32.js';
 import { listImages, splitImages } from '../../../src/core/data/image-list.js';
+import { CENTRE_CROP, loadImageCrop } from '../../../src/core/data/load-image.js';
 import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
 import { InterruptedError } from '../../../src/core/errors.js';
+import { createPredictor } from '../../../src/core/infer/predictor.js';
 import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
 import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
 import { loadVgg16Weights } from '../../../src/core/model/load-vgg16-weights.js';
 import { vgg16FeatureExtractor } from '../../../src/core/model/vgg16-features.js';
+import { deriveSeed } from '../../../src/core/rng.js';
 import { loadCheckpoint } from '../../../src/core/train/checkpoint.js';
+import { loadTrainedNetwork } from '../../../src/core/train/trained-network.js';
 import { checkpointDir, type TrainOptions, trainingLogPath, trainModel } from '../../../src/core/train/trainer.js';
 import { trainingMaskSampler } from '../../../src/core/train/training-masks.js';
+import { scorePair } from '../../../src/eval/pair-scoring.js';
+import type { CoreEvent } from '../../../src/protocol/events.js';
+import { parseTrainLog } from '../../../src/protocol/training-log.js';
 import { fakeVgg16, writeKerasH5 } from '../../helpers/fake-vgg16.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
@@ -143,6 +151,70 @@ describe('trainModel', () => {
       for (const [key, t] of b.tensors) expect([...(a.tensors.get(key)?.values ?? [])], key).toEqual([...t.values]);
     },
   );
+
+  test('validation scores the composited predictions as evaluation does, on the same seeded pairs each time, and logs and emits the quality', async () => {
+    const config = tinyConfig();
+    const run = await tempDir();
+    const events: CoreEvent[] = [];
+    const opts = await options(config, run, { onEvent: (event) => events.push(event) });
+    const result = await trainModel(opts);
+    const log = parseTrainLog(await readFile(trainingLogPath(run, 'pconv'), 'utf8'));
+    expect(log.skipped).toBe(0);
+    const validations = log.lines.filter((line) => line.type === 'validation');
+    // validateEvery 5 of 10 steps: one in each phase.
+    expect(validations.map((line) => [line.step, line.phase, line.v])).toEqual([
+      [5, 1, 1],
+      [10, 2, 1],
+    ]);
+    const emitted = events.filter((event) => event.type === 'validation');
+    expect(emitted).toEqual(
+      validations.map(({ phase, step, samples, quality, total, valid, hole, perceptual, styleOut, styleComp, tv }) => ({
+        type: 'validation',
+        model: 'pconv',
+        phase,
+        step,
+        loss: { total, valid, hole, perceptual, styleOut, styleComp, tv },
+        quality,
+        samples: resolve(run, samples),
+      })),
+    );
+    expect(result.lastValidation).toEqual({ step: 10, phase: 2, loss: emitted[1]?.type === 'validation' && emitted[1].loss, quality: validations[1]?.quality });
+    // The training progress gives the global step beside the loss.
+    expect(events.filter((e) => e.type === 'progress' && e.stage === 'train-pconv-phase2').map((e) => e.type === 'progress' && e.metrics?.step)).toEqual([
+      7, 8, 9, 10,
+    ]);
+
+    // Step 10 is the end of phase 2: its checkpoint holds the weights that validated there. The same
+    // pairs (the first validation images, centre-cropped, masks seeded by (seed, 'validation-mask', i))
+    // through evaluation's predictor and scorePair give the logged quality.
+    const size = config.data.imageSize;
+    const files = opts.validationFiles.slice(0, 8);
+    expect(files.length).toBeGreaterThan(0);
+    const images = await Promise.all(files.map((file) => loadImageCrop(file, size, CENTRE_CROP)));
+    const sampler = await trainingMaskSampler(config);
+    const masks = await Promise.all(
+      files.map(async (_, i) => Float32Array.from(await sampler(deriveSeed(config.seed, 'validation-mask', i)), (v) => (v === 0 ? 0 : 1))),
+    );
+    const { net } = await loadTrainedNetwork(checkpointDir(run, 'pconv', 'phase2'), { config, kind: 'pconv' });
+    const predictor = await createPredictor(net, { kind: 'pconv', size, baselineFill: config.model.baselineFill, engine: 'tfjs' });
+    const outputs = await predictor.predict(concatFloat32(images), concatFloat32(masks), files.length);
+    await predictor.dispose();
+    net.dispose();
+    const scored = files.map((_, k) => {
+      const data = outputs.slice(k * size * size * 3, (k + 1) * size * size * 3);
+      const job = { k, size, image: images[k] as Float32Array, valid: masks[k] as Float32Array, outputs: [{ name: 'PConv', data }], keepComposites: [] };
+      return scorePair(job, undefined).metrics[0]?.metrics as NonNullable<ReturnType<typeof scorePair>['metrics'][number]>['metrics'];
+    });
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    const holes = scored.flatMap((m) => (m.l1Hole === undefined ? [] : [m.l1Hole]));
+    // The same network on the same inputs, the same arithmetic: the same values to the bit.
+    expect(validations[1]?.quality).toEqual({
+      pairs: files.length,
+      psnr: mean(scored.map((m) => m.psnr)),
+      ssim: mean(scored.map((m) => m.ssim)),
+      l1Hole: mean(holes),
+    });
+  });
 
   test('phase 2 keeps the encoder batch-norm statistics and changes the decoder; gamma/beta follow the config', async () => {
     for (const affineFrozen of [false, true]) {

@@ -49,7 +49,13 @@ describe('HTML report', () => {
   test('opens in a real Chromium without console errors, every image loaded, every bin present, charts drawn', async () => {
     const run = await evaluatedRun();
     const report = await writeReport(run);
-    expect(report.charts).toHaveLength(4 + 2);
+    // Four metrics against hole ratio, a loss chart per trained model, three of validation quality.
+    expect(report.charts).toHaveLength(4 + 2 + 3);
+    expect(report.charts.filter((c) => c.includes('validation-'))).toEqual([
+      'assets/validation-psnr.png',
+      'assets/validation-ssim.png',
+      'assets/validation-l1Hole.png',
+    ]);
     const html = await readFile(report.path, 'utf8');
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -107,8 +113,29 @@ describe('HTML report', () => {
         return Array.prototype.some.call(data, (v: number) => v !== 0);
       }),
     );
-    expect(drawn).toHaveLength(6);
+    expect(drawn).toHaveLength(9);
     expect(drawn.every(Boolean)).toBe(true);
+    // Validation quality against step, a line per trained model, at the validation steps (validateEvery 2 of 5 steps).
+    type ChartGlobal = { getChart(el: unknown): { data: { datasets: { label: string; data: { x: number; y: number }[] }[] } } };
+    const series = await page.$$eval('#charts ~ figure canvas[id^="chart-validation-"]', (canvases) =>
+      canvases.map((el) => {
+        const chart = (globalThis as unknown as { Chart: ChartGlobal }).Chart.getChart(el);
+        return {
+          id: el.id,
+          datasets: chart.data.datasets.map((d) => ({ label: d.label, steps: d.data.map((p) => p.x), finite: d.data.every((p) => Number.isFinite(p.y)) })),
+        };
+      }),
+    );
+    const lines = [
+      { label: 'PConv', steps: [2, 4], finite: true },
+      { label: 'Conv (baseline)', steps: [2, 4], finite: true },
+    ];
+    expect(series).toEqual([
+      { id: 'chart-validation-psnr', datasets: lines },
+      { id: 'chart-validation-ssim', datasets: lines },
+      { id: 'chart-validation-l1Hole', datasets: lines },
+    ]);
+    expect(await page.textContent('#validation-quality + p')).toContain('on the same 1 validation pair:');
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-artifacts', 'report.png'), fullPage: true });
     await page.close();

@@ -1,5 +1,5 @@
 import Module, { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -52,7 +52,16 @@ interface RangeLike {
   end: { line: number; character: number };
 }
 
-export function vscodeStandIn(options: { workspace?: string; settings?: Record<string, unknown> } = {}): StandIn {
+export function vscodeStandIn(
+  options: {
+    workspace?: string;
+    /** Several workspace folders (a multi-root workspace), named by their base names; instead of `workspace`. */
+    workspaces?: string[];
+    settings?: Record<string, unknown>;
+    /** Settings of one workspace folder (by its path), over `settings`. */
+    folderSettings?: Record<string, Record<string, unknown>>;
+  } = {},
+): StandIn {
   const disposable = { dispose() {} };
   const listeners = <T>() => {
     const list: ((value: T) => void)[] = [];
@@ -149,7 +158,14 @@ export function vscodeStandIn(options: { workspace?: string; settings?: Record<s
       state.messages.push({ level, text, buttons });
       return state.answer(text, buttons);
     };
-  const folder = options.workspace ? { uri: Uri.file(options.workspace), name: 'ws', index: 0 } : undefined;
+  const folders = options.workspaces
+    ? options.workspaces.map((path, index) => ({ uri: Uri.file(path), name: basename(path), index }))
+    : options.workspace
+      ? [{ uri: Uri.file(options.workspace), name: 'ws', index: 0 }]
+      : undefined;
+  // The folder that holds a file; with one folder, that folder for any file (as before).
+  const folderOf = (uri: Uri) =>
+    folders?.length === 1 ? folders[0] : folders?.find((f) => uri.fsPath === f.uri.fsPath || uri.fsPath.startsWith(`${f.uri.fsPath}${sep}`));
   Object.assign(state.api, {
     EventEmitter,
     Uri,
@@ -251,9 +267,13 @@ export function vscodeStandIn(options: { workspace?: string; settings?: Record<s
       }),
     },
     workspace: {
-      workspaceFolders: folder ? [folder] : undefined,
-      getWorkspaceFolder: () => folder,
-      getConfiguration: () => ({ get: <T>(key: string, fallback: T) => (options.settings?.[key] as T | undefined) ?? fallback }),
+      workspaceFolders: folders,
+      getWorkspaceFolder: folderOf,
+      getConfiguration: (_section?: string, scope?: Uri) => ({
+        get: <T>(key: string, fallback: T) =>
+          ((scope && options.folderSettings?.[scope.fsPath]?.[key]) as T | undefined) ?? (options.settings?.[key] as T | undefined) ?? fallback,
+      }),
+      onDidChangeWorkspaceFolders: listeners().event,
       textDocuments: [],
       onDidSaveTextDocument: saves.event,
       onDidChangeConfiguration: listeners().event,

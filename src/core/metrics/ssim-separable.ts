@@ -17,7 +17,7 @@ import {
   type WasmMemory,
   wasmApi,
   whileNot,
-} from '../core/engine/wasm/simd/assembler.js';
+} from '../engine/wasm/simd/assembler.js';
 
 /**
  * SSIM with skimage's Gaussian setting, computed with a separable 11-tap filter on typed arrays.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { Rng } from '../../src/core/rng.js';
-import { holeL1, imageMetrics, meanAbsoluteError, psnr } from '../../src/eval/metrics.js';
-import { ssimSeparable, ssimSeparableJs } from '../../src/eval/ssim-separable.js';
+import { holeL1, imageMetrics, meanAbsoluteError, psnr } from '../../../src/core/metrics/image-metrics.js';
+import { ssimSeparable, ssimSeparableJs } from '../../../src/core/metrics/ssim-separable.js';
+import { Rng } from '../../../src/core/rng.js';
 
 function randomPair(width: number, height: number, channels: number, seed: number) {
   const rng = new Rng(seed);
