@@ -12,12 +12,16 @@ export class Output {
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   private progressLine = '';
-  /** When each stage last printed: stages that advance together (eval's models) each get a line. */
+  /** When each stage last printed (human) and was last sent (--json): stages that advance together (eval's models) each get a line. */
   private lastProgress = new Map<string, number>();
+  private lastJsonProgress = new Map<string, number>();
   private stageStart = new Map<string, { time: number; done: number }>();
 
-  constructor(options: { json: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }) {
+  private readonly now: () => number;
+
+  constructor(options: { json: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; now?: () => number }) {
     this.json = options.json;
+    this.now = options.now ?? Date.now;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
   }
@@ -54,19 +58,27 @@ export class Output {
   }
 
   private progress(event: Extract<Stamped<PconvEvent>, { type: 'progress' }>): void {
-    const now = Date.now();
+    const now = this.now();
     const start = this.stageStart.get(event.stage) ?? { time: now, done: event.done };
     if (!this.stageStart.has(event.stage)) this.stageStart.set(event.stage, start);
     const final = event.done >= event.total;
-    // Throttle: at most ~10 updates a second on a terminal, one every 5 s in logs; always the last.
-    const interval = this.stderr.isTTY ? 100 : 5000;
-    if (!final && now - (this.lastProgress.get(event.stage) ?? 0) < interval) return;
-    this.lastProgress.set(event.stage, now);
+    // Throttle per stage, always the first and the last: --json events (a program reads them) at most
+    // every 250 ms; the human line ~10 times a second on a terminal, one every 5 s in logs.
+    const due = (last: Map<string, number>, interval: number) => {
+      const previous = last.get(event.stage);
+      if (!final && previous !== undefined && now - previous < interval) return false;
+      last.set(event.stage, now);
+      return true;
+    };
+    const sendJson = this.json && due(this.lastJsonProgress, 250);
+    const printHuman = due(this.lastProgress, this.stderr.isTTY ? 100 : 5000);
+    if (!sendJson && !printHuman) return;
     const elapsed = (now - start.time) / 1000;
     const rate = elapsed > 0 ? (event.done - start.done) / elapsed : undefined;
     const eta = rate && rate > 0 ? (event.total - event.done) / rate : undefined;
-    if (this.json)
+    if (sendJson)
       this.writeJson({ ...event, ...(rate === undefined ? {} : { ratePerSecond: round(rate) }), ...(eta === undefined ? {} : { etaSeconds: round(eta) }) });
+    if (!printHuman) return;
     const width = 24;
     const filled = event.total > 0 ? Math.round((width * event.done) / event.total) : width;
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;

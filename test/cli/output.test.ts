@@ -17,7 +17,7 @@ function capture() {
 }
 
 describe('Output progress', () => {
-  test('stages that advance together (eval and each model) each get their lines; a stage repeats at most every 5 s in logs; the last line always shows', () => {
+  test('stages that advance together (eval and each model) each get their lines; a stage repeats at most every 5 s in logs and 250 ms in --json; the last line always shows', () => {
     const io = capture();
     const output = new Output({ json: true, stdout: io.stdout, stderr: io.stderr });
     const progress = (stage: string, done: number) => output.event({ type: 'progress', stage, done, total: 10, unit: 'pairs' });
@@ -34,6 +34,33 @@ describe('Output progress', () => {
       .map((l) => JSON.parse(l) as { stage: string; done: number });
     expect(events.map((e) => `${e.stage} ${e.done}`)).toEqual(['eval 0', 'eval PConv 0', 'eval Telea 0', 'eval 10']);
     expect(io.text().err.trim().split('\n')).toHaveLength(4);
+  });
+
+  test('--json progress has its own limit (250 ms a stage) while the log lines on a pipe stay at one every 5 s; first and last always', () => {
+    const io = capture();
+    let clock = 1_000_000;
+    const output = new Output({ json: true, stdout: io.stdout, stderr: io.stderr, now: () => clock });
+    const progress = (done: number) => output.event({ type: 'progress', stage: 'train-pconv-phase1', done, total: 100, unit: 'steps' });
+    for (let done = 0; done < 100; done++) {
+      progress(done);
+      clock += 100;
+    }
+    progress(100); // final, 10 s in
+    const events = io
+      .text()
+      .out.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { done: number });
+    // every 300 ms (the first step past 250 ms) from 0, then the last.
+    expect(events.map((e) => e.done)).toEqual([...Array.from({ length: 34 }, (_, i) => i * 3), 100]);
+    // stderr (a pipe, not a terminal): the first, one 5 s later, the last.
+    expect(
+      io
+        .text()
+        .err.trim()
+        .split('\n')
+        .map((l) => l.split(' ')[2]),
+    ).toEqual(['0/100', '50/100', '100/100']);
   });
 });
 

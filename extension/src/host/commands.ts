@@ -1,6 +1,8 @@
-import { basename, isAbsolute, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import type { CliRunner } from './cli-runner.js';
+import { openComparePanel } from './compare-panel.js';
 import { isConfigFile } from './config-validation.js';
 import { InpaintPanel } from './inpaint-panel.js';
 import { openReportPanel } from './report-panel.js';
@@ -60,6 +62,41 @@ async function pickRun(node: RunsNode | undefined, runs: RunsTreeProvider, filte
   return picked?.run;
 }
 
+/** The folder `compare` writes into: under the reports folder, named after the runs (so comparing them again replaces it). */
+function compareOutDir(reportsDir: string, labels: readonly string[], dirs: readonly string[]): string {
+  const name = labels.map((label) => label.replace(/[^A-Za-z0-9._-]+/g, '_')).join('-vs-');
+  if (name.length <= 80) return join(reportsDir, `compare-${name}`);
+  return join(reportsDir, `compare-${name.slice(0, 64)}-${createHash('sha256').update(dirs.join('\n')).digest('hex').slice(0, 8)}`);
+}
+
+/** Two or more evaluated runs (with results.json), picked together; the run clicked in the Runs view comes ticked. */
+async function pickRunsToCompare(node: RunsNode | undefined, runs: RunsTreeProvider): Promise<RunInfo[] | undefined> {
+  const evaluated = (await runs.refresh()).filter((run) => run.hasResults);
+  if (evaluated.length < 2) {
+    void vscode.window.showErrorMessage(
+      `PConv Bench: Compare Runs needs at least two evaluated runs (with results.json) under the reports folder; found ${evaluated.length}.`,
+    );
+    return undefined;
+  }
+  const clicked = node?.kind === 'run' ? node.run.dir : undefined;
+  const picked = await vscode.window.showQuickPick(
+    evaluated.map((run) => ({
+      label: run.label,
+      description: [run.workspaceFolder, run.state].filter(Boolean).join(': '),
+      detail: run.dir,
+      picked: run.dir === clicked,
+      run,
+    })),
+    { title: 'PConv Bench: which runs to compare? (two or more)', canPickMany: true },
+  );
+  if (!picked) return undefined;
+  if (picked.length < 2) {
+    void vscode.window.showErrorMessage('PConv Bench: Compare Runs needs two or more runs; pick at least two.');
+    return undefined;
+  }
+  return picked.map((item) => item.run);
+}
+
 function guard(name: string, body: (...args: never[]) => Promise<unknown> | unknown): (...args: never[]) => Promise<void> {
   return async (...args) => {
     try {
@@ -103,6 +140,22 @@ export function registerCommands({ extensionUri, runner, runs, output }: Service
     'pconvBench.openReport': async (node?: RunsNode) => {
       const run = await pickRun(node, runs, (r) => r.hasResults, 'with results');
       if (run) await openReport(run);
+    },
+    'pconvBench.compareRuns': async (node?: RunsNode) => {
+      const picked = await pickRunsToCompare(node, runs);
+      if (!picked) return;
+      const folder = workspaceFolderOf(vscode.Uri.file(picked[0]?.dir ?? ''));
+      const dirs = picked.map((run) => run.dir);
+      const out = compareOutDir(
+        folder ? reportsDirOf(folder) : dirname(dirs[0] ?? ''),
+        picked.map((run) => run.label),
+        dirs,
+      );
+      const title = picked.map((run) => run.label).join(', ');
+      const outcome = await runner.start({ title: `compare ${title}`, args: ['compare', ...dirs, '--out', out] });
+      const page = outcome?.exitCode === 0 ? outcome.results.findLast((r) => r.command === 'compare')?.data.page : undefined;
+      if (typeof page === 'string') await openComparePanel(page, title);
+      else if (outcome?.exitCode === 0) void vscode.window.showErrorMessage(`PConv Bench: compare ${title}: the CLI reported no page.`);
     },
     'pconvBench.inpaintImage': async (uri?: vscode.Uri) => {
       const image =

@@ -6,7 +6,7 @@ import { RUN_FILES, runLayout } from '../../../src/protocol/run-layout.js';
 import type { ReportPanelArgs } from '../webview/report/report-panel-html.js';
 import { reportImagePaths, trainingCurvesFromLogs } from '../webview/report/training-curves.js';
 
-export type ReportData = Pick<ReportPanelArgs, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml'>;
+export type ReportData = Pick<ReportPanelArgs, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml' | 'trainingRecord'>;
 
 /** A problem with a run folder that the user can fix, with how. */
 export class ReportDataError extends Error {
@@ -35,7 +35,7 @@ async function readResults(path: string): Promise<Results> {
 
 /**
  * Everything the report panel shows, read from a run folder the way the CLI's `report` reads it:
- * its results (validated), the training logs and the sample images. `imageUri` turns a sample's
+ * its results (validated), training.json, the training logs and the sample images. `imageUri` turns a sample's
  * absolute path into what the webview loads (webview.asWebviewUri), so images are not copied
  * into the HTML. Chart.js is the copy the build put in dist/media.
  */
@@ -50,6 +50,11 @@ export async function loadReportData(runDir: string, chartJsFile: string, imageU
       // A run evaluated from imported checkpoints has no training log: no curve for it.
     }
   }
+  // training.json (split sizes, training backend) for the methods section, read as the CLI's report
+  // reads it: missing or unreadable, the section says "not recorded".
+  const trainingRecord: unknown = await readFile(layout.training, 'utf8')
+    .then((text) => JSON.parse(text) as unknown)
+    .catch(() => undefined);
   const images: Record<string, string> = {};
   for (const path of reportImagePaths(results)) {
     const file = join(runDir, path);
@@ -66,5 +71,5 @@ export async function loadReportData(runDir: string, chartJsFile: string, imageU
   } catch {
     throw new ReportDataError(`Chart.js is missing from the extension (${chartJsFile})`, 'Rebuild the extension: npm run build in extension/.');
   }
-  return { results, training: trainingCurvesFromLogs(results, logs), images, chartJs, configYaml: stringify(results.config) };
+  return { results, training: trainingCurvesFromLogs(results, logs), images, chartJs, configYaml: stringify(results.config), trainingRecord };
 }

@@ -6,12 +6,19 @@ type Model = TrainingCurves['model'];
 /** The stages of training steps: train-pconv-phase1 ... train-conv-phase2. */
 const TRAIN_STAGE = /^train-(pconv|conv)-phase([12])$/;
 
+/**
+ * The most loss points kept per model: at four a second a day-long training would send ~350,000,
+ * more than a chart stays responsive with. Past it every other point is dropped and the spacing
+ * between kept steps doubles, so the curve keeps its whole span at a coarser grain.
+ */
+export const MAX_TRAIN_POINTS = 2000;
+
 export const NO_TRAINING_STATUS = 'No training yet: curves appear here while an experiment trains (PConv Bench: Run Experiment).';
 
 /**
  * The training curves of the last CLI process the extension ran that trained, built from its
  * --json events as they come: the loss of each step the stream reports (progress events of
- * train-<model>-phase<n>; the CLI sends at most one every few seconds), each validation pass
+ * train-<model>-phase<n>; the CLI sends at most one every 250 ms a stage), each validation pass
  * (validation events: loss, PSNR, SSIM, hole L1) and where phase 2 starts. A process that does
  * not train (masks, a run whose models are up to date) leaves the last curves as they are; one
  * that does replaces them at its first training event. It keeps what a panel opened later needs
@@ -21,7 +28,10 @@ export const NO_TRAINING_STATUS = 'No training yet: curves appear here while an 
 export class TrainingMonitor {
   private title = '';
   private status = NO_TRAINING_STATUS;
-  private readonly curves = new Map<Model, { train: TrainingLossPoint[]; validation: TrainingValidationPoint[]; phaseBoundary: number | null }>();
+  private readonly curves = new Map<
+    Model,
+    { train: TrainingLossPoint[]; validation: TrainingValidationPoint[]; phaseBoundary: number | null; minSpacing: number }
+  >();
   /** The running process: its title, and whether it has trained yet (its events count only from then). */
   private process = { title: '', trained: false };
 
@@ -78,11 +88,16 @@ export class TrainingMonitor {
         const step = reported ?? (phase === 1 ? event.done : curve.phaseBoundary === null ? undefined : curve.phaseBoundary + event.done);
         const loss = event.metrics?.loss;
         const train: TrainingLossPoint[] = [];
-        if (step !== undefined && step >= 1 && loss !== undefined && Number.isFinite(loss) && step > (curve.train.at(-1)?.step ?? 0)) {
+        if (step !== undefined && step >= 1 && loss !== undefined && Number.isFinite(loss) && step >= (curve.train.at(-1)?.step ?? 0) + curve.minSpacing) {
           train.push({ step, loss });
           curve.train.push(train[0] as TrainingLossPoint);
         }
         this.status = `${event.stage}: ${event.done}/${event.total} ${event.unit}${loss === undefined ? '' : `, loss ${loss.toFixed(4)}`}`;
+        if (curve.train.length > MAX_TRAIN_POINTS) {
+          curve.train = curve.train.filter((_, i) => i % 2 === 0);
+          curve.minSpacing *= 2;
+          return [this.snapshot(), { type: 'status', status: this.status }];
+        }
         return [
           ...(train.length ? [{ type: 'append' as const, model, train, validation: [], phaseBoundary: curve.phaseBoundary }] : []),
           { type: 'status', status: this.status },
@@ -122,7 +137,7 @@ export class TrainingMonitor {
   private curveOf(model: Model) {
     let curve = this.curves.get(model);
     if (!curve) {
-      curve = { train: [], validation: [], phaseBoundary: null };
+      curve = { train: [], validation: [], phaseBoundary: null, minSpacing: 1 };
       this.curves.set(model, curve);
     }
     return curve;

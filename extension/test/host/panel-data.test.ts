@@ -7,6 +7,8 @@ import { startCli } from '../../src/host/cli-process.js';
 import { imageSize } from '../../src/host/image-size.js';
 import { inpaintArgs, writeMaskFiles } from '../../src/host/inpaint-job.js';
 import { loadReportData, ReportDataError } from '../../src/host/report-data.js';
+import { makeNonce } from '../../src/webview/nonce.js';
+import { reportPanelHtml } from '../../src/webview/report/report-panel-html.js';
 import { assertCliBuilt, realCli, repoRoot, useTempDirs } from './helpers/real-cli.js';
 
 const tempDir = useTempDirs();
@@ -35,6 +37,30 @@ describe('the report panel data, from a real run folder', () => {
     expect(data.training.PConv?.validation.map((p) => p.step)).toEqual([10, 20, 30]);
     expect(data.chartJs).toContain('Chart');
     expect(data.configYaml).toMatch(/^name: smoke$/m);
+  });
+
+  test("training.json reaches the Methods section: the training backend and split sizes, the same section as the CLI's index.html", async () => {
+    const methods = (html: string) => html.match(/<section id="methods">[\s\S]*?<\/section>/)?.[0];
+    const data = await loadReportData(run, chartJs, (path) => `https://webview.test${path}`);
+    expect(data.trainingRecord).toEqual(JSON.parse(await readFile(join(run, 'training.json'), 'utf8')));
+    const panel = methods(
+      reportPanelHtml({ ...data, cspSource: 'https://webview.test', nonce: makeNonce(), bridgeScriptUri: 'https://webview.test/bridge.js' }),
+    );
+    expect(panel).toMatch(/Trained on TensorFlow\.js wasm/);
+    expect(panel).toMatch(/\d+ training, \d+ validation and \d+ test images/);
+    expect(panel).not.toContain('not recorded in this run folder');
+    expect(panel).not.toContain('Training backend not recorded');
+    // The CLI's own report of this folder (pconv-bench run wrote it) says the same.
+    expect(panel).toBe(methods(await readFile(join(run, 'index.html'), 'utf8')));
+    // Without training.json, or with one that is not JSON, the section says "not recorded" as the CLI's does.
+    const bare = join(await tempDir(), 'bare');
+    await cp(run, bare, { recursive: true });
+    await writeFile(join(bare, 'training.json'), '{"torn');
+    expect((await loadReportData(bare, chartJs, (p) => p)).trainingRecord).toBeUndefined();
+    await rm(join(bare, 'training.json'));
+    const without = await loadReportData(bare, chartJs, (p) => p);
+    expect(without.trainingRecord).toBeUndefined();
+    expect(methods(reportPanelHtml({ ...without, cspSource: 'x', nonce: makeNonce(), bridgeScriptUri: 'x' }))).toContain('Training backend not recorded');
   });
 
   test('a folder without results, with a foreign format, or with a sample missing is a clear error with a hint', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { type PconvEvent, PconvEventSchema } from '../../../src/protocol/events.js';
-import { NO_TRAINING_STATUS, TrainingMonitor } from '../../src/host/training-monitor.js';
+import { MAX_TRAIN_POINTS, NO_TRAINING_STATUS, TrainingMonitor } from '../../src/host/training-monitor.js';
 import { parseTrainingToWebview } from '../../src/shared/messages.js';
 
 const stamp = { v: 1 as const, time: '2026-11-25T20:00:00.000Z' };
@@ -105,6 +105,28 @@ describe('TrainingMonitor', () => {
         },
       ],
     });
+  });
+
+  test('a long training keeps at most MAX_TRAIN_POINTS loss points a model, thinned evenly over its whole span', () => {
+    const monitor = new TrainingMonitor();
+    monitor.start('run long.yaml');
+    const total = 5 * MAX_TRAIN_POINTS;
+    let snapshots = 0;
+    for (let step = 1; step <= total; step++) {
+      const { messages } = monitor.update(progress('train-pconv-phase1', step, total, { loss: 1 / step, step }));
+      if (step > 1) snapshots += messages.filter((m) => m.type === 'snapshot').length;
+    }
+    const snapshot = monitor.snapshot();
+    if (snapshot.type !== 'snapshot') throw new Error('snapshot() must give a snapshot');
+    const steps = snapshot.models[0]?.train.map((p) => p.step) ?? [];
+    expect(steps.length).toBeLessThanOrEqual(MAX_TRAIN_POINTS);
+    expect(steps.length).toBeGreaterThan(MAX_TRAIN_POINTS / 2);
+    // From the first step to near the last, evenly spaced: each thinning sent the panel a fresh snapshot.
+    expect(steps[0]).toBe(1);
+    expect(total - (steps.at(-1) as number)).toBeLessThan(8);
+    const gaps = new Set(steps.slice(1).map((s, i) => s - (steps[i] as number)));
+    expect(gaps).toEqual(new Set([8]));
+    expect(snapshots).toBe(3);
   });
 
   test('a process that never trains is never offered; a failure after training shows in the status', () => {

@@ -2,7 +2,7 @@ import { escapeHtml } from '../../../../src/eval/report/escape-html.js';
 import { type ReportInput, renderReport } from '../../../../src/eval/report/render-report.js';
 import { type WebviewCspArgs, webviewCsp } from '../webview-csp.js';
 
-export interface ReportPanelArgs extends WebviewCspArgs, Pick<ReportInput, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml'> {
+export interface ReportPanelArgs extends WebviewCspArgs, Pick<ReportInput, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml' | 'trainingRecord'> {
   /** webview.asWebviewUri(dist/webview/report-bridge.js).toString() */
   readonly bridgeScriptUri: string;
 }
@@ -29,6 +29,7 @@ export function reportPanelHtml(args: ReportPanelArgs): string {
     chartPngs: {},
     chartJs: args.chartJs,
     configYaml: args.configYaml,
+    trainingRecord: args.trainingRecord,
     nonce: args.nonce,
     contentSecurityPolicy: webviewCsp(args),
   });

@@ -19,6 +19,10 @@ export interface StandIn {
   readonly panels: PanelStandIn[];
   /** What the next save dialog answers (a path), undefined cancels it. */
   savePath: string | undefined;
+  /** The quick picks shown: their items and options. */
+  readonly quickPicks: { items: Record<string, unknown>[]; options: Record<string, unknown> }[];
+  /** What a quick pick answers: an item, items (canPickMany) or undefined (dismissed, the default). */
+  pick: (items: Record<string, unknown>[], options: Record<string, unknown>) => unknown;
   output(): string;
   /** The button a notification with this text will answer; undefined dismisses it. */
   answer: (text: string, buttons: string[]) => string | undefined;
@@ -145,6 +149,8 @@ export function vscodeStandIn(
     context: {},
     panels: [],
     savePath: undefined,
+    quickPicks: [],
+    pick: () => undefined,
     output: () => out,
     answer: () => undefined,
     cancelProgress: () => cancel?.(),
@@ -198,6 +204,11 @@ export function vscodeStandIn(
       showWarningMessage: notify('warning'),
       showErrorMessage: notify('error'),
       activeTextEditor: undefined,
+      showQuickPick: async (items: Record<string, unknown>[] | Promise<Record<string, unknown>[]>, pickOptions: Record<string, unknown> = {}) => {
+        const list = await items;
+        state.quickPicks.push({ items: list, options: pickOptions });
+        return state.pick(list, pickOptions);
+      },
       showSaveDialog: async () => (state.savePath ? Uri.file(state.savePath) : undefined),
       createWebviewPanel: (viewType: string, title: string, _column: unknown, panelOptions: PanelStandIn['options']) => {
         let html = '';
