@@ -1,10 +1,11 @@
-import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CompareSchema } from '../../src/protocol/compare.js';
 import { ResultsSchema } from '../../src/protocol/results.js';
-import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
+import { cliEvents, runCli } from '../helpers/run-cli.js';
+import { smokeConfigOnSplitFolders } from '../helpers/split-folders.js';
 import { writeSyntheticRun } from '../helpers/synthetic-runs.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
@@ -13,30 +14,15 @@ const wasm = ['--backend', 'wasm'];
 
 /**
  * Three real runs of configs/smoke.yaml on a folder per split: A (seed 1) by `run`; B by `run` with
- * train.seed 2 (training's own seed: the same test masks as A, drawn from the master seed); C, A's checkpoints evaluated on a larger mask set (masks.perBin 5), which shares only
- * some pairs with A and B (mask k goes with test image k mod n).
+ * train.seed 2 (training's own seed: the same test masks as A, drawn from the master seed); C, A's
+ * checkpoints evaluated on a larger mask set (masks.perBin 5), which shares only some pairs with A
+ * and B (mask k goes with test image k mod n).
  */
 let dir: string;
 const run = (name: string) => join(dir, name);
 
 async function folderConfigs(): Promise<void> {
-  const photos = (await readdir(join(repoRoot, 'data/photos'))).filter((f) => f.endsWith('.png')).sort();
-  let next = 0;
-  for (const [split, count] of [
-    ['train', 37],
-    ['validation', 6],
-    ['test', 10],
-  ] as const) {
-    await mkdir(join(dir, split));
-    for (const name of photos.slice(next, next + count)) await copyFile(join(repoRoot, 'data/photos', name), join(dir, split, name));
-    next += count;
-  }
-  const smoke = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8'))
-    .replace('  root: ../data/photos\n', '  train: train\n  validation: validation\n  test: { dir: test }\n')
-    .replace(/ {2}testFraction: .*\n/, '')
-    .replace(/ {2}validationFraction: .*\n/, '')
-    .replace('../reports', 'reports')
-    .replace('./experiment.schema.json', join(repoRoot, 'configs/experiment.schema.json'));
+  const smoke = await smokeConfigOnSplitFolders(dir);
   expect(smoke).toContain('seed: 1\n');
   expect(smoke).toContain('  perBin: 4\n');
   await writeFile(join(dir, 'seed1.yaml'), smoke);

@@ -1,29 +1,16 @@
-import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ResultsSchema } from '../../src/protocol/results.js';
-import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { runCli } from '../helpers/run-cli.js';
+import { smokeConfigOnSplitFolders } from '../helpers/split-folders.js';
 import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs();
 
 /** configs/smoke.yaml with data.root replaced by a folder per split (relative to the config). */
 async function folderConfig(dir: string): Promise<string> {
-  const photos = (await readdir(join(repoRoot, 'data/photos'))).filter((f) => f.endsWith('.png')).sort();
-  const counts = { train: 37, validation: 6, test: 10 };
-  let next = 0;
-  for (const [split, count] of Object.entries(counts)) {
-    await mkdir(join(dir, split));
-    for (const name of photos.slice(next, next + count)) await copyFile(join(repoRoot, 'data/photos', name), join(dir, split, name));
-    next += count;
-  }
-  const smoke = await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8');
-  const text = smoke
-    .replace('  root: ../data/photos\n', '  train: train\n  validation: validation\n  test: { dir: test }\n')
-    .replace(/ {2}testFraction: .*\n/, '')
-    .replace(/ {2}validationFraction: .*\n/, '')
-    .replace('../reports', 'reports')
-    .replace('./experiment.schema.json', join(repoRoot, 'configs/experiment.schema.json'));
+  const text = await smokeConfigOnSplitFolders(dir);
   expect(text).toContain('  train: train\n');
   const config = join(dir, 'folders.yaml');
   await writeFile(config, text);

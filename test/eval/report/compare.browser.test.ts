@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compareRunFolders } from '../../../src/pipeline/compare-run-folders.js';
-import { launchChromium } from '../../helpers/browser.js';
+import { launchChromium, openLocalPage } from '../../helpers/browser.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { type SyntheticRunSpec, writeSyntheticRun } from '../../helpers/synthetic-runs.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
@@ -47,17 +47,7 @@ describe('the compare page', () => {
     const { page: path } = await compareRunFolders({ runDirs: ['seed1', 'seed2', 'wider'].map((r) => join(dir, r)), out: join(dir, 'compare') });
     const html = await readFile(path, 'utf8');
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) errors.push(`network request: ${r.url()}`);
-    });
-    await page.goto(`file://${path}`);
-    await page.waitForLoadState('load');
+    const { page, errors } = await openLocalPage(browser, path);
     expect(errors).toEqual([]);
 
     expect(await page.textContent('h1')).toBe('pconv-bench compare: seed1, seed2, wider');

@@ -12,7 +12,7 @@ import { trainModel } from '../../../src/core/train/trainer.js';
 import { evaluateRun } from '../../../src/eval/evaluate.js';
 import { escapeHtml } from '../../../src/eval/report/escape-html.js';
 import { writeReport } from '../../../src/eval/report/write-report.js';
-import { launchChromium } from '../../helpers/browser.js';
+import { launchChromium, openLocalPage } from '../../helpers/browser.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
 
@@ -58,17 +58,7 @@ describe('HTML report', () => {
     ]);
     const html = await readFile(report.path, 'utf8');
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) errors.push(`network request: ${r.url()}`);
-    });
-    await page.goto(`file://${report.path}`);
-    await page.waitForLoadState('load');
+    const { page, errors } = await openLocalPage(browser, report.path);
     expect(errors).toEqual([]);
     const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ complete: img.complete, width: img.naturalWidth })));
     expect(images.length).toBeGreaterThan(0);

@@ -1,14 +1,13 @@
-import { escapeHtml } from '../../../../src/eval/report/escape-html.js';
-import { type WebviewCspArgs, webviewCsp } from '../webview-csp.js';
+import type { WebviewCspArgs } from '../webview-csp.js';
+import { webviewPageHtml } from '../webview-page.js';
 
 export interface InpaintPanelArgs extends WebviewCspArgs {
   /** webview.asWebviewUri(dist/webview/inpaint.js).toString() */
   readonly scriptUri: string;
 }
 
-/** VS Code's theme variables with fallbacks, so the page also reads well outside VS Code (the tests). */
+/** This page's rules (webview-page.ts has the body's, the banner's and `hidden`). */
 const STYLE = `
-body{font-family:var(--vscode-font-family,system-ui,sans-serif);font-size:var(--vscode-font-size,13px);color:var(--vscode-foreground,#222);background:var(--vscode-editor-background,#fff);margin:0;padding:.75rem 1rem}
 .toolbar{display:flex;flex-wrap:wrap;gap:.5rem .9rem;align-items:center;margin-bottom:.6rem}
 .toolbar .group{display:flex;gap:.35rem;align-items:center}
 button{font:inherit;color:var(--vscode-button-foreground,#fff);background:var(--vscode-button-background,#0e639c);border:1px solid transparent;border-radius:2px;padding:.3rem .8rem;cursor:pointer}
@@ -17,7 +16,6 @@ button[aria-pressed="true"]{outline:2px solid var(--vscode-focusBorder,#0078d4)}
 button:disabled{opacity:.45;cursor:default}
 button:focus-visible,select:focus-visible,input:focus-visible{outline:2px solid var(--vscode-focusBorder,#0078d4);outline-offset:1px}
 select{font:inherit;color:var(--vscode-dropdown-foreground,#222);background:var(--vscode-dropdown-background,#fff);border:1px solid var(--vscode-dropdown-border,#aaa);padding:.2rem}
-#banner{border:1px solid var(--vscode-inputValidation-errorBorder,#be1100);background:var(--vscode-inputValidation-errorBackground,#fde7e9);color:inherit;padding:.4rem .6rem;margin-bottom:.6rem;white-space:pre-wrap}
 #status{min-height:1.3em;margin:.2rem 0 .5rem;color:var(--vscode-descriptionForeground,#555)}
 .stage{position:relative;display:inline-block;max-width:100%;line-height:0;touch-action:none;cursor:crosshair;border:1px solid var(--vscode-panel-border,#ccc)}
 .stage img{display:block;max-width:100%;height:auto;user-select:none;-webkit-user-drag:none}
@@ -26,7 +24,6 @@ select{font:inherit;color:var(--vscode-dropdown-foreground,#222);background:var(
 .results figure{margin:0}
 .results img{display:block;max-width:100%;height:auto;image-rendering:pixelated;border:1px solid var(--vscode-panel-border,#ccc)}
 figcaption{font-weight:600;margin-bottom:.25rem}
-[hidden]{display:none!important}
 `;
 
 /**
@@ -35,16 +32,11 @@ figcaption{font-weight:600;margin-bottom:.25rem}
  * nonce, no inline handlers) wires it up once the host sends 'init'.
  */
 export function inpaintPanelHtml(args: InpaintPanelArgs): string {
-  const nonce = escapeHtml(args.nonce);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(webviewCsp(args))}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Inpaint image</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head><body>
-<main>
-<div id="banner" role="alert" hidden></div>
+  return webviewPageHtml({
+    ...args,
+    title: 'Inpaint image',
+    style: STYLE,
+    body: `<div id="banner" role="alert" hidden></div>
 <section id="editor" aria-label="Paint the mask">
 <div class="toolbar" role="toolbar" aria-label="Mask tools">
 <div class="group"><label for="brush-size">Brush size</label><input id="brush-size" type="range" min="1" max="64" value="8" aria-describedby="brush-size-value"><output id="brush-size-value" for="brush-size">8 px</output></div>
@@ -66,9 +58,7 @@ export function inpaintPanelHtml(args: InpaintPanelArgs): string {
 <figure><figcaption id="result-caption">Inpainted</figcaption><img id="result-output" alt="Inpainted result"></figure>
 </div>
 <p><button id="save" type="button">Save result...</button></p>
-</section>
-</main>
-<script nonce="${nonce}" src="${escapeHtml(args.scriptUri)}"></script>
-</body></html>
-`;
+</section>`,
+    scripts: [args.scriptUri],
+  });
 }

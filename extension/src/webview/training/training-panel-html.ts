@@ -1,5 +1,5 @@
-import { escapeHtml } from '../../../../src/eval/report/escape-html.js';
-import { type WebviewCspArgs, webviewCsp } from '../webview-csp.js';
+import type { WebviewCspArgs } from '../webview-csp.js';
+import { webviewPageHtml } from '../webview-page.js';
 
 export interface TrainingPanelArgs extends WebviewCspArgs {
   /** webview.asWebviewUri(dist/media/chart.umd.min.js).toString(): the Chart.js the report panel uses too. */
@@ -8,17 +8,14 @@ export interface TrainingPanelArgs extends WebviewCspArgs {
   readonly scriptUri: string;
 }
 
-/** VS Code's theme variables with fallbacks, so the page also reads well outside VS Code (the tests). */
+/** This page's rules (webview-page.ts has the body's, the banner's and `hidden`). */
 const STYLE = `
-body{font-family:var(--vscode-font-family,system-ui,sans-serif);font-size:var(--vscode-font-size,13px);color:var(--vscode-foreground,#222);background:var(--vscode-editor-background,#fff);margin:0;padding:.75rem 1rem}
 h1{font-size:1.2rem;margin:.2rem 0}h2{font-size:1rem;margin:1rem 0 .3rem}
 #status{min-height:1.3em;margin:.2rem 0 .5rem;color:var(--vscode-descriptionForeground,#555);font-variant-numeric:tabular-nums}
 .charts{display:flex;flex-wrap:wrap;gap:.5rem 1rem}
 figure{margin:0;padding:.4rem;background:#fff;border:1px solid var(--vscode-panel-border,#ccc);border-radius:2px}
 figcaption{font-weight:600;color:#222;margin-bottom:.2rem}
 canvas{display:block}
-#banner{border:1px solid var(--vscode-inputValidation-errorBorder,#be1100);background:var(--vscode-inputValidation-errorBackground,#fde7e9);color:inherit;padding:.4rem .6rem;margin-bottom:.6rem;white-space:pre-wrap}
-[hidden]{display:none!important}
 `;
 
 /**
@@ -27,25 +24,17 @@ canvas{display:block}
  * model). Static markup only; Chart.js and main.ts load with the nonce, no inline script.
  */
 export function trainingPanelHtml(args: TrainingPanelArgs): string {
-  const nonce = escapeHtml(args.nonce);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(webviewCsp(args))}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Training</title>
-<style nonce="${nonce}">${STYLE}</style>
-</head><body>
-<main>
-<div id="banner" role="alert" hidden></div>
+  return webviewPageHtml({
+    ...args,
+    title: 'Training',
+    style: STYLE,
+    body: `<div id="banner" role="alert" hidden></div>
 <h1 id="title">Training</h1>
 <p id="status" role="status" aria-live="polite">Loading...</p>
 <section aria-labelledby="loss-heading" id="loss-section" hidden><h2 id="loss-heading">Loss</h2><div class="charts" id="loss-charts"></div></section>
 <section aria-labelledby="quality-heading" id="quality-section" hidden><h2 id="quality-heading">Validation quality</h2>
 <p>PSNR, SSIM and L1 in the holes of each model's composited predictions on the same validation pairs at every validation step, scored as evaluation scores the test pairs.</p>
-<div class="charts" id="quality-charts"></div></section>
-</main>
-<script nonce="${nonce}" src="${escapeHtml(args.chartScriptUri)}"></script>
-<script nonce="${nonce}" src="${escapeHtml(args.scriptUri)}"></script>
-</body></html>
-`;
+<div class="charts" id="quality-charts"></div></section>`,
+    scripts: [args.chartScriptUri, args.scriptUri],
+  });
 }
