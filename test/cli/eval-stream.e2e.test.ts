@@ -71,12 +71,18 @@ function killAt(run: string, lines: number, signal: NodeJS.Signals = 'SIGKILL'):
     const child = spawn(process.execPath, [bin, ...evalArgs(run, '--batch', '4')], { cwd: repoRoot });
     let stderr = '';
     let killed = false;
+    let busy = false;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
+    // One poll at a time: two polls awaiting the file together would both signal, and a second
+    // SIGINT is the CLI's "exit at once".
     const poll = setInterval(async () => {
-      if (killed) return;
-      if (lines === 0 ? stderr.length > 0 : (await scoreLines(run)) >= lines) {
+      if (killed || busy) return;
+      busy = true;
+      const reached = lines === 0 ? stderr.length > 0 : (await scoreLines(run)) >= lines;
+      busy = false;
+      if (reached && !killed) {
         killed = true;
         child.kill(signal);
       }
