@@ -2,11 +2,12 @@ import { copyFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { setupBackend } from '../../../src/core/engine/backend.js';
 import { UserError } from '../../../src/core/errors.js';
 import { loadPublishedModel } from '../../../src/core/published/formats.js';
-import type { KerasLayer } from '../../../src/core/published/pconv-keras/keras-h5.js';
+import { type KerasLayer, readKerasWeights } from '../../../src/core/published/pconv-keras/keras-h5.js';
 import { pconvKerasArchitecture } from '../../../src/core/published/pconv-keras/load.js';
 import { pconvKeras } from '../../../src/core/published/pconv-keras/pconv-keras-layer.js';
 import { fakeVgg16, writeKerasH5 } from '../../helpers/fake-vgg16.js';
@@ -75,6 +76,34 @@ describe("PConv-Keras' PConv2D (pconv-keras-layer) against the fixture's numpy v
   });
 });
 
+const MOVING_STATISTICS = new Set(['moving_mean', 'moving_variance']);
+
+/**
+ * The layout Keras' save_weights gives a multi_gpu_model around the UNet (the seed's PConvUnet with
+ * gpus > 1): the parallel model's own layers (inputs, input slices, the merged output) hold no
+ * weights; the UNet is one layer, model_1, listing the trainable weights of all its layers in layer
+ * order and then the non-trainable ones (batch norm statistics), each named <inner layer>/<weight>:0.
+ */
+async function writeMultiGpuKerasH5(path: string, layers: readonly KerasLayer[]): Promise<void> {
+  await h5wasm.ready;
+  const file = new h5wasm.File(path, 'w');
+  file.create_attribute('layer_names', ['inputs_img', 'inputs_mask', 'lambda_1', 'lambda_2', 'model_1', 'outputs_img']);
+  for (const name of ['inputs_img', 'inputs_mask', 'lambda_1', 'lambda_2', 'outputs_img']) file.create_group(name);
+  const model = file.create_group('model_1');
+  const entries = layers.flatMap((layer) => layer.weights.map((weight) => ({ layer: layer.name, weight })));
+  const ordered = [...entries.filter((e) => !MOVING_STATISTICS.has(e.weight.name)), ...entries.filter((e) => MOVING_STATISTICS.has(e.weight.name))];
+  model.create_attribute(
+    'weight_names',
+    ordered.map((e) => `${e.layer}/${e.weight.name}:0`),
+  );
+  for (const layer of layers) {
+    if (layer.weights.length === 0) continue;
+    const inner = model.create_group(layer.name);
+    for (const w of layer.weights) inner.create_dataset({ name: `${w.name}:0`, data: w.values, shape: [...w.shape] });
+  }
+  file.close();
+}
+
 describe('PConv-Keras weights (pconv-keras-h5)', () => {
   test('a reduced save_weights file gives the numpy reference output to 1e-4', async () => {
     const model = await loadPublishedModel('pconv-keras-h5', join(PCONV_KERAS_FIXTURES, 'pconv_keras_small.h5'));
@@ -92,6 +121,23 @@ describe('PConv-Keras weights (pconv-keras-h5)', () => {
       const two = await model.predict(Float32Array.of(...images, ...images), Float32Array.of(...valid, ...valid), 2, expected.size);
       expect(maxAbsDiff(two.subarray(out.length), reference)).toBeLessThan(1e-4);
       await expect(model.predict(images.subarray(0, 40 * 40 * 3), valid.subarray(0, 40 * 40), 1, 40)).rejects.toThrow(/multiple of 16, not 40/);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('a file saved from a multi-GPU model (the UNet nested as model_1, trainable weights first) gives the same layers and output', async () => {
+    const flat = await readKerasWeights(join(PCONV_KERAS_FIXTURES, 'pconv_keras_small.h5'));
+    const nested = join(dir, 'multi-gpu.h5');
+    await writeMultiGpuKerasH5(nested, flat);
+    const read = await readKerasWeights(nested);
+    const weighted = (layers: readonly KerasLayer[]) => layers.filter((l) => l.weights.length > 0);
+    expect(weighted(read).map((l) => [l.name, l.weights.map((w) => w.name)])).toEqual(weighted(flat).map((l) => [l.name, l.weights.map((w) => w.name)]));
+    const model = await loadPublishedModel('pconv-keras-h5', nested);
+    try {
+      const { images, valid } = fixtureInputs(expected.size);
+      const out = await model.predict(images, valid, 1, expected.size);
+      expect(maxAbsDiff(out, await fixtureOutput())).toBeLessThan(1e-4);
     } finally {
       model.dispose();
     }
