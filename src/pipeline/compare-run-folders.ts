@@ -3,7 +3,10 @@ import { join, resolve, sep } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { readComparedRun } from '../eval/read-compared-run.js';
+import { chartJsSource } from '../eval/report/chart-js-source.js';
+import { comparisonCharts } from '../eval/report/comparison-chart-data.js';
 import { renderComparison } from '../eval/report/render-comparison.js';
+import { writeComparisonCharts } from '../eval/report/write-comparison-charts.js';
 import { type ComparedRun, compareRuns } from '../eval/run-comparison.js';
 import { COMPARE_FILES, type Compare, CompareSchema } from '../protocol/compare.js';
 import { changedKeys, configValueText } from './config-differences.js';
@@ -11,8 +14,8 @@ import { changedKeys, configValueText } from './config-differences.js';
 /**
  * `pconv-bench compare`: reads evaluated run folders, finds the runs that differ only in their
  * seed and the config keys that differ at all, compares the runs on their shared pairs
- * (src/eval/run-comparison.ts) and writes the page and compare.json into the output folder, each
- * atomically.
+ * (src/eval/run-comparison.ts) and writes the page, compare.json and the charts' PNGs (assets/)
+ * into the output folder, each atomically.
  */
 
 /**
@@ -119,6 +122,7 @@ export async function compareRunFolders(options: { readonly runDirs: readonly st
   const json = join(out, COMPARE_FILES.json);
   const page = join(out, COMPARE_FILES.page);
   await writeFileAtomic(json, `${JSON.stringify(compare, null, 1)}\n`);
-  await writeFileAtomic(page, renderComparison(compare));
+  const chartPngs = await writeComparisonCharts(out, comparisonCharts(compare));
+  await writeFileAtomic(page, renderComparison(compare, { chartJs: await chartJsSource(), chartPngs }));
   return { compare, page, json };
 }

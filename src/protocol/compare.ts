@@ -10,8 +10,8 @@ import { METRIC_NAMES, SummarySchema } from './results.js';
  */
 export const COMPARE_FORMAT = 'pconv-bench/compare@1';
 
-/** The files `compare` writes into its --out folder. */
-export const COMPARE_FILES = { page: 'index.html', json: 'compare.json' } as const;
+/** The files `compare` writes into its --out folder (assets: a PNG of each of the page's charts). */
+export const COMPARE_FILES = { page: 'index.html', json: 'compare.json', assets: 'assets' } as const;
 
 const BorderSchema = z.enum(['no-border', 'border']);
 const CellSchema = { bin: z.string(), binIndex: z.int().min(0), border: BorderSchema };

@@ -57,8 +57,13 @@ describe('pconv-bench compare (end to end)', () => {
     expect(done.stdout).toBe(`compare: ${join(out, 'index.html')}\ncompare.json: ${join(out, 'compare.json')}\n`);
     expect(done.stderr).toContain('compared A, B on 24 shared pairs; seeds: A, B differ only in their seed');
     expect(done.stderr).not.toContain('note:');
-    // Only the two files: nothing temporary left beside them.
-    expect((await readdir(out)).sort()).toEqual(['compare.json', 'index.html']);
+    // The page, compare.json and a PNG per chart: nothing temporary left beside them.
+    expect((await readdir(out)).sort()).toEqual(['assets', 'compare.json', 'index.html']);
+    // Per metric and subset: each run's means, the differences between the runs, the seed group's.
+    const charts = ['means', 'between-runs', 'seeds-1'].flatMap((kind) =>
+      ['l1Hole', 'l1', 'psnr', 'ssim'].flatMap((metric) => [`${kind}-${metric}-no-border.png`, `${kind}-${metric}-border.png`]),
+    );
+    expect((await readdir(join(out, 'assets'))).sort()).toEqual(charts.sort());
     const compare = await readCompare(out);
     expect(compare.sharedPairs).toBe(24);
     expect(compare.notes).toEqual([]);

@@ -25,9 +25,10 @@ export async function launchChromium(): Promise<Browser> {
 /**
  * Opens a page written to disk (a report, a compare page) as a reader would, offline: `errors`
  * collects console errors, uncaught exceptions and every request that leaves file: and data:.
+ * `scripts: false` opens it as a script-free viewer does (the VS Code extension's compare panel).
  */
-export async function openLocalPage(browser: Browser, path: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+export async function openLocalPage(browser: Browser, path: string, options: { scripts?: boolean } = {}): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: options.scripts ?? true });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
