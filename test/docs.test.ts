@@ -43,6 +43,16 @@ describe('README', () => {
     for (const file of files) expect(ids.has(file.replace(/\.png$/, ''))).toBe(true);
     for (const row of rows) expect(row.split('\t')).toHaveLength(7);
   });
+
+  test('every photo of data/photos-512 (the 512 px test split of configs/gpu-rehearsal.yaml) has its licence row', () => {
+    const rows = readFileSync(join(repoRoot, 'data/photos-512/LICENSES.tsv'), 'utf8').trim().split('\n').slice(1);
+    const ids = new Set(rows.map((row) => row.split('\t')[0]));
+    const files = readdirSync(join(repoRoot, 'data/photos-512')).filter((f) => f.endsWith('.jpg'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(ids.has(file.replace(/\.jpg$/, ''))).toBe(true);
+    expect(rows).toHaveLength(files.length);
+    for (const row of rows) expect(row.split('\t')).toHaveLength(7);
+  });
 });
 
 describe('src/core/engine/README.md (the engine map)', () => {

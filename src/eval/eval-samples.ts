@@ -21,25 +21,35 @@ export function sampleFile(group: Pick<MaskGroup, 'binIndex' | 'border'>, name: 
   return `${folderOf(group)}/${slugOf(name)}.png`;
 }
 
-async function writePng(runDir: string, file: string, data: Float32Array, size: number): Promise<void> {
-  const bytes = Buffer.from(Uint8Array.from(data, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
-  await writeFileAtomic(
-    join(runDir, file),
-    await sharp(bytes, { raw: { width: size, height: size, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
+/** An HWC RGB image on [0, 1] as an 8-bit PNG. */
+export async function rgbPng(data: Float32Array, size: number): Promise<Buffer> {
+  // A plain loop: Uint8Array.from with a mapping function took ~0.2 s of a 512 px picture's ~0.23 s.
+  const bytes = Buffer.allocUnsafe(data.length);
+  for (let i = 0; i < data.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, data[i] as number)) * 255);
+  return sharp(bytes, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
+async function writeRgbPng(runDir: string, file: string, data: Float32Array, size: number): Promise<void> {
+  await writeFileAtomic(join(runDir, file), await rgbPng(data, size));
+}
+
+/** The image as a model's input is shown: its holes white. */
+export function maskedInput(image: Float32Array, valid: Float32Array): Float32Array {
+  const masked = new Float32Array(image.length);
+  for (let i = 0; i < image.length; i++) masked[i] = (valid[Math.floor(i / 3)] as number) >= 0.5 ? (image[i] as number) : 1;
+  return masked;
 }
 
 /** The masked input (holes white) and the ground truth of a sample pair. */
 export async function writeSampleInputs(runDir: string, group: MaskGroup, image: Float32Array, valid: Float32Array, size: number): Promise<void> {
-  const masked = Float32Array.from(image, (v, i) => ((valid[Math.floor(i / 3)] as number) >= 0.5 ? v : 1));
-  await writePng(runDir, sampleFile(group, 'input'), masked, size);
-  await writePng(runDir, sampleFile(group, 'target'), image, size);
+  await writeRgbPng(runDir, sampleFile(group, 'input'), maskedInput(image, valid), size);
+  await writeRgbPng(runDir, sampleFile(group, 'target'), image, size);
 }
 
 export async function writeSampleOutput(runDir: string, group: MaskGroup, name: string, composite: Float32Array, size: number): Promise<void> {
-  await writePng(runDir, sampleFile(group, name), composite, size);
+  await writeRgbPng(runDir, sampleFile(group, name), composite, size);
 }
 
 /** The samples entry of results.json: groups whose first pair was scored here, models in order. */

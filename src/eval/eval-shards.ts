@@ -1,18 +1,22 @@
+import { existsSync } from 'node:fs';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import { sha256Of } from '../core/io/stable-json.js';
-import { compareBinThenBorder } from '../core/masks/manifest-counts.js';
+import { compareBinThenBorder, groupMasks } from '../core/masks/manifest-counts.js';
 import { checkShardCoverage } from '../core/shard-coverage.js';
 import { MaskManifestSchema } from '../protocol/mask-manifest.js';
-import { type Results, ResultsSchema } from '../protocol/results.js';
+import type { Results } from '../protocol/results.js';
 import { RUN_FILES, runLayout } from '../protocol/run-layout.js';
+import { copyDrilldownPictures } from './drilldown/drilldown-pictures.js';
+import { drilldownRecord } from './drilldown/drilldown-record.js';
 import type { RunScores } from './evaluate.js';
 import type { ImageMetrics } from './metrics.js';
 import { type PairScore, ScoresWriter } from './pair-scores-store.js';
 import { writeReport } from './report/write-report.js';
 import { summariseScores } from './summarise-scores.js';
+import { writeEvaluation } from './write-evaluation.js';
 
 export const EVAL_SHARD_FILE = RUN_FILES.evalShard;
 
@@ -119,14 +123,27 @@ export async function mergeEvalShards(runDirs: readonly string[], outDir: string
       await writer.close();
     }
   }
+  // The drill-down of all pairs, chosen as an unsharded evaluation chooses it, its pictures taken
+  // from the shard that scored each pair (every pair chosen here was chosen within its shard too).
+  const drilldown = drilldownRecord({
+    groups: groupMasks(manifest.masks),
+    entries: manifest.masks,
+    perModel,
+    models: first.header.models.map((m) => m.name),
+    masksSha256: first.header.masks.manifestSha256,
+  });
+  const shardDirs = new Map(shards.map(({ runDir, file }) => [file.shard.index, runDir]));
+  await copyDrilldownPictures(drilldown, (k) => shardDirs.get(k % count) as string, outDir);
+  // The mask set too, unless one is there already: the report's table of pairs shows each pair's
+  // mask from it, and a later eval in the merged folder needs it.
+  if (!existsSync(runLayout(outDir).maskManifest)) await cp(runLayout(shards[0]?.runDir as string).masksDir, runLayout(outDir).masksDir, { recursive: true });
   const samples = shards.flatMap(({ file }) => file.samples).sort(compareBinThenBorder);
   for (const { runDir } of shards)
     await cp(runLayout(runDir).evalSamplesDir, runLayout(outDir).evalSamplesDir, { recursive: true, force: true }).catch(() => undefined);
   await cp(runLayout(shards[0]?.runDir as string).logsDir, runLayout(outDir).logsDir, { recursive: true, force: true }).catch(() => undefined);
   // training.json too: the report's methods section reads the split sizes and training backend from it.
   await cp(runLayout(shards[0]?.runDir as string).training, runLayout(outDir).training, { force: true }).catch(() => undefined);
-  const results = ResultsSchema.parse(summariseScores({ header: first.header, perModel, entries: manifest.masks, samples }));
-  await writeFileAtomic(runLayout(outDir).results, `${JSON.stringify(results, null, 1)}\n`);
+  const results = await writeEvaluation(outDir, summariseScores({ header: first.header, perModel, entries: manifest.masks, samples }), drilldown);
   await writeReport(outDir);
   return results;
 }

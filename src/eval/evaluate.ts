@@ -6,13 +6,17 @@ import { InterruptedError, UserError } from '../core/errors.js';
 import { sha256Of } from '../core/io/stable-json.js';
 import { groupMasks, type MaskGroup } from '../core/masks/manifest-counts.js';
 import { readExistingManifest } from '../core/masks/read-mask-set.js';
+import type { Drilldown } from '../protocol/drilldown.js';
 import type { OnEvent } from '../protocol/events.js';
 import type { MaskManifest } from '../protocol/mask-manifest.js';
 import { RESULTS_FORMAT, type Results } from '../protocol/results.js';
 import { runLayout } from '../protocol/run-layout.js';
+import { writeDrilldownPictures } from './drilldown/drilldown-pictures.js';
+import { drilldownRecord } from './drilldown/drilldown-record.js';
+import { rerunPairs } from './drilldown/rerun-pairs.js';
 import { sampleFile, samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
 import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
-import { openModelRunner } from './model-runner.js';
+import { type ModelRunner, openModelRunner } from './model-runner.js';
 import { type DecodedPair, decodeBatch, type ExternalOutputs, externalStampOf, type Pair, pairStampOf } from './pair-inputs.js';
 import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pair-scores-store.js';
 import type { PairJob, PairResult } from './pair-scoring.js';
@@ -59,6 +63,8 @@ export interface RunScores extends ScoredPairs {
   readonly stamps: ReadonlyMap<string, readonly (string | undefined)[]>;
   /** Per model name: what scored the pairs (see pair-scores-store.ts). */
   readonly fingerprints: ReadonlyMap<string, string>;
+  /** drilldown.json's content (of this shard's pairs alone under --shard), its pictures written. */
+  readonly drilldown: Drilldown;
 }
 
 /**
@@ -114,8 +120,13 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const pool = createScorePool(todo.length === 0 ? 0 : options.workers);
   const writers = new Map<string, ScoresWriter>();
-  const runners = new Map<string, Awaited<ReturnType<typeof openModelRunner>>>();
+  const runners = new Map<string, ModelRunner>();
   const inFlight: Promise<void>[] = [];
+  const names = scorers.map((s) => s.name);
+  // Read once: results.json's masks.manifestSha256, and drilldown.json's tie to it.
+  const masksSha256 = sha256Of(await readFile(runLayout(runDir).maskManifest));
+  let perModel = new Map<string, (ImageMetrics | undefined)[]>();
+  let drilldown: Drilldown | undefined;
   try {
     emit({
       type: 'log',
@@ -123,18 +134,26 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
       message: `eval: ${scorers.map((s) => s.name).join(', ')} on ${pairs.length} pairs at ${size}x${size}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}; ${todo.length} to score, ${batchSize} per batch, ${pool.workers > 0 ? `${pool.workers} scoring threads` : 'scoring on the main thread'}`,
     });
     progress();
+    /** A model's runner, loaded on first use (disposed in `finally`); undefined for scorers that run no model. */
+    const runnerOf = async (scorer: Scorer): Promise<ModelRunner | undefined> => {
+      if (!scorer.model && !scorer.published) return undefined;
+      const open = runners.get(scorer.name);
+      if (open) return open;
+      const from = scorer.model
+        ? `${relative(runDir, scorer.model.dir)} (step ${scorer.step})`
+        : `${scorer.published?.file} (${scorer.published?.format} weights)`;
+      emit({ type: 'log', level: 'info', message: `eval: loading ${scorer.name} from ${from}` });
+      const runner = scorer.model
+        ? await openModelRunner(config, scorer.model, options.engine ?? 'auto')
+        : await openPublishedRunner(config, scorer.published as PublishedModelSpec, options.backend.name);
+      runners.set(scorer.name, runner);
+      for (const note of runner.notes) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${note}` });
+      return runner;
+    };
     for (const scorer of scorers) {
       if (!todo.some((p) => needs(scorer, p.k))) continue;
-      if (scorer.model || scorer.published) {
-        const from = scorer.model
-          ? `${relative(runDir, scorer.model.dir)} (step ${scorer.step})`
-          : `${scorer.published?.file} (${scorer.published?.format} weights)`;
-        emit({ type: 'log', level: 'info', message: `eval: loading ${scorer.name} from ${from}` });
-        const runner = scorer.model
-          ? await openModelRunner(config, scorer.model, options.engine ?? 'auto')
-          : await openPublishedRunner(config, scorer.published as PublishedModelSpec, options.backend.name);
-        runners.set(scorer.name, runner);
-        for (const note of runner.notes) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${note}` });
+      const runner = await runnerOf(scorer);
+      if (runner) {
         // Kept scores of another engine would mix two engines' numbers in one row: score afresh.
         if (engines.has(scorer.name) && engines.get(scorer.name) !== runner.engine) {
           emit({
@@ -202,6 +221,27 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
         `evaluation interrupted: the scores of ${kept} of ${pairs.length} pairs are kept in ${runLayout(runDir).scoresDir}; the same command continues from there`,
       );
     }
+    // Every pair is scored: now the worst and best ones are known. Under --shard these are the
+    // shard's own, whose pictures `merge` takes the chosen ones from.
+    perModel = metricsByModel(scorers, scores, manifest.masks.length);
+    drilldown = drilldownRecord({ groups, entries: manifest.masks, perModel, models: names, masksSha256 });
+    const chosen = drilldown.pairs.map((p) => p.k);
+    emit({ type: 'log', level: 'info', message: `eval: drill-down pictures of ${chosen.length} pairs (each model's worst and best per bin and subset)` });
+    const { made } = await writeDrilldownPictures({
+      runDir,
+      size,
+      ks: chosen,
+      models: names,
+      source: rerunPairs({ pairs: new Map(pairs.map((p) => [p.k, p])), size, masksDir, scorers, runnerOf, stampOf, externalStamp }),
+      signal: options.signal,
+      onPair: (done) => emit({ type: 'progress', stage: 'eval drill-down', done, total: chosen.length, unit: 'pairs' }),
+    });
+    if (options.signal?.aborted)
+      throw new InterruptedError(
+        `evaluation interrupted while writing drill-down pictures: every pair's scores are kept in ${runLayout(runDir).scoresDir}; the same command continues from there`,
+      );
+    // Pictures reused are the same bytes as made ones (their stamps hold what would make them).
+    emit({ type: 'log', level: 'info', message: `eval: drill-down pictures of ${made} pairs made, of ${chosen.length - made} reused (stamps match)` });
   } finally {
     // Batches already scored are appended before anything closes, whatever stopped the loop.
     await settleAll(inFlight);
@@ -211,28 +251,45 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   }
   emit({ type: 'stage', stage: 'eval', status: 'finished', message: `${pairs.length} pairs per model` });
 
-  const perModel = new Map<string, (ImageMetrics | undefined)[]>();
   const stamps = new Map<string, (string | undefined)[]>();
   for (const scorer of scorers) {
-    const values: (ImageMetrics | undefined)[] = new Array(manifest.masks.length);
     const stampsOf: (string | undefined)[] = new Array(manifest.masks.length);
-    for (const [k, score] of scores.get(scorer.name) ?? []) {
-      values[k] = score.metrics;
-      stampsOf[k] = score.stamp;
-    }
-    perModel.set(scorer.name, values);
+    for (const [k, score] of scores.get(scorer.name) ?? []) stampsOf[k] = score.stamp;
     stamps.set(scorer.name, stampsOf);
   }
-  const names = scorers.map((s) => s.name);
   const samples = samplesOf(groups, (k, name) => scores.get(name)?.has(k) === true, names);
-  const header = await resultsHeader(options, manifest, scorers, engines);
-  return { header, perModel, stamps, fingerprints: new Map(scorers.map((s) => [s.name, s.fingerprint])), entries: manifest.masks, samples };
+  const header = await resultsHeader(options, manifest, masksSha256, scorers, engines);
+  return {
+    header,
+    perModel,
+    stamps,
+    fingerprints: new Map(scorers.map((s) => [s.name, s.fingerprint])),
+    entries: manifest.masks,
+    samples,
+    drilldown,
+  };
+}
+
+/** Per model name, per pair k: the kept metrics (absent for pairs not scored here). */
+function metricsByModel(
+  scorers: readonly Scorer[],
+  scores: ReadonlyMap<string, ReadonlyMap<number, PairScore>>,
+  count: number,
+): Map<string, (ImageMetrics | undefined)[]> {
+  const perModel = new Map<string, (ImageMetrics | undefined)[]>();
+  for (const scorer of scorers) {
+    const values: (ImageMetrics | undefined)[] = new Array(count);
+    for (const [k, score] of scores.get(scorer.name) ?? []) values[k] = score.metrics;
+    perModel.set(scorer.name, values);
+  }
+  return perModel;
 }
 
 /** Everything results.json says besides the scores: what was evaluated, how, and with what. */
 async function resultsHeader(
   options: EvaluateOptions,
   manifest: MaskManifest,
+  manifestSha256: string,
   scorers: readonly Scorer[],
   engines: ReadonlyMap<string, string>,
 ): Promise<RunScores['header']> {
@@ -242,7 +299,7 @@ async function resultsHeader(
     experiment: { name: options.config.name, configHash: options.configHash },
     conventions: { ...METRIC_CONVENTIONS, pairs: 'mask k with test image k mod n, centre crop at data.imageSize', borderMargin: `${manifest.borderMargin} px` },
     masks: {
-      manifestSha256: sha256Of(await readFile(runLayout(options.runDir).maskManifest)),
+      manifestSha256,
       count: manifest.masks.length,
       width: manifest.width,
       height: manifest.height,

@@ -2,13 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { sha256Of } from '../core/io/stable-json.js';
-import { groupMasks } from '../core/masks/manifest-counts.js';
 import { type MaskEntry, MaskManifestSchema } from '../protocol/mask-manifest.js';
-import { METRIC_NAMES, parseResultsText, type Results } from '../protocol/results.js';
+import { parseResultsText, type Results } from '../protocol/results.js';
 import { runLayout } from '../protocol/run-layout.js';
 import type { ImageMetrics } from './metrics.js';
 import { readStoredScores, scoresFileName } from './pair-scores-store.js';
-import { summarize } from './statistics.js';
+import { scoresDisagreement } from './scores-against-results.js';
 
 /** What `compare` reads of one evaluated run folder. */
 export interface ComparedRunFiles {
@@ -81,29 +80,16 @@ export async function readComparedRun(dir: string): Promise<ComparedRunFiles> {
   return { results, entries, scores };
 }
 
-/** The scores summarise to results.json's rows (the same sums in the same order), or they are not the evaluation it reports. */
+/** The scores summarise to results.json's rows, or they are not the evaluation it reports. */
 function checkAgainstResults(
   dir: string,
   results: Results,
   entries: readonly MaskEntry[],
   scores: ReadonlyMap<string, ReadonlyMap<number, { readonly metrics: ImageMetrics }>>,
 ): void {
-  for (const group of groupMasks(entries)) {
-    for (const row of results.rows.filter((r) => r.binIndex === group.binIndex && r.border === group.border)) {
-      const modelScores = scores.get(row.model);
-      for (const metric of METRIC_NAMES) {
-        const values = group.indices.map((k) => modelScores?.get(k)?.metrics[metric]).filter((v): v is number => v !== undefined);
-        const s = summarize(values);
-        const expected = row.metrics[metric];
-        const same =
-          s.n === expected.n && (expected.mean === null ? s.n === 0 : Math.abs(s.mean - expected.mean) <= 1e-9 * Math.max(1, Math.abs(expected.mean)));
-        if (!same)
-          throw new UserError(
-            'COMPARE_STALE_SCORES',
-            `run ${dir}: the per-pair scores of ${row.model} in scores/ are not those its results.json summarises (${row.bin} ${row.border}, ${metric}: n ${s.n}, mean ${s.mean} there; n ${expected.n}, mean ${expected.mean} in results.json)`,
-            { hint: `Evaluate it again so both come from one evaluation: pconv-bench eval <config> --run ${dir}` },
-          );
-      }
-    }
-  }
+  const disagreement = scoresDisagreement(results, entries, scores);
+  if (disagreement !== undefined)
+    throw new UserError('COMPARE_STALE_SCORES', `run ${dir}: ${disagreement}`, {
+      hint: `Evaluate it again so both come from one evaluation: pconv-bench eval <config> --run ${dir}`,
+    });
 }

@@ -20,10 +20,13 @@ import { type EvaluateOptions, scoreRun } from '../eval/evaluate.js';
 import { publishedModelsOf, weightsSha256 } from '../eval/published-models.js';
 import { writeReport } from '../eval/report/write-report.js';
 import { summariseScores } from '../eval/summarise-scores.js';
+import { writeEvaluation } from '../eval/write-evaluation.js';
+import { DRILLDOWN_FORMAT } from '../protocol/drilldown.js';
 import type { OnEvent } from '../protocol/events.js';
-import { type Results, ResultsSchema } from '../protocol/results.js';
+import type { Results } from '../protocol/results.js';
 import { CHECKPOINT_FILES, MASK_MANIFEST_FILE, type ModelKindName, type RunLayout, type RunStage, type StageMarker } from '../protocol/run-layout.js';
 import { configDifferences } from './config-differences.js';
+import { checkEvalOutputs } from './eval-outputs.js';
 import type { ExperimentInputs } from './experiment-inputs.js';
 import { filesFingerprint } from './files-fingerprint.js';
 
@@ -51,7 +54,7 @@ export interface StageProducts {
   training?: TrainResult[];
   results?: Results;
   evalShard?: string;
-  report?: { path: string; charts: string[] };
+  report?: Awaited<ReturnType<typeof writeReport>>;
 }
 
 export interface StageContext {
@@ -308,6 +311,8 @@ const evalStage: StageDefinition = {
         ctx.upstream['train-conv'],
         await filesFingerprint((await inputs.splits()).test, splitRoot(inputs.config.data, 'test')),
         `inference=${asked?.engine ?? 'auto'}`,
+        // A run evaluated before the drill-down existed evaluates again (from its kept scores) to make one.
+        `drilldown=${DRILLDOWN_FORMAT}`,
         ...(asked?.classical === false ? ['classical=off'] : []),
         ...(asked?.external ?? []).map((e) => `external=${e.name}:${e.dir}`),
         // Each published model by its weights' contents: adding one, or changing its file, re-evaluates.
@@ -318,19 +323,13 @@ const evalStage: StageDefinition = {
     );
   },
   outputs: async (layout) => {
-    const text = await readFile(layout.results, 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    try {
-      ResultsSchema.parse(JSON.parse(text));
-    } catch {
-      return undefined;
-    }
-    return sha256Of(text);
+    const checked = await checkEvalOutputs(layout);
+    return 'hash' in checked ? checked.hash : undefined;
   },
-  missing: async (layout) =>
-    new UserError('RESULTS_MISSING', `${layout.results} is missing or not a pconv-bench results file`, {
-      hint: 'Evaluate first: `pconv-bench eval <config>` (or `pconv-bench run <config>`).',
-    }),
+  missing: async (layout) => {
+    const checked = await checkEvalOutputs(layout);
+    return 'problem' in checked ? checked.problem : new UserError('RESULTS_MISSING', `${layout.results} changed while it was read`);
+  },
   complete: (ctx) => ctx.options.eval?.shard === undefined,
   // Every test image decoded before the first stage starts: a bad one found after both trainings
   // would cost their hours (eval alone finds it a moment earlier than its first batch would).
@@ -372,9 +371,7 @@ const evalStage: StageDefinition = {
       ctx.products.evalShard = await writeEvalShard(ctx.layout.dir, scores, asked.shard);
       return;
     }
-    const results = ResultsSchema.parse(summariseScores(scores));
-    await writeFileAtomic(ctx.layout.results, `${JSON.stringify(results, null, 1)}\n`);
-    ctx.products.results = results;
+    ctx.products.results = await writeEvaluation(ctx.layout.dir, summariseScores(scores), scores.drilldown);
   },
 };
 
@@ -382,9 +379,14 @@ const reportStage: StageDefinition = {
   stage: 'report',
   needs: ['eval'],
   inputs: async (ctx) => ctx.upstream.eval ?? '',
-  outputs: (layout) => hashFile(layout.report),
+  // The report and the table of pairs it links to.
+  outputs: async (layout) => {
+    const [report, pairs] = await Promise.all([hashFile(layout.report), hashFile(layout.pairsPage)]);
+    return report !== undefined && pairs !== undefined ? sha256Of(`${report}|${pairs}`) : undefined;
+  },
   run: async (ctx) => {
     ctx.products.report = await writeReport(ctx.layout.dir);
+    for (const note of ctx.products.report.notes) ctx.emit({ type: 'log', level: 'warn', message: note });
   },
 };
 

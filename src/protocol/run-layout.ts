@@ -28,6 +28,10 @@ export const RUN_FILES = {
   report: 'index.html',
   training: 'training.json',
   evalShard: 'eval-shard.json',
+  /** Each model's worst and best pairs per bin and subset, with their pictures' paths (src/protocol/drilldown.ts). */
+  drilldown: 'drilldown.json',
+  /** Every pair of the evaluation in one sortable table, written beside the report. */
+  pairsPage: 'pairs.html',
 } as const;
 
 export const RUN_FOLDERS = {
@@ -37,7 +41,11 @@ export const RUN_FOLDERS = {
   scores: 'scores',
   logs: 'logs',
   samples: 'samples',
+  /** TensorBoard event files, a folder per model: `tensorboard --logdir <run>/tensorboard`. */
+  tensorboard: 'tensorboard',
   evalSamples: 'eval-samples',
+  /** The drill-down pairs' pictures, flat: pair-00042.input.png, pair-00042.model-pconv.png, ... */
+  drilldown: 'drilldown',
   assets: 'assets',
 } as const;
 
@@ -55,6 +63,8 @@ export function runLayout(dir: string) {
     report: join(dir, RUN_FILES.report),
     training: join(dir, RUN_FILES.training),
     evalShard: join(dir, RUN_FILES.evalShard),
+    drilldown: join(dir, RUN_FILES.drilldown),
+    pairsPage: join(dir, RUN_FILES.pairsPage),
     masksDir: join(dir, RUN_FOLDERS.masks),
     maskManifest: join(dir, RUN_FOLDERS.masks, MASK_MANIFEST_FILE),
     checkpointsDir: join(dir, RUN_FOLDERS.checkpoints),
@@ -66,7 +76,10 @@ export function runLayout(dir: string) {
     logsDir: join(dir, RUN_FOLDERS.logs),
     trainLog: (kind: ModelKindName) => join(dir, RUN_FOLDERS.logs, `train-${kind}.jsonl`),
     samplesDir: join(dir, RUN_FOLDERS.samples),
+    tensorboardDir: join(dir, RUN_FOLDERS.tensorboard),
+    tensorboard: (kind: ModelKindName) => join(dir, RUN_FOLDERS.tensorboard, kind),
     evalSamplesDir: join(dir, RUN_FOLDERS.evalSamples),
+    drilldownDir: join(dir, RUN_FOLDERS.drilldown),
     assetsDir: join(dir, RUN_FOLDERS.assets),
   };
 }
@@ -81,6 +94,7 @@ export const STAGING_PARENTS = (layout: RunLayout): string[] => [
   layout.assetsDir,
   layout.samplesDir,
   layout.evalSamplesDir,
+  layout.drilldownDir,
   layout.modelCheckpoints('pconv'),
   layout.modelCheckpoints('conv'),
 ];

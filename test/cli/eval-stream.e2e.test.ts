@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { copyFile, cp, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../src/core/config/parse-config.js';
 import { listImages, splitImages } from '../../src/core/data/image-list.js';
+import { DrilldownSchema } from '../../src/protocol/drilldown.js';
 import { cliEvents, repoRoot, runCli } from '../helpers/run-cli.js';
 
 /**
@@ -18,13 +19,39 @@ let dir: string;
 let configFile: string;
 let reference: string;
 let expected: Buffer;
+let expectedDrilldown: Map<string, Buffer>;
 
 /** A copy of the trained reference run without its evaluation. */
 async function unevaluated(name: string): Promise<string> {
   const run = join(dir, name);
   await cp(reference, run, { recursive: true });
-  for (const path of ['results.json', 'index.html', 'scores', 'eval-samples', 'eval-shard.json']) await rm(join(run, path), { recursive: true, force: true });
+  for (const path of ['results.json', 'index.html', 'pairs.html', 'scores', 'eval-samples', 'eval-shard.json', 'drilldown.json', 'drilldown'])
+    await rm(join(run, path), { recursive: true, force: true });
   return run;
+}
+
+/** drilldown.json and every file of drilldown/ (pictures and stamps), by name. */
+async function drilldownFiles(run: string): Promise<Map<string, Buffer>> {
+  const files = new Map([['drilldown.json', await readFile(join(run, 'drilldown.json'))]]);
+  for (const name of (await readdir(join(run, 'drilldown'))).sort()) files.set(`drilldown/${name}`, await readFile(join(run, 'drilldown', name)));
+  return files;
+}
+
+/**
+ * What an evaluation ends with, byte for byte as the uninterrupted reference's: results.json,
+ * drilldown.json and the drill-down pictures, and with `stamps` each pair's stamp. A stamp holds
+ * what made the pictures, each test image's modification time among it, so after a photo is
+ * restored (the same bytes, a new time) its pairs' stamps differ from the reference's and the
+ * pictures made again do not.
+ */
+async function expectReferenceBytes(run: string, label: string, { stamps = true } = {}): Promise<void> {
+  expect((await readFile(join(run, 'results.json'))).equals(expected), `results.json: ${label}`).toBe(true);
+  const files = await drilldownFiles(run);
+  expect([...files.keys()], `drill-down files: ${label}`).toEqual([...expectedDrilldown.keys()]);
+  for (const [name, bytes] of files) {
+    if (!stamps && /^drilldown\/pair-\d+\.json$/.test(name)) continue;
+    expect(bytes.equals(expectedDrilldown.get(name) as Buffer), `${name}: ${label}`).toBe(true);
+  }
 }
 
 /** Runs `eval` and calls `damage` once the PConv scores file holds `lines` pairs: a file that goes bad mid-stream, after the checks before it. */
@@ -65,8 +92,15 @@ async function scoreLines(run: string, file = 'pconv.jsonl'): Promise<number> {
   return text.split('\n').length - 2; // minus the header and the empty string after the last newline
 }
 
-/** Starts `eval` and kill -9s it once the PConv scores file holds `lines` pairs (0: at the first stderr line). */
-function killAt(run: string, lines: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ code: number | null; stderr: string; killed: boolean }> {
+/**
+ * Starts `eval` and kill -9s it once the PConv scores file holds `lines` pairs (0: at the first
+ * stderr line), or once `lines(run)` holds.
+ */
+function killAt(
+  run: string,
+  lines: number | ((run: string) => Promise<boolean>),
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<{ code: number | null; stderr: string; killed: boolean }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [bin, ...evalArgs(run, '--batch', '4')], { cwd: repoRoot });
     let stderr = '';
@@ -80,7 +114,7 @@ function killAt(run: string, lines: number, signal: NodeJS.Signals = 'SIGKILL'):
     const poll = setInterval(async () => {
       if (killed || busy) return;
       busy = true;
-      const reached = lines === 0 ? stderr.length > 0 : (await scoreLines(run)) >= lines;
+      const reached = typeof lines === 'function' ? await lines(run) : lines === 0 ? stderr.length > 0 : (await scoreLines(run)) >= lines;
       busy = false;
       if (reached && !killed) {
         killed = true;
@@ -111,6 +145,7 @@ beforeAll(async () => {
   const first = await runCli(['run', configFile, '--run', reference, '--backend', 'wasm']);
   expect(first.code, first.stderr).toBe(0);
   expected = await readFile(join(reference, 'results.json'));
+  expectedDrilldown = await drilldownFiles(reference);
 });
 
 afterAll(async () => {
@@ -118,10 +153,18 @@ afterAll(async () => {
 });
 
 describe('eval, streamed (end to end)', () => {
-  test('every pair keeps its scores in scores/; any worker count, batch size and shard split gives the same results.json bytes', async () => {
+  test('every pair keeps its scores in scores/; any worker count, batch size and shard split gives the same results.json, drilldown.json and drill-down pictures', async () => {
     expect(JSON.parse(expected.toString()).images.pairs).toBe(180);
     expect(await scoreLines(reference)).toBe(180);
     expect(await scoreLines(reference, 'telea-opencv-radius-3.jsonl')).toBe(180);
+    // 30 pairs per bin and subset: each model's 3 worst and 3 best in every one, with every model's picture of each.
+    const drilldown = DrilldownSchema.parse(JSON.parse((expectedDrilldown.get('drilldown.json') as Buffer).toString()));
+    expect(drilldown.groups).toHaveLength(6);
+    expect(drilldown.groups.every((g) => g.picks.length === 3 && g.picks.every((p) => p.worst.length === 3 && p.best.length === 3))).toBe(true);
+    expect(expectedDrilldown.size).toBe(1 + drilldown.pairs.length * (3 + 3 + 1));
+    const report = await readFile(join(reference, 'index.html'), 'utf8');
+    for (const pair of drilldown.pairs) expect(report).toContain(`<tr id="pair-${String(pair.k).padStart(5, '0')}"`);
+    expect(await readFile(join(reference, 'pairs.html'), 'utf8')).toContain('180 (image, mask) pairs');
     for (const [workers, batch] of [
       ['0', '1'],
       ['2', '5'],
@@ -131,7 +174,7 @@ describe('eval, streamed (end to end)', () => {
       const scored = await runCli(evalArgs(run, '--workers', workers as string, '--batch', batch as string));
       expect(scored.code, scored.stderr).toBe(0);
       expect(scored.stderr).toContain(workers === '0' ? 'scoring on the main thread' : `${workers} scoring threads`);
-      expect((await readFile(join(run, 'results.json'))).equals(expected), `--workers ${workers} --batch ${batch}`).toBe(true);
+      await expectReferenceBytes(run, `--workers ${workers} --batch ${batch}`);
     }
     const shards: string[] = [];
     for (const [i, workers] of [
@@ -146,22 +189,28 @@ describe('eval, streamed (end to end)', () => {
     }
     const merged = join(dir, 'merged');
     expect((await runCli(['merge', ...shards, '--out', merged])).code).toBe(0);
-    expect((await readFile(join(merged, 'results.json'))).equals(expected)).toBe(true);
+    // The shards chose among their own pairs and wrote those pictures; merge chose among all and took them from the shards.
+    await expectReferenceBytes(merged, 'merged shards');
+    for (const page of ['index.html', 'pairs.html'])
+      expect((await readFile(join(merged, page))).equals(await readFile(join(reference, page))), page).toBe(true);
     // The merged folder keeps the per-pair scores: an eval there has nothing left to score.
     expect(await scoreLines(merged)).toBe(180);
   });
 
   test('kill -9 at several moments, then the same command: the bytes of an uninterrupted evaluation, kept pairs not scored again', async () => {
-    for (const lines of [0, 4, 60, 150]) {
+    const duringDrilldown = async (run: string) => (await readdir(join(run, 'drilldown')).catch(() => [])).length >= 20;
+    for (const lines of [0, 4, 60, 150, duringDrilldown]) {
       const run = await unevaluated(`kill-${lines}`);
       const killed = await killAt(run, lines);
       expect(killed.killed, `${lines}: ${killed.stderr}`).toBe(true);
       const kept = await scoreLines(run);
-      if (lines > 0) expect(kept).toBeGreaterThanOrEqual(lines);
+      if (typeof lines === 'number' && lines > 0) expect(kept).toBeGreaterThanOrEqual(lines);
       const resumed = await runCli(evalArgs(run));
       expect(resumed.code, `${lines}: ${resumed.stderr}`).toBe(0);
       if (kept > 0) expect(resumed.stderr).toContain(`PConv: ${Math.min(kept, 180)} of 180 pairs kept from an earlier evaluation`);
-      expect((await readFile(join(run, 'results.json'))).equals(expected), `killed at ${lines} lines`).toBe(true);
+      // Killed while making the drill-down's pictures: every pair's scores are kept, and the pairs whose pictures were whole.
+      if (typeof lines === 'function') expect(resumed.stderr).toMatch(/eval: drill-down pictures of [1-9]\d* pairs made, of [1-9]\d* reused \(stamps match\)/);
+      await expectReferenceBytes(run, `killed at ${lines} lines`);
       expect(await scoreLines(run)).toBe(180);
     }
   });
@@ -174,7 +223,29 @@ describe('eval, streamed (end to end)', () => {
     const restarted = await runCli(evalArgs(run, '--restart'));
     expect(restarted.code, restarted.stderr).toBe(0);
     expect(restarted.stderr).not.toContain('kept from an earlier evaluation');
-    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+    await expectReferenceBytes(run, 'Ctrl-C, then --restart');
+  });
+
+  test('a drill-down picture gone or damaged: report refuses, naming it; eval makes it again from the kept scores, scoring nothing; the same bytes', async () => {
+    const run = join(dir, 'damaged-picture');
+    await cp(reference, run, { recursive: true });
+    const names = [...expectedDrilldown.keys()].filter((name) => name.endsWith('.png'));
+    const [gone, damaged] = [names[3] as string, names[10] as string];
+    await rm(join(run, gone));
+    await writeFile(join(run, damaged), 'not the picture');
+    const refused = await runCli(['report', run]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`drill-down picture ${join(run, gone)} is missing (drilldown.json lists it)`);
+    expect(refused.stderr).toContain('hint: Evaluate again: `pconv-bench eval <config>`');
+    const again = await runCli(evalArgs(run));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('PConv: 180 of 180 pairs kept from an earlier evaluation');
+    expect(again.stderr).toContain(`eval: drill-down pictures of 2 pairs made, of ${(expectedDrilldown.size - 1) / 7 - 2} reused (stamps match)`);
+    await expectReferenceBytes(run, 'pictures made again');
+    const report = await runCli(['report', run]);
+    expect(report.code, report.stderr).toBe(0);
+    expect(report.stdout).toContain(`pairs: ${join(run, 'pairs.html')}`);
+    for (const page of ['index.html', 'pairs.html']) expect((await readFile(join(run, page))).equals(await readFile(join(reference, page))), page).toBe(true);
   });
 
   test('run: an interrupted eval stage continues from the kept scores; --from eval scores afresh; both end with the same bytes', async () => {
@@ -187,11 +258,11 @@ describe('eval, streamed (end to end)', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain('stages: masks up to date, train-pconv up to date, train-conv up to date, eval ran, report ran');
     expect(resumed.stderr).toMatch(/PConv: \d+ of 180 pairs kept from an earlier evaluation/);
-    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+    await expectReferenceBytes(run, 'run resumed');
     const redone = await runCli([...runArgs, '--from', 'eval']);
     expect(redone.code, redone.stderr).toBe(0);
     expect(redone.stderr).not.toContain('kept from an earlier evaluation');
-    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+    await expectReferenceBytes(run, 'run --from eval');
   });
 
   test('a test image that cannot be decoded: refused before scoring, all of them named; gone bad mid-stream: exit 1 naming it, the scores before it kept; fixed, the same command continues', async () => {
@@ -223,7 +294,7 @@ describe('eval, streamed (end to end)', () => {
     const resumed = await runCli(evalArgs(run));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/PConv: \d+ of 180 pairs kept from an earlier evaluation/);
-    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+    await expectReferenceBytes(run, 'test image fixed', { stamps: false });
   });
 
   test('a mask file that does not match its manifest: refused before scoring, naming it; gone bad mid-stream: exit 1 naming it; restored, the same command continues', async () => {
@@ -245,7 +316,8 @@ describe('eval, streamed (end to end)', () => {
     await writeFile(mask, saved);
     const resumed = await runCli(evalArgs(run));
     expect(resumed.code, resumed.stderr).toBe(0);
-    expect((await readFile(join(run, 'results.json'))).equals(expected)).toBe(true);
+    // After the test above restored a photo: its pairs' stamps name its new modification time.
+    await expectReferenceBytes(run, 'mask restored', { stamps: false });
   });
 
   test('--json: progress from the start (test images, then pairs at 0) before the first model loads; every line is a valid event', async () => {

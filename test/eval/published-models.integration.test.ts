@@ -98,7 +98,8 @@ describe('published models in evaluation', () => {
     expect(grey?.checkpoint).toBe('grey.pth');
     expect(grey?.published).toEqual({ format: 'pytorch-pconv', file: 'grey.pth', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(stub.loads).toEqual([weights]);
-    expect(stub.predicted).toBe(8);
+    // 8 pairs scored, then the drill-down's pairs (all 8: two per bin and subset) once more, for their pictures.
+    expect(stub.predicted).toBe(8 + 8);
     const rows = results.rows.filter((r) => r.model === 'Grey');
     expect(rows).toHaveLength(2 * 2);
     expect(rows.every((r) => r.metrics.psnr.n === 2 && r.metrics.psnr.mean !== null)).toBe(true);
@@ -108,16 +109,18 @@ describe('published models in evaluation', () => {
     expect(results.samples.every((s) => s.outputs.Grey !== undefined)).toBe(true);
     expect(results.backend.inference).toContain('pytorch-pconv weights');
 
-    // Same file: every pair kept, the model not even loaded; the same bytes.
+    // Same file: every pair and every drill-down picture kept, the model not even loaded; the same bytes.
     const again = ResultsSchema.parse(await evaluate());
     expect(stub.loads).toHaveLength(1);
+    expect(stub.predicted).toBe(16);
     expect(again).toEqual(results);
 
     // Another file under the same name and path: its kept scores no longer count.
     await writeFile(weights, 'weights two');
     const changed = ResultsSchema.parse(await evaluate());
     expect(stub.loads).toHaveLength(2);
-    expect(stub.predicted).toBe(16);
+    // Scored again, and the pictures made again: they were another model's.
+    expect(stub.predicted).toBe(16 + 8 + 8);
     expect(changed.models[1]?.published?.sha256).not.toBe(grey?.published?.sha256);
     expect(events.some((e) => e.type === 'log' && /Grey: \d+ score files of another/.test(e.message))).toBe(true);
   });

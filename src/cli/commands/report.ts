@@ -25,8 +25,8 @@ export function reportCommand(env: CommandEnv): CommandModule<GlobalArgs, object
       });
       const report = outcome.products.report;
       if (!report) throw new Error('the report stage ran but wrote no report');
-      ctx.output.print(`report: ${report.path}`);
-      ctx.output.event({ type: 'result', command: 'report', data: { report: report.path, charts: report.charts } });
+      ctx.output.print(`report: ${report.path}\npairs: ${report.pairs}`);
+      ctx.output.event({ type: 'result', command: 'report', data: { report: report.path, pairs: report.pairs, charts: report.charts } });
     },
   }) as CommandModule<GlobalArgs, object>;
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { deriveSeed, Rng } from '../rng.js';
 import { type Crop, loadImageCrop } from './load-image.js';
+import { LoaderClock, type LoaderStats } from './loader-stats.js';
 
 /** One training batch, NHWC float32: images in [0, 1], masks 1 = valid (one channel). */
 export interface Batch {
@@ -39,11 +40,13 @@ export class BatchSource {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly pending = new Map<number, Promise<Batch>>();
   private readonly permutations = new Map<number, number[]>();
+  private readonly clock: LoaderClock;
   private closed = false;
 
   constructor(options: BatchSourceOptions) {
     if (options.files.length === 0) throw new RangeError('BatchSource: no files');
     this.options = options;
+    this.clock = new LoaderClock(options.batchSize);
     this.limit = pLimit(options.concurrency ?? Math.max(2, availableParallelism() * 2));
   }
 
@@ -54,6 +57,7 @@ export class BatchSource {
    */
   async next(step: number): Promise<Batch> {
     if (this.closed) throw new Error('BatchSource: next() after close()');
+    this.clock.asked(performance.now());
     const ahead = this.options.prefetch ?? 2;
     for (let s = step; s <= step + ahead; s++) {
       if (this.pending.has(s)) continue;
@@ -68,7 +72,14 @@ export class BatchSource {
     for (const key of this.pending.keys()) if (key < step) this.pending.delete(key);
     const batch = this.pending.get(step) as Promise<Batch>;
     this.pending.delete(step);
-    return batch;
+    const built = await batch;
+    this.clock.delivered(performance.now());
+    return built;
+  }
+
+  /** Needed vs delivered images per second and the waits so far (loader-stats.ts). */
+  stats(): LoaderStats {
+    return this.clock.stats(performance.now());
   }
 
   /**
@@ -98,6 +109,18 @@ export class BatchSource {
   }
 
   private async build(step: number): Promise<Batch> {
+    this.clock.buildStarted(performance.now());
+    let built = 0;
+    try {
+      const batch = await this.assemble(step);
+      built = batch.count;
+      return batch;
+    } finally {
+      this.clock.buildEnded(performance.now(), built);
+    }
+  }
+
+  private async assemble(step: number): Promise<Batch> {
     const { files, size, batchSize, seed } = this.options;
     const images = new Float32Array(batchSize * size * size * 3);
     const masks = new Float32Array(batchSize * size * size);

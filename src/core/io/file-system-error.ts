@@ -18,11 +18,18 @@ const USER_FIXABLE: Record<string, string> = {
  */
 export function fileSystemUserError(error: unknown): UserError | undefined {
   const e = error as NodeJS.ErrnoException | undefined;
-  const reason = e?.code ? USER_FIXABLE[e.code] : undefined;
+  const reason = fileSystemReason(error);
   if (!reason) return undefined;
   const action = e?.syscall ? `${e.syscall} ` : '';
-  return new UserError('FILE_SYSTEM', `cannot ${action}${e?.path ?? 'a file'}: ${reason} (${e?.code})`, {
+  return new UserError('FILE_SYSTEM', `cannot ${action}${e?.path ?? 'a file'}: ${reason}`, {
     hint: 'Choose another output folder (--out or output.dir), free some space, or fix the permissions. Nothing partial was kept.',
     cause: error,
   });
+}
+
+/** A file-system failure that the user can fix in words, with its code (`permission denied (EACCES)`); undefined for anything else. */
+export function fileSystemReason(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = code ? USER_FIXABLE[code] : undefined;
+  return reason ? `${reason} (${code})` : undefined;
 }

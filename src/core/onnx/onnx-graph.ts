@@ -1,4 +1,4 @@
-import { ProtobufWriter } from './protobuf-writer.js';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
 /** Attribute values a node may carry: a float, an int, a list of ints or a string. */
 export type OnnxAttribute = { readonly float: number } | { readonly int: number } | { readonly ints: readonly number[] } | { readonly string: string };
@@ -69,52 +69,85 @@ export class OnnxGraph {
     return output;
   }
 
+  /**
+   * The model file's bytes, written field by field with @bufbuild/protobuf's wire writer (onnx.proto's
+   * field numbers, no generated code). Repeated ints are written unpacked, one field each, the form
+   * the earlier hand-written encoder gave: the files are byte-identical to before.
+   */
   toBytes(producer = 'pconv-bench'): Uint8Array {
-    const model = new ProtobufWriter();
-    model.int(1, 8); // ir_version 8 goes with opset 17
-    model.string(2, producer);
-    model.message(8, (opset) => opset.string(1, '').int(2, 17));
-    model.message(7, (graph) => {
-      for (const node of this.nodes) graph.message(1, (n) => writeNode(n, node));
-      graph.string(2, 'main');
-      for (const init of this.initializers) graph.message(5, (t) => writeTensor(t, init));
-      for (const value of this.inputs) graph.message(11, (v) => writeValueInfo(v, value.name, value.shape));
-      for (const value of this.outputs) graph.message(12, (v) => writeValueInfo(v, value.name, value.shape));
+    const w = new BinaryWriter();
+    int(w, 1, 8); // ir_version 8 goes with opset 17
+    string(w, 2, producer);
+    message(w, 8, () => {
+      string(w, 1, '');
+      int(w, 2, 17);
     });
-    return model.finish();
+    message(w, 7, () => {
+      for (const node of this.nodes) message(w, 1, () => writeNode(w, node));
+      string(w, 2, 'main');
+      for (const init of this.initializers) message(w, 5, () => writeTensor(w, init));
+      for (const value of this.inputs) message(w, 11, () => writeValueInfo(w, value.name, value.shape));
+      for (const value of this.outputs) message(w, 12, () => writeValueInfo(w, value.name, value.shape));
+    });
+    return w.finish();
   }
 }
 
-function writeNode(w: ProtobufWriter, node: OnnxNode): void {
-  for (const input of node.inputs) w.string(1, input);
-  for (const output of node.outputs) w.string(2, output);
-  w.string(4, node.opType);
+/** int32, int64 or enum (wire type 0; a negative int64 takes ten bytes of two's complement). */
+function int(w: BinaryWriter, field: number, value: number): void {
+  w.tag(field, WireType.Varint).int64(value);
+}
+
+function string(w: BinaryWriter, field: number, value: string): void {
+  w.tag(field, WireType.LengthDelimited).string(value);
+}
+
+/** A nested message: its fields, written by `write`, length-delimited. */
+function message(w: BinaryWriter, field: number, write: () => void): void {
+  w.tag(field, WireType.LengthDelimited).fork();
+  write();
+  w.join();
+}
+
+function writeNode(w: BinaryWriter, node: OnnxNode): void {
+  for (const input of node.inputs) string(w, 1, input);
+  for (const output of node.outputs) string(w, 2, output);
+  string(w, 4, node.opType);
   for (const [name, value] of Object.entries(node.attributes)) {
-    w.message(5, (a) => {
-      a.string(1, name);
-      if ('float' in value) a.float(2, value.float).int(20, ATTRIBUTE_TYPE.float);
-      else if ('int' in value) a.int(3, value.int).int(20, ATTRIBUTE_TYPE.int);
-      else if ('ints' in value) a.ints(8, value.ints).int(20, ATTRIBUTE_TYPE.ints);
-      else a.string(4, value.string).int(20, ATTRIBUTE_TYPE.string);
+    message(w, 5, () => {
+      string(w, 1, name);
+      if ('float' in value) {
+        w.tag(2, WireType.Bit32).float(value.float);
+        int(w, 20, ATTRIBUTE_TYPE.float);
+      } else if ('int' in value) {
+        int(w, 3, value.int);
+        int(w, 20, ATTRIBUTE_TYPE.int);
+      } else if ('ints' in value) {
+        for (const v of value.ints) int(w, 8, v);
+        int(w, 20, ATTRIBUTE_TYPE.ints);
+      } else {
+        string(w, 4, value.string);
+        int(w, 20, ATTRIBUTE_TYPE.string);
+      }
     });
   }
 }
 
-function writeTensor(w: ProtobufWriter, tensor: OnnxInitializer): void {
-  w.ints(1, tensor.dims);
-  w.int(2, tensor.values instanceof Float32Array ? FLOAT : INT64);
-  w.string(8, tensor.name);
+function writeTensor(w: BinaryWriter, tensor: OnnxInitializer): void {
+  for (const dim of tensor.dims) int(w, 1, dim);
+  int(w, 2, tensor.values instanceof Float32Array ? FLOAT : INT64);
+  string(w, 8, tensor.name);
   // raw_data is little-endian; so are the typed arrays on every platform Node runs on.
-  w.bytes(9, new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
+  w.tag(9, WireType.LengthDelimited).bytes(new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
 }
 
-function writeValueInfo(w: ProtobufWriter, name: string, shape: OnnxShape): void {
-  w.string(1, name);
-  w.message(2, (type) =>
-    type.message(1, (tensorType) => {
-      tensorType.int(1, FLOAT);
-      tensorType.message(2, (s) => {
-        for (const dim of shape) s.message(1, (d) => (typeof dim === 'number' ? d.int(1, dim) : d.string(2, dim)));
+function writeValueInfo(w: BinaryWriter, name: string, shape: OnnxShape): void {
+  string(w, 1, name);
+  message(w, 2, () =>
+    message(w, 1, () => {
+      int(w, 1, FLOAT);
+      message(w, 2, () => {
+        for (const dim of shape) message(w, 1, () => (typeof dim === 'number' ? int(w, 1, dim) : string(w, 2, dim)));
       });
     }),
   );

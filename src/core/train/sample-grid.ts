@@ -3,7 +3,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 
 /**
  * A PNG for a person to look at during training: one row per sample, columns masked input
- * (holes white), raw output, composite and ground truth, with a 2 px gap.
+ * (holes white), raw output, composite and ground truth, with a 2 px gap. Returns the PNG as
+ * written and its size, which TensorBoard's image summary takes.
  */
 export async function writeSampleGrid(
   path: string,
@@ -12,7 +13,7 @@ export async function writeSampleGrid(
   outputs: Float32Array,
   count: number,
   size: number,
-): Promise<void> {
+): Promise<{ png: Buffer; width: number; height: number }> {
   const gap = 2;
   const columns = 4;
   const width = columns * size + (columns - 1) * gap;
@@ -34,10 +35,9 @@ export async function writeSampleGrid(
     put(row, 2, (p, c) => (known(p) ? (images[p * 3 + c] as number) : (outputs[p * 3 + c] as number)));
     put(row, 3, (p, c) => images[p * 3 + c] as number);
   }
-  await writeFileAtomic(
-    path,
-    await sharp(pixels, { raw: { width, height, channels: 3 } })
-      .png()
-      .toBuffer(),
-  );
+  const png = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+  await writeFileAtomic(path, png);
+  return { png, width, height };
 }

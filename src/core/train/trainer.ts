@@ -10,6 +10,7 @@ import { checkImagesReadable } from '../data/check-images.js';
 import { concatFloat32 } from '../data/concat-float32.js';
 import { excludeHintOf, splitRoot } from '../data/image-list.js';
 import { CENTRE_CROP, loadImageCrop } from '../data/load-image.js';
+import { describeLoaderStats, type LoaderStats } from '../data/loader-stats.js';
 import type { BackendInfo } from '../engine/backend.js';
 import { InterruptedError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -18,6 +19,8 @@ import { modelInputs } from '../model/model-inputs.js';
 import { buildNetwork, weightMap } from '../model/network.js';
 import type { InpaintingUNet, ModelKind } from '../model/unet.js';
 import { deriveSeed } from '../rng.js';
+import { EventFileWriter } from '../tensorboard/event-file-writer.js';
+import { trainStepValues, validationValues } from '../tensorboard/training-summaries.js';
 import { Adam } from './adam.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { describeWeightedTerms, lossBalanceWarning, weightedLossTerms } from './loss-balance.js';
@@ -63,6 +66,8 @@ export interface TrainResult {
   readonly lossWeights: LossWeights;
   /** The last validation pass of this call (absent if none ran). */
   readonly lastValidation?: ValidationResult;
+  /** Whether the data loader kept up in this call: images/s needed vs delivered, waits (absent if no step ran). */
+  readonly dataLoader?: LoaderStats;
 }
 
 /** One validation pass: the loss on the validation pairs and the quality of the composited predictions. */
@@ -91,7 +96,8 @@ export function trainingLogPath(runDir: string, kind: ModelKind): string {
  * throws InterruptedError; a NaN or infinite loss stops with the last good checkpoint kept. Every
  * training and validation image is decoded once before the first step, so an unreadable one
  * stops training before it starts; one spoilt during the run stops it at the step that draws it,
- * with a checkpoint of that step saved and the file named.
+ * with a checkpoint of that step saved and the file named. What the training log gets, a
+ * TensorBoard event file under tensorboard/<kind>/ gets too (docs/tensorboard.md).
  */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { config, kind, runDir } = options;
@@ -126,6 +132,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (options.restart) {
     await rm(runLayout(runDir).modelCheckpoints(kind), { recursive: true, force: true });
     await rm(logPath, { force: true });
+    await rm(runLayout(runDir).tensorboard(kind), { recursive: true, force: true });
   }
   const adam = new Adam(train.phase1.learningRate);
   const weights = weightMap(net);
@@ -165,6 +172,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let lastLosses: LossValues | undefined;
   let lastValidation: ValidationResult | undefined;
   await mkdir(runLayout(runDir).logsDir, { recursive: true });
+  // Opened at the first step that runs, so a call with nothing left to do leaves no empty file.
+  let events: EventFileWriter | undefined;
 
   const save = async (phase: Phase, phaseFinished: boolean, dirs: string[]) => {
     const tensors = new Map<string, tf.Tensor>();
@@ -197,6 +206,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           hint: 'Finish phase 1 first: run train without --phase, or with --phase 1.',
         });
       }
+      events ??= await EventFileWriter.open(runLayout(runDir).tensorboard(kind), { firstStep: step + 1 });
       const settings = phase === 1 ? train.phase1 : train.phase2;
       // train.phase2.resetOptimizer: a fresh Adam at phase 2's first step, as PConv-Keras'
       // recompile gives. Only there: a run resumed inside phase 2 keeps the checkpoint's state,
@@ -221,6 +231,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           await save(phase, false, [latestDir]);
           throw new InterruptedError(`${kind}: interrupted at step ${step}; checkpoint saved`);
         }
+        const stepStarted = performance.now();
         let batch: Batch;
         try {
           batch = await source.next(step);
@@ -233,6 +244,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           throw batchFailure(error, kind, step, phase, saved, latestDir);
         }
         const losses = await trainStep(net, kind, config, batch, trainable, adam, options.features);
+        const stepSeconds = (performance.now() - stepStarted) / 1000;
         if (!Number.isFinite(losses.total)) {
           throw new UserError('TRAIN_NOT_FINITE', `${kind}: the loss became ${losses.total} at step ${step} (phase ${phase})`, {
             hint: `Lower train.phase${phase}.learningRate or check the data; the last good checkpoint (${latestDir}) is kept, resume with --resume.`,
@@ -242,6 +254,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         step++;
         lastLosses = losses;
         await appendFile(logPath, `${trainLogLineText({ type: 'train', model: kind, phase, step, learningRate: settings.learningRate, ...losses })}\n`);
+        await events.append(step, { summary: trainStepValues({ phase, learningRate: settings.learningRate, stepSeconds, losses }) });
         const elapsed = (performance.now() - phaseStart.time) / 1000;
         emit({
           type: 'progress',
@@ -260,12 +273,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         });
         if (step % train.validateEvery === 0 && validation) {
           const samples = join(runLayout(runDir).samplesDir, `${kind}-step-${String(step).padStart(7, '0')}.png`);
-          const { loss, quality } = await validate(net, kind, config, validation, samples, options.features);
+          const { loss, quality, grid } = await validate(net, kind, config, validation, samples, options.features);
           // Relative to the run folder, so the log stays true when the folder moves.
           await appendFile(
             logPath,
             `${trainLogLineText({ type: 'validation', model: kind, phase, step, samples: relative(runDir, samples), ...loss, quality })}\n`,
           );
+          await events.append(step, { summary: validationValues({ losses: loss, quality, samples: grid }) });
           lastValidation = { step, phase, loss, quality };
           emit({ type: 'validation', model: kind, phase, step, loss, quality, samples: resolve(samples) });
         }
@@ -275,11 +289,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       emit({ type: 'stage', stage: `train-${kind}-phase${phase}`, status: 'finished', message: `loss ${lastLosses?.total.toFixed(4) ?? '-'} at step ${step}` });
     }
   } finally {
+    // Every append has finished its write, so closing loses nothing; a failure to close must not hide the error that ended training.
+    await events?.close().catch(() => undefined);
     await source.close();
     adam.dispose();
     net.dispose();
     validation?.dispose();
   }
+  const dataLoader = source.stats();
+  if (dataLoader.batches > 0) emit({ type: 'log', level: 'info', message: `${kind}: ${describeLoaderStats(dataLoader)}` });
   return {
     kind,
     step,
@@ -288,6 +306,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     seconds: (performance.now() - started) / 1000,
     lossWeights,
     ...(lastValidation ? { lastValidation } : {}),
+    ...(dataLoader.batches > 0 ? { dataLoader } : {}),
   };
 }
 
@@ -410,7 +429,7 @@ async function validationSet(config: ExperimentConfig, files: readonly string[])
 /**
  * Validation loss on the fixed pairs, the quality of the composited predictions on them (PSNR, SSIM,
  * hole L1: validationQuality, as evaluation scores), and a grid of the first four as a PNG under
- * samples/.
+ * samples/ (returned too, for TensorBoard).
  */
 async function validate(
   net: InpaintingUNet,
@@ -419,7 +438,7 @@ async function validate(
   set: ValidationSet,
   samplePath: string,
   features?: FeatureExtractor,
-): Promise<{ loss: LossValues; quality: ValidationQuality }> {
+): Promise<{ loss: LossValues; quality: ValidationQuality; grid: Awaited<ReturnType<typeof writeSampleGrid>> }> {
   const [values, output] = tf.tidy(() => {
     const { input, mask } = modelInputs(kind, set.images, set.masks, config.model);
     const prediction = net.predict(input, mask, false);
@@ -429,9 +448,16 @@ async function validate(
   const [data, outputs, images, masks] = await Promise.all([values.data(), output.data(), set.images.data(), set.masks.data()]);
   tf.dispose([values, output]);
   const size = config.data.imageSize;
-  await writeSampleGrid(samplePath, images as Float32Array, masks as Float32Array, outputs as Float32Array, Math.min(4, set.images.shape[0]), size);
+  const grid = await writeSampleGrid(
+    samplePath,
+    images as Float32Array,
+    masks as Float32Array,
+    outputs as Float32Array,
+    Math.min(4, set.images.shape[0]),
+    size,
+  );
   const quality = validationQuality(images as Float32Array, masks as Float32Array, outputs as Float32Array, set.images.shape[0], size);
-  return { loss: lossValues(data), quality };
+  return { loss: lossValues(data), quality, grid };
 }
 
 /** Drops log lines past the checkpoint's step, so a resumed log reads as one uninterrupted run. */

@@ -1,6 +1,9 @@
 import { compareBinThenBorder } from '../../core/masks/manifest-counts.js';
+import type { Drilldown } from '../../protocol/drilldown.js';
 import { METRIC_DIRECTION, METRIC_NAMES, type MetricName, type Results } from '../../protocol/results.js';
 import type { ValidationQuality } from '../../protocol/training-log.js';
+import { CHART_COLOURS } from './chart-colours.js';
+import { renderDrilldownSection } from './drilldown-section.js';
 import { escapeHtml } from './escape-html.js';
 import { renderMethodsSection } from './methods-section.js';
 import { REPORT_CSS } from './report-style.js';
@@ -41,6 +44,16 @@ export interface ReportInput {
   readonly nonce?: string;
   /** Written as <meta http-equiv="Content-Security-Policy"> before any script or style. */
   readonly contentSecurityPolicy?: string;
+  /**
+   * The worst and best pairs (drilldown.json), their pictures in `images`; or why the run has none.
+   * Neither: no such section (the editor's panel).
+   */
+  readonly drilldown?: Drilldown;
+  readonly drilldownUnavailable?: string;
+  /** Link each drill-down picture to its full-size file beside the page. */
+  readonly linkFullSize?: boolean;
+  /** The table of every pair (pairs.html), relative to the page: linked from the drill-down. */
+  readonly pairsPage?: string;
 }
 
 export const METRIC_LABELS: Record<MetricName, string> = { l1Hole: 'L1 in holes (x100)', l1: 'L1, whole image (x100)', psnr: 'PSNR (dB)', ssim: 'SSIM' };
@@ -285,6 +298,7 @@ ${validationSection(input, data.validation)}
 <h2 id="samples">Samples</h2>
 <p>The first pair of every bin and subset. Click an image to enlarge it.</p>
 <div class="table-wrap">${samplesSection(input)}</div>
+${renderDrilldownSection({ drilldown: input.drilldown, unavailable: input.drilldownUnavailable, images: input.images, linkFullSize: input.linkFullSize, pairsPage: input.pairsPage })}
 <footer>
 <h2 id="environment">Environment</h2>
 <dl>${env.map(([k, v]) => `<dt>${escapeHtml(String(k))}</dt><dd>${escapeHtml(String(v))}</dd>`).join('')}</dl>
@@ -305,7 +319,7 @@ ${validationSection(input, data.validation)}
 /** Draws the charts from #report-data; kept small and dependency-free besides Chart.js. */
 const CHART_SCRIPT = `(function(){
 var data=JSON.parse(document.getElementById('report-data').textContent);
-var colours=['#1f77b4','#d62728','#2ca02c','#9467bd','#ff7f0e','#8c564b'];
+var colours=${JSON.stringify(CHART_COLOURS)};
 var models=[];Object.keys(data.metrics).forEach(function(k){data.metrics[k].forEach(function(s){if(models.indexOf(s.model)<0)models.push(s.model);});});
 function colour(m){return colours[models.indexOf(m)%colours.length];}
 Object.keys(data.metrics).forEach(function(metric){

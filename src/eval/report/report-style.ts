@@ -10,5 +10,6 @@ td.text{text-align:left}td.best{font-weight:700}td.better{background:#e3f4e3}td.
 figure.chart{display:inline-block;margin:.5rem 1rem .5rem 0}figcaption{font-weight:600}canvas{max-width:100%}
 footer{margin-top:3rem;font-size:.85rem;color:#333}footer pre{background:#f6f6f6;padding:.6rem;overflow:auto;max-height:28rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
 .table-wrap{overflow-x:auto}
+.drilldown td{padding:2px;vertical-align:top;text-align:left}.drilldown tbody th{white-space:normal;min-width:7rem;max-width:10rem;vertical-align:top}.drilldown img{image-rendering:pixelated;display:block;outline:1px solid #ccc}.drilldown .m{display:block;font-size:.72em;font-weight:normal;color:#444;line-height:1.25}.drilldown .tags{display:block}.pick{display:block;width:fit-content;font-size:.72em;font-weight:normal;border-radius:3px;padding:0 .3em;margin:.15em 0}.pick.worst{background:#f8e1e1}.pick.best{background:#e3f4e3}.drilldown tr:target{outline:3px solid #1f77b4}
 @media print{.lightbox{display:none!important}body{max-width:none}h2{break-before:auto}table,figure{break-inside:avoid}}
 `;

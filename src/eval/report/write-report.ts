@@ -1,17 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { stringify } from 'yaml';
 import { UserError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { METRIC_NAMES, parseResultsText, type Results } from '../../protocol/results.js';
-import { RUN_FOLDERS, runLayout } from '../../protocol/run-layout.js';
+import { RUN_FILES, RUN_FOLDERS, runLayout } from '../../protocol/run-layout.js';
+import { readDrilldown } from '../drilldown/read-drilldown.js';
+import { CHART_COLOURS } from './chart-colours.js';
+import { chartJsSource } from './chart-js-source.js';
 import { renderChartPng } from './chart-png.js';
+import { drilldownThumbnails } from './drilldown-thumbnails.js';
 import { chartData, METRIC_LABELS, renderReport, VALIDATION_METRICS, VALIDATION_TITLES } from './render-report.js';
 import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
+import { writePairsPage } from './write-pairs-page.js';
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+const COLOURS = CHART_COLOURS;
 
 /** Reads and checks results.json; an older or foreign file is a clear error, never half-read. */
 export async function readResults(path: string): Promise<Results> {
@@ -38,18 +42,15 @@ async function trainingCurves(runDir: string, results: Results): Promise<Trainin
   return trainingCurvesFromLogs(results, logs);
 }
 
-function chartJsSource(): Promise<string> {
-  const require = createRequire(import.meta.url);
-  return readFile(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
-}
-
 const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
 
 /**
- * Writes <runDir>/index.html: self-contained (Chart.js, images and PNG charts inlined) and the
- * chart PNGs under <runDir>/assets/ for places without script.
+ * Writes <runDir>/index.html: self-contained (Chart.js, images, PNG charts and drill-down
+ * thumbnails inlined; the thumbnails link to their full-size pictures in the run folder), the
+ * chart PNGs under <runDir>/assets/ for places without script, and the table of every pair it
+ * links to, <runDir>/pairs.html. `notes` say what the pages lack and why (an older run's).
  */
-export async function writeReport(runDir: string): Promise<{ path: string; charts: string[] }> {
+export async function writeReport(runDir: string): Promise<{ path: string; charts: string[]; pairs: string; notes: string[] }> {
   const results = await readResults(runLayout(runDir).results);
   const training = await trainingCurves(runDir, results);
   // training.json: split sizes and training backend for the methods section; a run without one says "not recorded".
@@ -66,6 +67,11 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
       });
     }
   }
+  // The drill-down's pictures, checked before anything is written: one missing is an error naming it.
+  const drilldown = (await readDrilldown(runDir, results))?.drilldown;
+  if (drilldown) Object.assign(images, await drilldownThumbnails(runDir, drilldown));
+  const notes: string[] = [];
+  if (!drilldown) notes.push(`the report has no worst and best pairs: ${NO_DRILLDOWN}`);
   const data = chartData({ results, training });
   const charts: Record<string, ChartConfiguration> = {};
   const models = results.models.map((m) => m.name);
@@ -140,6 +146,9 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     chartPngs[name] = dataUri('image/png', png);
     written.push(file);
   }
+  // Before the report, so that its link never points at a page not yet written.
+  const pairs = await writePairsPage(runDir, results, drilldown);
+  if (pairs.note) notes.push(pairs.note);
   const html = renderReport({
     results,
     training,
@@ -148,8 +157,13 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     chartJs: await chartJsSource(),
     configYaml: stringify(results.config),
     trainingRecord,
+    ...(drilldown ? { drilldown } : { drilldownUnavailable: `This run was evaluated before pconv-bench chose worst and best pairs: ${NO_DRILLDOWN}` }),
+    linkFullSize: true,
+    pairsPage: RUN_FILES.pairsPage,
   });
   const path = runLayout(runDir).report;
   await writeFileAtomic(path, html);
-  return { path, charts: written };
+  return { path, charts: written, pairs: pairs.path, notes };
 }
+
+const NO_DRILLDOWN = `${RUN_FILES.drilldown} is missing; \`pconv-bench eval <config> --run <this folder>\` writes it from the kept per-pair scores.`;

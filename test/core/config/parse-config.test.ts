@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { experimentJsonSchemaText } from '../../../src/core/config/json-schema.js';
 import { loadConfig } from '../../../src/core/config/load-config.js';
@@ -12,8 +13,8 @@ const yamlFiles = readdirSync(configsDir).filter((f) => f.endsWith('.yaml'));
 const minimal = 'name: t\ndata:\n  root: photos\n  imageSize: 256\nloss:\n  perceptual: 0\n  style: 0\n';
 
 describe('shipped configs', () => {
-  test('there are the three documented configs', () => {
-    expect(yamlFiles.sort()).toEqual(['demo.yaml', 'imagenet.yaml', 'smoke.yaml']);
+  test('there are the four documented configs', () => {
+    expect(yamlFiles.sort()).toEqual(['demo.yaml', 'gpu-rehearsal.yaml', 'imagenet.yaml', 'smoke.yaml']);
   });
 
   test.each(yamlFiles)('%s is valid and starts with the yaml-language-server $schema line', async (file) => {
@@ -44,6 +45,46 @@ describe('shipped configs', () => {
     expect(config.masks.border.margin).toBe(50);
     // Eq. 7's weights suit PyTorch's VGG16 fed normalised RGB, not Keras' caffe weights.
     expect(config.loss.vgg).toEqual({ weights: '/data/weights/vgg16-397923af.pth', preprocessing: 'torch' });
+  });
+
+  test("gpu-rehearsal.yaml is the paper's UNet, masks and 1,200 test pairs at 512 px on the shipped photos, sized for one GPU call", async () => {
+    const { config } = await loadConfig(join(configsDir, 'gpu-rehearsal.yaml'));
+    expect(config.data.imageSize).toBe(512);
+    // Training crops of the 256 px photos are scaled up; evaluation refuses test images under
+    // data.imageSize, so the test folder holds other photos of at least 512 px.
+    const train = config.data.train?.dir as string;
+    const test = config.data.test?.dir as string;
+    expect(train).toBe(resolve(configsDir, '../data/photos'));
+    expect(test).toBe(resolve(configsDir, '../data/photos-512'));
+    const photos = (dir: string) => readdirSync(dir).filter((f) => /\.(png|jpg)$/.test(f));
+    const id = (file: string) => file.replace(/\.(png|jpg)$/, '');
+    const trainIds = new Set(photos(train).map(id));
+    expect(photos(test)).toHaveLength(12);
+    for (const file of photos(test)) {
+      expect(trainIds.has(id(file)), file).toBe(false);
+      const { width = 0, height = 0 } = await sharp(join(test, file)).metadata();
+      expect(Math.min(width, height), file).toBeGreaterThanOrEqual(512);
+    }
+    expect(config.model).toMatchObject({ levels: 8, baseChannels: 64, maxChannels: 512 });
+    expect(config.masks.bins).toEqual([
+      [0.01, 0.1],
+      [0.1, 0.2],
+      [0.2, 0.3],
+      [0.3, 0.4],
+      [0.4, 0.5],
+      [0.5, 0.6],
+    ]);
+    expect(config.masks.border).toEqual({ margin: 50, subsets: ['no-border', 'border'] });
+    expect(config.masks.bins.length * config.masks.border.subsets.length * config.masks.perBin).toBe(1200);
+    // The step times its comment budgets (~0.2 s at batch 4, loss without VGG16 terms): a few hundred
+    // steps a phase, ~4 minutes of training for both models, validated along the way.
+    expect(config.train?.batchSize).toBe(4);
+    expect(config.loss).toMatchObject({ perceptual: 0, style: 0 });
+    const steps = (config.train?.phase1.steps ?? 0) + (config.train?.phase2.steps ?? 0);
+    expect(config.train?.phase1.steps).toBeGreaterThanOrEqual(200);
+    expect(config.train?.phase2.steps).toBeGreaterThanOrEqual(200);
+    expect(2 * steps * 0.2).toBeLessThanOrEqual(240);
+    expect(config.train?.validateEvery).toBeLessThan(steps);
   });
 
   test('the demo uses the photos the repo ships', async () => {

@@ -46,3 +46,39 @@ describe('BatchSource with an unreadable image', () => {
     expect(outcomes.filter((o) => o.startsWith('ok'))).toHaveLength(3);
   });
 });
+
+describe('BatchSource loader figures', () => {
+  const slowMasks = (ms: number) => async () => {
+    await sleep(ms);
+    return masks();
+  };
+
+  test('behind a slow step it builds ahead: training waits only for the first batch, and needed is below delivered', async () => {
+    const source = new BatchSource({ files: [good], size: 8, batchSize: 2, seed: 1, masks: slowMasks(5), prefetch: 2 });
+    for (let step = 0; step < 6; step++) {
+      await source.next(step);
+      await sleep(100); // the "training step"
+    }
+    const stats = source.stats();
+    await source.close();
+    expect(stats).toMatchObject({ batchSize: 2, batches: 6 });
+    // Steps 0..7 were started (two ahead of step 5); at least the six taken were built.
+    expect(stats.imagesBuilt).toBeGreaterThanOrEqual(12);
+    // A wait would need a batch to take over two steps (200 ms) to build.
+    expect(stats.waitSeconds).toBeLessThan(0.1);
+    // 2 images per >= 100 ms step: at most 20 images/s needed.
+    expect(stats.neededImagesPerSecond).toBeLessThanOrEqual(20.5);
+    expect(stats.consumeSeconds).toBeGreaterThanOrEqual(0.5);
+    expect(stats.deliveredImagesPerSecond).toBeGreaterThan(stats.neededImagesPerSecond as number);
+  });
+
+  test('in front of a quick step it cannot keep up: training waits for batches', async () => {
+    const source = new BatchSource({ files: [good], size: 8, batchSize: 2, seed: 1, masks: slowMasks(80), prefetch: 1, concurrency: 1 });
+    for (let step = 0; step < 4; step++) await source.next(step);
+    const stats = source.stats();
+    await source.close();
+    // Each batch needs two 80 ms masks one after the other; nothing consumes time between asks.
+    expect(stats.waitSeconds).toBeGreaterThan(0.3);
+    expect(stats.deliveredImagesPerSecond).toBeLessThan(2 / 0.15);
+  });
+});

@@ -179,6 +179,11 @@ describe('trainModel', () => {
       })),
     );
     expect(result.lastValidation).toEqual({ step: 10, phase: 2, loss: emitted[1]?.type === 'validation' && emitted[1].loss, quality: validations[1]?.quality });
+    // The data loader's figures for training.json (both phases share one loader), and their log line.
+    expect(result.dataLoader).toMatchObject({ batchSize: 2, batches: 10 });
+    expect(result.dataLoader?.neededImagesPerSecond).toBeGreaterThan(0);
+    expect(result.dataLoader?.deliveredImagesPerSecond).toBeGreaterThan(0);
+    expect(events.filter((e) => e.type === 'log' && e.message.startsWith('pconv: data loader: training needed '))).toHaveLength(1);
     // The training progress gives the global step beside the loss.
     expect(events.filter((e) => e.type === 'progress' && e.stage === 'train-pconv-phase2').map((e) => e.type === 'progress' && e.metrics?.step)).toEqual([
       7, 8, 9, 10,

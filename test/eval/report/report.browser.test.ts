@@ -9,9 +9,12 @@ import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend
 import { maskSetSpecOf } from '../../../src/core/masks/mask-plan.js';
 import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
 import { trainModel } from '../../../src/core/train/trainer.js';
-import { evaluateRun } from '../../../src/eval/evaluate.js';
+import { scoreRun } from '../../../src/eval/evaluate.js';
 import { escapeHtml } from '../../../src/eval/report/escape-html.js';
 import { writeReport } from '../../../src/eval/report/write-report.js';
+import { summariseScores } from '../../../src/eval/summarise-scores.js';
+import { writeEvaluation } from '../../../src/eval/write-evaluation.js';
+import { DrilldownSchema } from '../../../src/protocol/drilldown.js';
 import { launchChromium, openLocalPage } from '../../helpers/browser.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
@@ -32,8 +35,9 @@ async function evaluatedRun(): Promise<string> {
   await writeMaskSet(maskSetSpecOf(config.masks, 16, config.seed), { outDir: run, workers: 0 });
   for (const kind of ['pconv', 'conv'] as const)
     await trainModel({ config, configHash: 'h', kind, runDir: run, backend, trainFiles: splits.train, validationFiles: splits.validation });
-  const results = await evaluateRun({ config, configHash: 'h', runDir: run, backend, testFiles: splits.test, versions: { test: '1' } });
-  await writeFile(join(run, 'results.json'), JSON.stringify(results));
+  const scores = await scoreRun({ config, configHash: 'h', runDir: run, backend, testFiles: splits.test, versions: { test: '1' } });
+  // results.json and drilldown.json, as the eval stage writes them.
+  await writeEvaluation(run, summariseScores(scores), scores.drilldown);
   return run;
 }
 
@@ -60,6 +64,11 @@ describe('HTML report', () => {
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)="https?:/);
     const { page, errors } = await openLocalPage(browser, report.path);
     expect(errors).toEqual([]);
+    // The drill-down's pictures load lazily, as they come into view: all of them now.
+    await page.$$eval('img[loading="lazy"]', (imgs) => {
+      for (const img of imgs) img.setAttribute('loading', 'eager');
+    });
+    await expect.poll(() => page.$$eval('img', (imgs) => imgs.every((img) => img.complete))).toBe(true);
     const images = await page.$$eval('img', (imgs) => imgs.map((img) => ({ complete: img.complete, width: img.naturalWidth })));
     expect(images.length).toBeGreaterThan(0);
     expect(images.every((i) => i.complete && i.width > 0)).toBe(true);
@@ -78,6 +87,20 @@ describe('HTML report', () => {
     ]);
     const samples = await page.$$eval('table.samples tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-bin')} ${tr.getAttribute('data-border')}`));
     expect(samples).toEqual(['(0.05, 0.25] no-border', '(0.05, 0.25] border', '(0.25, 0.5] no-border', '(0.25, 0.5] border']);
+    // The drill-down: 2 pairs per group, so each model's worse one is "worst 1" and the other "best 1"; every pair
+    // with its masked input, mask, the three models' outputs and the ground truth, each linking to its full-size PNG.
+    const drilldown = DrilldownSchema.parse(JSON.parse(await readFile(join(run, 'drilldown.json'), 'utf8')));
+    expect(drilldown.pairs.map((p) => p.k)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    const rows = await page.$$eval('table.drilldown tbody tr', (trs) =>
+      trs.map((tr) => ({ id: tr.id, pictures: [...tr.querySelectorAll('a > img')].map((img) => img.parentElement?.getAttribute('href')) })),
+    );
+    expect(rows.map((r) => r.id).sort()).toEqual(drilldown.pairs.map((p) => `pair-0000${p.k}`));
+    for (const row of rows) {
+      const pair = drilldown.pairs.find((p) => `pair-0000${p.k}` === row.id);
+      expect(row.pictures).toEqual([pair?.input, pair?.mask, ...drilldown.models.map((m) => pair?.outputs[m]), pair?.target]);
+    }
+    expect(drilldown.models).toEqual(['PConv', 'Conv (baseline)', 'Telea (OpenCV, radius 3)']);
+    expect(await page.getAttribute('#pairs-link', 'href')).toBe('pairs.html');
     // The methods section near the top, with the border margin and the rule it came from.
     expect(await page.$$eval('#methods dt', (dts) => dts.map((dt) => dt.textContent))).toEqual([
       'Data',
