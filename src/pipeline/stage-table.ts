@@ -20,6 +20,7 @@ import { type EvaluateOptions, scoreRun } from '../eval/evaluate.js';
 import { publishedModelsOf, weightsSha256 } from '../eval/published-models.js';
 import { writeReport } from '../eval/report/write-report.js';
 import { summariseScores } from '../eval/summarise-scores.js';
+import { inspectTestImages } from '../eval/test-images.js';
 import { writeEvaluation } from '../eval/write-evaluation.js';
 import { DRILLDOWN_FORMAT } from '../protocol/drilldown.js';
 import type { OnEvent } from '../protocol/events.js';
@@ -343,6 +344,9 @@ const evalStage: StageDefinition = {
       signal: ctx.signal,
       onProgress: (done, total) => ctx.emit({ type: 'progress', stage: 'test images', done, total, unit: 'images' }),
     });
+    // A test image smaller than data.imageSize is refused by eval; found here, before the trainings.
+    // Headers only, cached: eval's own check of the same files reads none again.
+    await inspectTestImages(test, inputs.config.data.imageSize, splitRoot(inputs.config.data, 'test'));
   },
   run: async (ctx) => {
     const inputs = needConfig(ctx);

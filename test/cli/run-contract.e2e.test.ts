@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/core/config/load-config.js';
 import { discoverImages, splitImages } from '../../src/core/data/image-list.js';
@@ -222,6 +223,30 @@ describe('one run contract for every command (end to end)', () => {
     expect(stopped.stderr).not.toContain('train-pconv-phase1');
     expect((await readdir(run)).filter((name) => name === 'checkpoints' || name === 'masks')).toEqual([]);
     expect(await record(run)).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'IMAGE_UNREADABLE' } } });
+  });
+
+  test('a test image smaller than data.imageSize stops run before any training, naming it', async () => {
+    const dir = await tempDir();
+    await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });
+    const text = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8')).replace('../data/photos', 'photos').replace('../reports', 'reports');
+    await writeFile(join(dir, 'smoke.yaml'), text);
+    const { config } = await loadConfig(join(dir, 'smoke.yaml'));
+    const { test: testFiles } = splitImages((await discoverImages(config.data)).files, config.data, config.seed);
+    const small = testFiles[2] as string;
+    await writeFile(
+      small,
+      await sharp(small)
+        .resize(config.data.imageSize - 1, config.data.imageSize - 1)
+        .toBuffer(),
+    );
+    const run = join(dir, 'run');
+    const stopped = await runCli(['run', join(dir, 'smoke.yaml'), '--run', run, ...wasm]);
+    expect(stopped.code, stopped.stderr).toBe(1);
+    expect(stopped.stderr).toContain(`1 test images are smaller than data.imageSize ${config.data.imageSize}`);
+    expect(stopped.stderr).toContain(small);
+    expect(stopped.stderr).not.toContain('train-pconv-phase1');
+    expect((await readdir(run)).filter((name) => name === 'checkpoints' || name === 'masks')).toEqual([]);
+    expect(await record(run)).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'EVAL_IMAGES_TOO_SMALL' } } });
   });
 
   test('staging folders, temporary files and a folder renamed aside by a killed process are cleared by the next command', async () => {
