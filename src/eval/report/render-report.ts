@@ -52,6 +52,11 @@ export interface ReportInput {
   readonly drilldownUnavailable?: string;
   /** Link each drill-down picture to its full-size file beside the page. */
   readonly linkFullSize?: boolean;
+  /**
+   * Pictures of `images` inlined as thumbnails (inline-pictures.ts): their sample cells link to the
+   * full-size file beside the page rather than enlarging the thumbnail in place.
+   */
+  readonly thumbnails?: ReadonlySet<string>;
   /** The table of every pair (pairs.html), relative to the page: linked from the drill-down. */
   readonly pairsPage?: string;
 }
@@ -135,6 +140,9 @@ function samplesSection(input: ReportInput): string {
   const rows = results.samples.map((s) => {
     const cell = (path: string | undefined, label: string) => {
       if (!path || !images[path]) return '<td>-</td>';
+      if (input.thumbnails?.has(path)) {
+        return `<td><a href="${escapeHtml(path)}" title="full size"><img src="${images[path]}" alt="${escapeHtml(label)}" width="128" height="128"></a></td>`;
+      }
       const id = `img-${escapeHtml(path.replace(/[^A-Za-z0-9]+/g, '-'))}`;
       return `<td><a href="#${id}"><img src="${images[path]}" alt="${escapeHtml(label)}" width="128" height="128"></a><a class="lightbox" id="${id}" href="#samples"><img src="${images[path]}" alt="${escapeHtml(label)}"></a></td>`;
     };

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { stringify } from 'yaml';
@@ -10,7 +10,7 @@ import { readDrilldown } from '../drilldown/read-drilldown.js';
 import { CHART_COLOURS } from './chart-colours.js';
 import { chartJsSource } from './chart-js-source.js';
 import { renderChartPng } from './chart-png.js';
-import { drilldownThumbnails } from './drilldown-thumbnails.js';
+import { drilldownThumbnails, inlinePictures } from './inline-pictures.js';
 import { chartData, METRIC_LABELS, renderReport, VALIDATION_METRICS, VALIDATION_TITLES } from './render-report.js';
 import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
 import { writePairsPage } from './write-pairs-page.js';
@@ -57,19 +57,22 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
   const trainingRecord: unknown = await readFile(runLayout(runDir).training, 'utf8')
     .then((text) => JSON.parse(text) as unknown)
     .catch(() => undefined);
-  const images: Record<string, string> = {};
-  for (const path of reportImagePaths(results)) {
-    try {
-      images[path] = dataUri('image/png', await readFile(join(runDir, path)));
-    } catch {
+  const samplePaths = reportImagePaths(results);
+  for (const path of samplePaths) {
+    if (!(await stat(join(runDir, path)).catch(() => undefined))?.isFile()) {
       throw new UserError('REPORT_SAMPLE_MISSING', `sample image ${join(runDir, path)} is missing`, {
         hint: 'Re-run pconv-bench eval to write the samples again.',
       });
     }
   }
+  const { images, thumbnails } = await inlinePictures(runDir, samplePaths);
   // The drill-down's pictures, checked before anything is written: one missing is an error naming it.
   const drilldown = (await readDrilldown(runDir, results))?.drilldown;
-  if (drilldown) Object.assign(images, await drilldownThumbnails(runDir, drilldown));
+  if (drilldown) {
+    const pictures = await drilldownThumbnails(runDir, drilldown);
+    Object.assign(images, pictures.images);
+    for (const path of pictures.thumbnails) thumbnails.add(path);
+  }
   const notes: string[] = [];
   if (!drilldown) notes.push(`the report has no worst and best pairs: ${NO_DRILLDOWN}`);
   const data = chartData({ results, training });
@@ -159,6 +162,7 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     trainingRecord,
     ...(drilldown ? { drilldown } : { drilldownUnavailable: `This run was evaluated before pconv-bench chose worst and best pairs: ${NO_DRILLDOWN}` }),
     linkFullSize: true,
+    thumbnails,
     pairsPage: RUN_FILES.pairsPage,
   });
   const path = runLayout(runDir).report;

@@ -1,5 +1,6 @@
-import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { writeReport } from '../../../src/eval/report/write-report.js';
 import { runLayout } from '../../../src/protocol/run-layout.js';
@@ -77,5 +78,77 @@ describe('writeReport: the drill-down and the table of pairs', () => {
     expect(error.hint).toMatch(/^Evaluate again: `pconv-bench eval <config>`/);
     expect(await readFile(runLayout(run).report, 'utf8')).toBe('previous report');
     expect(await readFile(runLayout(run).pairsPage, 'utf8')).toBe('previous table');
+  });
+});
+
+/** A picture of `size` px with structure (noise would not compress like a photo). */
+async function writePicture(path: string, size: number): Promise<void> {
+  const pixels = Buffer.alloc(size * size * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + Math.floor(i / (size * 3)) * 3) % 256;
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(
+    path,
+    await sharp(pixels, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+}
+
+describe('writeReport: the samples', () => {
+  test('pictures up to 128 px are inlined whole and enlarge in place; larger ones as a 128 px WebP linking to the full-size file', async () => {
+    const run = await tempDir();
+    await writeSyntheticRun(run, SPEC);
+    const resultsPath = runLayout(run).results;
+    const results = JSON.parse(await readFile(resultsPath, 'utf8'));
+    const sample = (binIndex: number, size: number) => {
+      const dir = `eval-samples/${binIndex}-no-border`;
+      return {
+        bin: binIndex === 0 ? '(0.01, 0.3]' : '(0.3, 0.6]',
+        binIndex,
+        border: 'no-border',
+        input: `${dir}/input.png`,
+        target: `${dir}/target.png`,
+        outputs: { PConv: `${dir}/pconv.png` },
+        size,
+      };
+    };
+    const samples = [sample(0, 64), sample(1, 512)];
+    for (const s of samples) for (const path of [s.input, s.target, s.outputs.PConv]) await writePicture(join(run, path), s.size);
+    results.samples = samples.map(({ size: _, ...s }) => s);
+    await writeFile(resultsPath, JSON.stringify(results));
+    const html = await readFile((await writeReport(run)).path, 'utf8');
+    const small = await readFile(join(run, samples[0]?.input as string));
+    expect(html).toContain(`<a href="#img-eval-samples-0-no-border-input-png"><img src="data:image/png;base64,${small.toString('base64')}"`);
+    expect(html).toContain(`<a class="lightbox" id="img-eval-samples-0-no-border-input-png" href="#samples">`);
+    expect(html).toMatch(
+      /<a href="eval-samples\/1-no-border\/input\.png" title="full size"><img src="data:image\/webp;base64,[^"]+" alt="masked input" width="128" height="128"><\/a>/,
+    );
+    expect(html).not.toContain('id="img-eval-samples-1-no-border');
+    const big = await readFile(join(run, samples[1]?.input as string));
+    expect(html).not.toContain(big.toString('base64').slice(0, 200));
+    const webp = html.match(/eval-samples\/1-no-border\/input\.png" title="full size"><img src="data:image\/webp;base64,([^"]+)"/)?.[1] as string;
+    expect(await sharp(Buffer.from(webp, 'base64')).metadata()).toMatchObject({ format: 'webp', width: 128, height: 128 });
+  });
+
+  test('a sample picture missing: an error naming it, nothing written', async () => {
+    const run = await tempDir();
+    await writeSyntheticRun(run, SPEC);
+    const resultsPath = runLayout(run).results;
+    const results = JSON.parse(await readFile(resultsPath, 'utf8'));
+    results.samples = [
+      {
+        bin: '(0.01, 0.3]',
+        binIndex: 0,
+        border: 'no-border',
+        input: 'eval-samples/0-no-border/input.png',
+        target: 'eval-samples/0-no-border/target.png',
+        outputs: {},
+      },
+    ];
+    await writeFile(resultsPath, JSON.stringify(results));
+    await writePicture(join(run, 'eval-samples/0-no-border/input.png'), 200);
+    const error = await userErrorOf(writeReport(run));
+    expect(error).toMatchObject({ code: 'REPORT_SAMPLE_MISSING', message: `sample image ${join(run, 'eval-samples/0-no-border/target.png')} is missing` });
+    await expect(readFile(runLayout(run).report)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
