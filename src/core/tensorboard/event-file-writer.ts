@@ -92,11 +92,11 @@ export class EventFileWriter {
 function eventWriteError(error: unknown, path: string): unknown {
   const e = error as NodeJS.ErrnoException;
   if (!e?.code) return error;
-  // Words for the failures a user can fix (naming the path Node failed on when it is not ours); Node's own message otherwise.
+  // Words for the failures a user can fix (naming the path Node failed on when it is not ours); Node's own message (which names it) otherwise.
   const known = fileSystemReason(error);
   const where = e.path && e.path !== path ? `, ${e.syscall ?? 'at'} ${e.path}` : '';
   const reason = known ? `${known}${where}` : e.message;
-  return new UserError('TENSORBOARD_WRITE_FAILED', `cannot write TensorBoard events to ${path}: ${reason}${where}`, {
+  return new UserError('TENSORBOARD_WRITE_FAILED', `cannot write TensorBoard events to ${path}: ${reason}`, {
     hint: "The run folder's tensorboard/<model>/ must be a writable folder: fix its permissions or free some space, then run the command again (train continues from its last checkpoint with --resume; run by itself).",
     cause: error,
   });
