@@ -5,18 +5,16 @@ import { parseResultsText, type Results } from '../../../src/protocol/results.js
 import { RUN_FILES, runLayout } from '../../../src/protocol/run-layout.js';
 import type { ReportPanelArgs } from '../webview/report/report-panel-html.js';
 import { reportImagePaths, trainingCurvesFromLogs } from '../webview/report/training-curves.js';
+import { ReportDataError } from './report-data-error.js';
+import { loadPanelDrilldown } from './report-drilldown.js';
 
-export type ReportData = Pick<ReportPanelArgs, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml' | 'trainingRecord'>;
+export type ReportData = Pick<
+  ReportPanelArgs,
+  'results' | 'training' | 'images' | 'chartJs' | 'configYaml' | 'trainingRecord' | 'drilldown' | 'drilldownUnavailable' | 'pairsPage'
+>;
 
-/** A problem with a run folder that the user can fix, with how. */
-export class ReportDataError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
+/** Where report-panel.ts and the tests take it from. */
+export { ReportDataError } from './report-data-error.js';
 
 async function readResults(path: string): Promise<Results> {
   let text: string;
@@ -35,7 +33,8 @@ async function readResults(path: string): Promise<Results> {
 
 /**
  * Everything the report panel shows, read from a run folder the way the CLI's `report` reads it:
- * its results (validated), training.json, the training logs and the sample images. `imageUri` turns a sample's
+ * its results (validated), training.json, the training logs, the sample images and the drill-down
+ * (drilldown.json and its pictures, or why there is none). `imageUri` turns a picture's
  * absolute path into what the webview loads (webview.asWebviewUri), so images are not copied
  * into the HTML. Chart.js is the copy the build put in dist/media.
  */
@@ -65,11 +64,28 @@ export async function loadReportData(runDir: string, chartJsFile: string, imageU
     }
     images[path] = imageUri(file);
   }
+  const { images: pictures, ...drilldown } = await loadPanelDrilldown(runDir, results, imageUri);
+  Object.assign(images, pictures);
+  // The table of every pair, which the panel's bridge asks the host to open; a run reported before
+  // it existed has none, and then no link.
+  const pairsPage = await access(join(runDir, RUN_FILES.pairsPage)).then(
+    () => RUN_FILES.pairsPage,
+    () => undefined,
+  );
   let chartJs: string;
   try {
     chartJs = await readFile(chartJsFile, 'utf8');
   } catch {
     throw new ReportDataError(`Chart.js is missing from the extension (${chartJsFile})`, 'Rebuild the extension: npm run build in extension/.');
   }
-  return { results, training: trainingCurvesFromLogs(results, logs), images, chartJs, configYaml: stringify(results.config), trainingRecord };
+  return {
+    results,
+    training: trainingCurvesFromLogs(results, logs),
+    images,
+    chartJs,
+    configYaml: stringify(results.config),
+    trainingRecord,
+    ...drilldown,
+    ...(pairsPage ? { pairsPage } : {}),
+  };
 }

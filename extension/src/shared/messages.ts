@@ -89,6 +89,11 @@ export const ReportToHostSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ready'), charts: z.int().min(0) }),
   /** A script error or a Content-Security-Policy violation inside the report, for the output channel. */
   z.strictObject({ type: z.literal('webviewError'), message: z.string().min(1) }),
+  /**
+   * The user clicked the link to the table of every pair: the webview cannot open a file beside the
+   * page, so the host opens the run's pairs.html in the browser. No path: the host knows the run.
+   */
+  z.strictObject({ type: z.literal('openPairsPage') }),
 ]);
 export type ReportToHost = z.infer<typeof ReportToHostSchema>;
 

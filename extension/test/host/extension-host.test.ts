@@ -187,6 +187,14 @@ describe('the built extension driving the real CLI (VS Code replaced by a record
     expect(html).toContain(`src="${WEBVIEW_ORIGIN}${join(extensionDir, 'dist', 'webview', 'report-bridge.js')}"`);
     const results = JSON.parse(await readFile(join(runDir, 'results.json'), 'utf8'));
     expect(html).toContain(`${WEBVIEW_ORIGIN}${join(runDir, results.samples[0].input)}`);
+    // The drill-down the CLI wrote, its pictures from the run folder too; its link to the table of
+    // every pair opens the run's pairs.html outside the editor, whatever the webview says.
+    const drilldown = JSON.parse(await readFile(join(runDir, 'drilldown.json'), 'utf8'));
+    expect(html).toContain('<h2 id="drilldown">');
+    expect(html).toContain(`src="${WEBVIEW_ORIGIN}${join(runDir, drilldown.pairs[0].mask)}"`);
+    expect(html).toContain('id="pairs-link"');
+    await panel?.fromWebview({ type: 'openPairsPage' });
+    expect(standIn.opened).toEqual([join(runDir, 'pairs.html')]);
     await panel?.fromWebview({ type: 'webviewError', message: 'Refused to load the image' });
     await panel?.fromWebview({ type: 'hello' });
     expect(standIn.output()).toContain('[report smoke] Refused to load the image');

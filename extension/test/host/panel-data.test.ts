@@ -3,6 +3,7 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
+import { DrilldownSchema, drilldownPicturePaths } from '../../../src/protocol/drilldown.js';
 import { startCli } from '../../src/host/cli-process.js';
 import { imageSize } from '../../src/host/image-size.js';
 import { inpaintArgs, writeMaskFiles } from '../../src/host/inpaint-job.js';
@@ -22,14 +23,16 @@ beforeAll(() => {
 });
 
 describe('the report panel data, from a real run folder', () => {
-  test('results, training curves, every sample image as a webview URI, Chart.js and the config', async () => {
+  test('results, training curves, every sample and drill-down picture as a webview URI, Chart.js and the config', async () => {
     const data = await loadReportData(run, chartJs, (path) => `https://webview.test${path}`);
     const results = JSON.parse(await readFile(join(run, 'results.json'), 'utf8'));
     expect(data.results).toEqual(results);
     const samplePaths = new Set<string>(
       results.samples.flatMap((s: { input: string; target: string; outputs: Record<string, string> }) => [s.input, s.target, ...Object.values(s.outputs)]),
     );
-    expect(Object.keys(data.images).sort()).toEqual([...samplePaths].sort());
+    // The drill-down's (report-drilldown.test.ts has the rest of it).
+    const pictures = drilldownPicturePaths(DrilldownSchema.parse(JSON.parse(await readFile(join(run, 'drilldown.json'), 'utf8'))));
+    expect(Object.keys(data.images).sort()).toEqual([...samplePaths, ...pictures].sort());
     for (const [path, uri] of Object.entries(data.images)) expect(uri).toBe(`https://webview.test${join(run, path)}`);
     expect(Object.keys(data.training).sort()).toEqual(['Conv (baseline)', 'PConv']);
     // 30 training steps logged per model, validation every 10.

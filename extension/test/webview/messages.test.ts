@@ -26,6 +26,7 @@ describe('messages between host and webviews', () => {
     ['run', parseInpaintToHost, { type: 'run', maskPngDataUri: PNG, width: 1, height: 1, checkpoint: 'c' }],
     ['save', parseInpaintToHost, { type: 'save' }],
     ['report ready', parseReportToHost, { type: 'ready', charts: 6 }],
+    ['open the table of every pair', parseReportToHost, { type: 'openPairsPage' }],
     ['reveal', parseReportToWebview, { type: 'reveal', section: 'samples' }],
   ] as const)('accepts %s', (_name, parse, message) => {
     expect(parse(message)).toEqual({ ok: true, message });
@@ -58,6 +59,12 @@ describe('messages between host and webviews', () => {
       'checkpoints.0.label: ',
     ],
     ['an unknown type', parseReportToHost, { type: 'open', file: 'x' }, 'invalid message of type "open": type: '],
+    [
+      'a page the webview names',
+      parseReportToHost,
+      { type: 'openPairsPage', file: '/etc/passwd' },
+      'invalid message of type "openPairsPage": (message): Unrecognized key: "file"',
+    ],
     ['not an object', parseReportToWebview, null, 'invalid message: (message): '],
   ] as const)('rejects %s with the key and the problem', (_name, parse, message, error) => {
     const parsed = parse(message);

@@ -2,16 +2,17 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { stringify } from 'yaml';
+import { type Drilldown, DrilldownSchema, drilldownPicturePaths } from '../../../src/protocol/drilldown.js';
 import { type Results, ResultsSchema } from '../../../src/protocol/results.js';
 import { launchChromium } from '../../../test/helpers/browser.js';
+import { loadReportData } from '../../src/host/report-data.js';
 import { makeNonce } from '../../src/webview/nonce.js';
 import { reportPanelHtml } from '../../src/webview/report/report-panel-html.js';
-import { reportImagePaths, trainingCurvesFromLogs } from '../../src/webview/report/training-curves.js';
+import { reportImagePaths } from '../../src/webview/report/training-curves.js';
 import { makeReportedRun } from './helpers/real-run.js';
 import { bundle, ORIGIN, openWebview, violations } from './helpers/webview-page.js';
 
@@ -21,29 +22,16 @@ let browser: Browser;
 let runDir: string;
 let cliHtml: string;
 let results: Results;
+let drilldown: Drilldown;
 let bridge: string;
-let chartJs: string;
+let chartJsFile: string;
 
-/** What the host does: read the run's files, turn image paths into URIs served from the webview origin. */
+/** What the host does: read the run folder (loadReportData), its pictures served from the webview origin. */
 async function panel(nonce = makeNonce(), cspSource = ORIGIN) {
-  const logs: Partial<Record<'pconv' | 'conv', string>> = {};
-  for (const kind of ['pconv', 'conv'] as const) logs[kind] = await readFile(join(runDir, 'logs', `train-${kind}.jsonl`), 'utf8');
+  const data = await loadReportData(runDir, chartJsFile, (file) => `${ORIGIN}/run/${relative(runDir, file)}`);
   const resources: Record<string, string | Buffer> = { '/report-bridge.js': bridge };
-  const images: Record<string, string> = {};
-  for (const path of reportImagePaths(results)) {
-    images[path] = `${ORIGIN}/run/${path}`;
-    resources[`/run/${path}`] = await readFile(join(runDir, path));
-  }
-  const html = reportPanelHtml({
-    cspSource,
-    nonce,
-    bridgeScriptUri: `${ORIGIN}/report-bridge.js`,
-    results,
-    training: trainingCurvesFromLogs(results, logs),
-    images,
-    chartJs,
-    configYaml: stringify(results.config),
-  });
+  for (const path of Object.keys(data.images)) resources[`/run/${path}`] = await readFile(join(runDir, path));
+  const html = reportPanelHtml({ ...data, cspSource, nonce, bridgeScriptUri: `${ORIGIN}/report-bridge.js` });
   return { html, resources, nonce };
 }
 
@@ -60,8 +48,9 @@ beforeAll(async () => {
   const made = await makeReportedRun(runDir);
   cliHtml = await readFile(made.indexHtml, 'utf8');
   results = ResultsSchema.parse(JSON.parse(await readFile(join(runDir, 'results.json'), 'utf8')));
+  drilldown = DrilldownSchema.parse(JSON.parse(await readFile(join(runDir, 'drilldown.json'), 'utf8')));
   const require = createRequire(import.meta.url);
-  chartJs = await readFile(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
+  chartJsFile = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
   [bridge, browser] = await Promise.all([bundle('report/bridge.ts'), launchChromium()]);
 });
 afterAll(async () => {
@@ -108,7 +97,10 @@ describe('report webview', () => {
       }),
     );
     expect(drawn).toEqual([true, true, true, true, true, true, true, true, true]);
-    const images = await view.page.$$eval('img', (imgs) => imgs.map((i) => ({ src: (i as HTMLImageElement).src, w: (i as HTMLImageElement).naturalWidth })));
+    // The samples' pictures; the drill-down's load lazily (their own test below).
+    const images = await view.page.$$eval('table.samples img', (imgs) =>
+      imgs.map((i) => ({ src: (i as HTMLImageElement).src, w: (i as HTMLImageElement).naturalWidth })),
+    );
     expect(images.length).toBe(reportImagePaths(results).length * 2); // thumbnail + lightbox
     expect(images.every((i) => i.src.startsWith(`${ORIGIN}/run/`) && i.w > 0)).toBe(true);
     const rows = await view.page.$$eval('table.samples tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-bin')} ${tr.getAttribute('data-border')}`));
@@ -139,6 +131,38 @@ describe('report webview', () => {
     await view.page.close();
   });
 
+  test('shows the worst and best pairs, every picture from the run folder under the CSP; the table of every pair opens through the host', async () => {
+    const { html, resources } = await panel();
+    const view = await openWebview(browser, html, resources, { width: 1280, height: 900 });
+    await view.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+    // The pictures load lazily: bring each row into view, then wait for every one.
+    const rows = view.page.locator('table.drilldown tbody tr');
+    expect(await rows.count()).toBe(drilldown.pairs.length);
+    for (const row of await rows.all()) await row.scrollIntoViewIfNeeded();
+    await view.page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('table.drilldown img')].every((img) => img.complete));
+    const pictures = await view.page.$$eval('table.drilldown img', (imgs) =>
+      imgs.map((i) => ({ src: (i as HTMLImageElement).src, w: (i as HTMLImageElement).naturalWidth })),
+    );
+    expect(pictures.map((p) => p.src).sort()).toEqual(
+      drilldownPicturePaths(drilldown)
+        .map((path) => `${ORIGIN}/run/${path}`)
+        .sort(),
+    );
+    expect(pictures.every((p) => p.w > 0)).toBe(true);
+    expect(await view.page.locator('table.drilldown a').count()).toBe(0); // no link to a file the webview cannot open
+    mkdirSync(artifacts, { recursive: true });
+    await view.page
+      .locator('table.drilldown')
+      .first()
+      .screenshot({ path: join(artifacts, 'report-panel-drilldown.png') });
+    await view.page.locator('#pairs-link').click();
+    expect(await view.posted()).toEqual([{ type: 'ready', charts: 9 }, { type: 'openPairsPage' }]);
+    expect(view.page.url()).toBe(`${ORIGIN}/index.html`);
+    expect(view.problems).toEqual([]);
+    expect(await violations(view.page)).toEqual([]);
+    await view.page.close();
+  });
+
   test('renders under a source list as webview.cspSource, as VS Code and code-server hand it over (issue 19)', async () => {
     // Shaped as VS Code's `'self' https://*.vscode-cdn.net`: 'self' is the page's origin, which serves the resources here.
     const cspSource = `'self' https://*.${new URL(ORIGIN).hostname}`;
@@ -147,7 +171,7 @@ describe('report webview', () => {
     const view = await openWebview(browser, html, resources);
     await view.page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
     expect(await view.posted()).toEqual([{ type: 'ready', charts: 9 }]);
-    const widths = await view.page.$$eval('img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+    const widths = await view.page.$$eval('table.samples img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
     expect(widths.length).toBeGreaterThan(0);
     expect(widths.every((w) => w > 0)).toBe(true);
     expect(view.problems).toEqual([]);

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../../core/io/atomic.js';
 import { METRIC_NAMES, parseResultsText, type Results } from '../../protocol/results.js';
 import { RUN_FILES, RUN_FOLDERS, runLayout } from '../../protocol/run-layout.js';
 import { readDrilldown } from '../drilldown/read-drilldown.js';
+import { DRILLDOWN_UNAVAILABLE, NO_DRILLDOWN } from '../drilldown/read-drilldown-file.js';
 import { CHART_COLOURS } from './chart-colours.js';
 import { chartJsSource } from './chart-js-source.js';
 import { renderChartPng } from './chart-png.js';
@@ -160,7 +161,7 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
     chartJs: await chartJsSource(),
     configYaml: stringify(results.config),
     trainingRecord,
-    ...(drilldown ? { drilldown } : { drilldownUnavailable: `This run was evaluated before pconv-bench chose worst and best pairs: ${NO_DRILLDOWN}` }),
+    ...(drilldown ? { drilldown } : { drilldownUnavailable: DRILLDOWN_UNAVAILABLE }),
     linkFullSize: true,
     thumbnails,
     pairsPage: RUN_FILES.pairsPage,
@@ -169,5 +170,3 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
   await writeFileAtomic(path, html);
   return { path, charts: written, pairs: pairs.path, notes };
 }
-
-const NO_DRILLDOWN = `${RUN_FILES.drilldown} is missing; \`pconv-bench eval <config> --run <this folder>\` writes it from the kept per-pair scores.`;

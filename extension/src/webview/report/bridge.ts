@@ -5,8 +5,8 @@ import { vscodeApi } from '../vscode-api.js';
 /**
  * Runs first in the report webview's <head>: reports script errors and CSP violations of the page
  * to the host's output channel, tells the host how many charts Chart.js drew once the page has
- * loaded, opens the sample lightbox (VS Code swallows fragment navigation), and scrolls to a
- * section on the host's request.
+ * loaded, opens the sample lightbox (VS Code swallows fragment navigation), asks the host to open
+ * the table of every pair, and scrolls to a section on the host's request.
  */
 const vscode = vscodeApi<ReportToHost>();
 
@@ -34,6 +34,12 @@ document.addEventListener(
     if (link.classList.contains('lightbox')) {
       event.preventDefault();
       closeLightboxes();
+      return;
+    }
+    if (link.id === 'pairs-link') {
+      // pairs.html is a file beside the report: the webview cannot navigate to it, the host opens it.
+      event.preventDefault();
+      vscode.post({ type: 'openPairsPage' });
       return;
     }
     const href = link.getAttribute('href') ?? '';

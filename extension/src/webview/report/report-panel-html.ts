@@ -2,7 +2,9 @@ import { escapeHtml } from '../../../../src/eval/report/escape-html.js';
 import { type ReportInput, renderReport } from '../../../../src/eval/report/render-report.js';
 import { type WebviewCspArgs, webviewCsp } from '../webview-csp.js';
 
-export interface ReportPanelArgs extends WebviewCspArgs, Pick<ReportInput, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml' | 'trainingRecord'> {
+export interface ReportPanelArgs
+  extends WebviewCspArgs,
+    Pick<ReportInput, 'results' | 'training' | 'images' | 'chartJs' | 'configYaml' | 'trainingRecord' | 'drilldown' | 'drilldownUnavailable' | 'pairsPage'> {
   /** webview.asWebviewUri(dist/webview/report-bridge.js).toString() */
   readonly bridgeScriptUri: string;
 }
@@ -19,7 +21,8 @@ const PANEL_STYLE =
  * The project's own HTML report (src/eval/report/render-report.ts) for the report webview: under a
  * strict Content-Security-Policy (no network, scripts and styles only with this rendering's
  * nonce), with the bridge script first in <head> so that it also sees errors of the report's own
- * scripts. Chart PNGs are left out: they exist for places where scripts do not run.
+ * scripts. Chart PNGs are left out: they exist for places where scripts do not run. The
+ * drill-down's pictures come, like the samples', as webview URIs of the run folder.
  */
 export function reportPanelHtml(args: ReportPanelArgs): string {
   const html = renderReport({
@@ -30,6 +33,12 @@ export function reportPanelHtml(args: ReportPanelArgs): string {
     chartJs: args.chartJs,
     configYaml: args.configYaml,
     trainingRecord: args.trainingRecord,
+    drilldown: args.drilldown,
+    drilldownUnavailable: args.drilldownUnavailable,
+    // The drill-down's pictures are not links to their files: the webview cannot open a file beside
+    // the page. The link to pairs.html stays; the bridge asks the host to open it.
+    linkFullSize: false,
+    pairsPage: args.pairsPage,
     nonce: args.nonce,
     contentSecurityPolicy: webviewCsp(args),
   });

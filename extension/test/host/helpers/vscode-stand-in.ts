@@ -21,6 +21,8 @@ export interface StandIn {
   savePath: string | undefined;
   /** The quick picks shown: their items and options. */
   readonly quickPicks: { items: Record<string, unknown>[]; options: Record<string, unknown> }[];
+  /** What the extension asked the system to open (env.openExternal), as file paths or URIs. */
+  readonly opened: string[];
   /** What a quick pick answers: an item, items (canPickMany) or undefined (dismissed, the default). */
   pick: (items: Record<string, unknown>[], options: Record<string, unknown>) => unknown;
   output(): string;
@@ -150,6 +152,7 @@ export function vscodeStandIn(
     panels: [],
     savePath: undefined,
     quickPicks: [],
+    opened: [],
     pick: () => undefined,
     output: () => out,
     answer: () => undefined,
@@ -268,6 +271,12 @@ export function vscodeStandIn(
         } finally {
           cancel = undefined;
         }
+      },
+    },
+    env: {
+      openExternal: async (uri: Uri) => {
+        state.opened.push(uri.scheme === 'file' ? uri.fsPath : String(uri));
+        return true;
       },
     },
     languages: {
