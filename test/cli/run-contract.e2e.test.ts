@@ -207,46 +207,42 @@ describe('one run contract for every command (end to end)', () => {
     expect(refused.stderr).not.toContain('test images [');
   });
 
-  test('an unreadable test image stops run before any training, naming the file', async () => {
+  /** The smoke config on a copy of the bundled photos, one test image of which `spoil` changes; then `run`. */
+  async function runWithSpoiledTestImage(spoil: (file: string, imageSize: number) => Promise<void>) {
     const dir = await tempDir();
     await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });
     const text = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8')).replace('../data/photos', 'photos').replace('../reports', 'reports');
     await writeFile(join(dir, 'smoke.yaml'), text);
     const { config } = await loadConfig(join(dir, 'smoke.yaml'));
     const { test: testFiles } = splitImages((await discoverImages(config.data)).files, config.data, config.seed);
-    const bad = testFiles[1] as string;
-    await writeFile(bad, (await readFile(bad)).subarray(0, 400));
+    const spoiled = testFiles[1] as string;
+    await spoil(spoiled, config.data.imageSize);
     const run = join(dir, 'run');
     const stopped = await runCli(['run', join(dir, 'smoke.yaml'), '--run', run, ...wasm]);
     expect(stopped.code, stopped.stderr).toBe(1);
-    expect(stopped.stderr).toContain(relative(config.data.root ?? '', bad));
     expect(stopped.stderr).not.toContain('train-pconv-phase1');
     expect((await readdir(run)).filter((name) => name === 'checkpoints' || name === 'masks')).toEqual([]);
-    expect(await record(run)).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'IMAGE_UNREADABLE' } } });
+    return { stderr: stopped.stderr, spoiled, root: config.data.root ?? '', imageSize: config.data.imageSize, record: await record(run) };
+  }
+
+  test('an unreadable test image stops run before any training, naming the file', async () => {
+    const stopped = await runWithSpoiledTestImage(async (file) => writeFile(file, (await readFile(file)).subarray(0, 400)));
+    expect(stopped.stderr).toContain(relative(stopped.root, stopped.spoiled));
+    expect(stopped.record).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'IMAGE_UNREADABLE' } } });
   });
 
   test('a test image smaller than data.imageSize stops run before any training, naming it', async () => {
-    const dir = await tempDir();
-    await cp(join(repoRoot, 'data/photos'), join(dir, 'photos'), { recursive: true });
-    const text = (await readFile(join(repoRoot, 'configs/smoke.yaml'), 'utf8')).replace('../data/photos', 'photos').replace('../reports', 'reports');
-    await writeFile(join(dir, 'smoke.yaml'), text);
-    const { config } = await loadConfig(join(dir, 'smoke.yaml'));
-    const { test: testFiles } = splitImages((await discoverImages(config.data)).files, config.data, config.seed);
-    const small = testFiles[2] as string;
-    await writeFile(
-      small,
-      await sharp(small)
-        .resize(config.data.imageSize - 1, config.data.imageSize - 1)
-        .toBuffer(),
+    const stopped = await runWithSpoiledTestImage(async (file, size) =>
+      writeFile(
+        file,
+        await sharp(file)
+          .resize(size - 1, size - 1)
+          .toBuffer(),
+      ),
     );
-    const run = join(dir, 'run');
-    const stopped = await runCli(['run', join(dir, 'smoke.yaml'), '--run', run, ...wasm]);
-    expect(stopped.code, stopped.stderr).toBe(1);
-    expect(stopped.stderr).toContain(`1 test images are smaller than data.imageSize ${config.data.imageSize}`);
-    expect(stopped.stderr).toContain(small);
-    expect(stopped.stderr).not.toContain('train-pconv-phase1');
-    expect((await readdir(run)).filter((name) => name === 'checkpoints' || name === 'masks')).toEqual([]);
-    expect(await record(run)).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'EVAL_IMAGES_TOO_SMALL' } } });
+    expect(stopped.stderr).toContain(`1 test images are smaller than data.imageSize ${stopped.imageSize}`);
+    expect(stopped.stderr).toContain(stopped.spoiled);
+    expect(stopped.record).toMatchObject({ command: 'run', outcome: { status: 'failed', error: { code: 'EVAL_IMAGES_TOO_SMALL' } } });
   });
 
   test('staging folders, temporary files and a folder renamed aside by a killed process are cleared by the next command', async () => {
