@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../core/io/atomic.js';
 import type { MaskGroup } from '../core/masks/manifest-counts.js';
 import type { Results } from '../protocol/results.js';
 import { RUN_FOLDERS } from '../protocol/run-layout.js';
@@ -9,16 +7,19 @@ import { slugOf } from './pair-scores-store.js';
 /**
  * The report's pictures: for the first pair of every bin and border subset, the masked input, the
  * ground truth and each model's composite, as PNGs under eval-samples/. File names depend only on
- * the group and the model, so a resumed evaluation lists the same files.
+ * the group and the model, so a resumed evaluation lists the same files. Scoring writes them (the
+ * composites it scored); eval makes one again that is missing or changed afterwards by running the
+ * models on that pair alone (remake-samples.ts): both encode here, so the bytes are the same.
  */
 export const SAMPLES_DIR = RUN_FOLDERS.evalSamples;
 
-function folderOf(group: Pick<MaskGroup, 'binIndex' | 'border'>): string {
+/** The folder of a group's pictures, and of their stamp (sample-stamps.ts). */
+export function sampleFolder(group: Pick<MaskGroup, 'binIndex' | 'border'>): string {
   return `${SAMPLES_DIR}/${group.binIndex}-${group.border}`;
 }
 
 export function sampleFile(group: Pick<MaskGroup, 'binIndex' | 'border'>, name: string): string {
-  return `${folderOf(group)}/${slugOf(name)}.png`;
+  return `${sampleFolder(group)}/${slugOf(name)}.png`;
 }
 
 /** An HWC RGB image on [0, 1] as an 8-bit PNG. */
@@ -31,10 +32,6 @@ export async function rgbPng(data: Float32Array, size: number): Promise<Buffer> 
     .toBuffer();
 }
 
-async function writeRgbPng(runDir: string, file: string, data: Float32Array, size: number): Promise<void> {
-  await writeFileAtomic(join(runDir, file), await rgbPng(data, size));
-}
-
 /** The image as a model's input is shown: its holes white. */
 export function maskedInput(image: Float32Array, valid: Float32Array): Float32Array {
   const masked = new Float32Array(image.length);
@@ -42,14 +39,23 @@ export function maskedInput(image: Float32Array, valid: Float32Array): Float32Ar
   return masked;
 }
 
-/** The masked input (holes white) and the ground truth of a sample pair. */
-export async function writeSampleInputs(runDir: string, group: MaskGroup, image: Float32Array, valid: Float32Array, size: number): Promise<void> {
-  await writeRgbPng(runDir, sampleFile(group, 'input'), maskedInput(image, valid), size);
-  await writeRgbPng(runDir, sampleFile(group, 'target'), image, size);
-}
-
-export async function writeSampleOutput(runDir: string, group: MaskGroup, name: string, composite: Float32Array, size: number): Promise<void> {
-  await writeRgbPng(runDir, sampleFile(group, name), composite, size);
+/**
+ * A sample pair's pictures, encoded: the masked input (holes white), the ground truth and each
+ * given composite (the model's output with the known pixels copied back), by run-relative path.
+ * Encoded side by side (sharp's threads): the same bytes in any order.
+ */
+export function samplePictures(
+  group: Pick<MaskGroup, 'binIndex' | 'border'>,
+  pair: { readonly image: Float32Array; readonly valid: Float32Array },
+  composites: readonly { readonly name: string; readonly data: Float32Array }[],
+  size: number,
+): Promise<[string, Buffer][]> {
+  const rgb: [string, Float32Array][] = [
+    [sampleFile(group, 'input'), maskedInput(pair.image, pair.valid)],
+    [sampleFile(group, 'target'), pair.image],
+    ...composites.map((c): [string, Float32Array] => [sampleFile(group, c.name), c.data]),
+  ];
+  return Promise.all(rgb.map(async ([file, data]): Promise<[string, Buffer]> => [file, await rgbPng(data, size)]));
 }
 
 /** The samples entry of results.json: groups whose first pair was scored here, models in order. */

@@ -1,5 +1,5 @@
-import { readFile, rm, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { splitRoot } from '../core/data/image-list.js';
 import { InterruptedError, UserError } from '../core/errors.js';
@@ -14,13 +14,15 @@ import { runLayout } from '../protocol/run-layout.js';
 import { writeDrilldownPictures } from './drilldown/drilldown-pictures.js';
 import { drilldownRecord } from './drilldown/drilldown-record.js';
 import { rerunPairs } from './drilldown/rerun-pairs.js';
-import { sampleFile, samplesOf, writeSampleInputs, writeSampleOutput } from './eval-samples.js';
+import { samplePictures, samplesOf } from './eval-samples.js';
 import { type ImageMetrics, METRIC_CONVENTIONS } from './metrics.js';
 import { type ModelRunner, openModelRunner } from './model-runner.js';
 import { type DecodedPair, decodeBatch, type ExternalOutputs, externalStampOf, type Pair, pairStampOf } from './pair-inputs.js';
 import { type PairScore, readKeptScores, removeScores, ScoresWriter } from './pair-scores-store.js';
 import type { PairJob, PairResult } from './pair-scoring.js';
 import { openPublishedRunner, type PublishedModelSpec } from './published-models.js';
+import { remakeSamplePictures } from './remake-samples.js';
+import { writeSamplePictures } from './sample-stamps.js';
 import { createScorePool } from './score-pool.js';
 import { findScorers, type Scorer, type ScorerOptions } from './scorers.js';
 import { type ScoredPairs, summariseScores } from './summarise-scores.js';
@@ -106,7 +108,7 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
   const groups = groupMasks(manifest.masks);
   const sampleGroup = new Map(groups.map((g) => [g.indices[0] as number, g]));
   const stampOf = (scorer: Scorer, p: Pair) => (scorer.external ? externalStamp(scorer.external, p) : pairStamp(p));
-  const { scores, engines } = await validKeptScores({ runDir, scorers, pairs, stampOf, sampleGroup, restart: options.restart === true, emit });
+  const { scores, engines } = await validKeptScores({ runDir, scorers, pairs, stampOf, restart: options.restart === true, emit });
   const needs = (scorer: Scorer, k: number) => !scores.get(scorer.name)?.has(k);
   /** Pairs that some scorer has not scored yet. */
   const unscored = () => pairs.filter((p) => scorers.some((s) => needs(s, p.k)));
@@ -221,6 +223,24 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
         `evaluation interrupted: the scores of ${kept} of ${pairs.length} pairs are kept in ${runLayout(runDir).scoresDir}; the same command continues from there`,
       );
     }
+    // The pictures of a kept pair, made by running the models on it again: the sample pictures
+    // lost since scoring, then the drill-down's.
+    const pairsByK = new Map(pairs.map((p) => [p.k, p]));
+    const rerun = rerunPairs({ pairs: pairsByK, size, masksDir, scorers, runnerOf, stampOf, externalStamp });
+    const remade = await remakeSamplePictures({
+      runDir,
+      size,
+      groups: groups.filter((g) => pairsByK.has(g.indices[0] as number)),
+      models: names,
+      source: rerun,
+      signal: options.signal,
+    });
+    if (remade.made > 0)
+      emit({
+        type: 'log',
+        level: 'info',
+        message: `eval: ${remade.made} sample pictures made again (missing or not as eval wrote them) by running the models on their ${remade.groups} pairs; no pair scored again`,
+      });
     // Every pair is scored: now the worst and best ones are known. Under --shard these are the
     // shard's own, whose pictures `merge` takes the chosen ones from.
     perModel = metricsByModel(scorers, scores, manifest.masks.length);
@@ -232,13 +252,13 @@ export async function scoreRun(options: EvaluateOptions): Promise<RunScores> {
       size,
       ks: chosen,
       models: names,
-      source: rerunPairs({ pairs: new Map(pairs.map((p) => [p.k, p])), size, masksDir, scorers, runnerOf, stampOf, externalStamp }),
+      source: rerun,
       signal: options.signal,
       onPair: (done) => emit({ type: 'progress', stage: 'eval drill-down', done, total: chosen.length, unit: 'pairs' }),
     });
     if (options.signal?.aborted)
       throw new InterruptedError(
-        `evaluation interrupted while writing drill-down pictures: every pair's scores are kept in ${runLayout(runDir).scoresDir}; the same command continues from there`,
+        `evaluation interrupted while writing sample or drill-down pictures: every pair's scores are kept in ${runLayout(runDir).scoresDir}; the same command continues from there`,
       );
     // Pictures reused are the same bytes as made ones (their stamps hold what would make them).
     emit({ type: 'log', level: 'info', message: `eval: drill-down pictures of ${made} pairs made, of ${chosen.length - made} reused (stamps match)` });
@@ -329,15 +349,15 @@ async function resultsHeader(
 
 /**
  * The per-pair scores that earlier evaluations kept and that still hold: made by the same scorer
- * (fingerprint), of the same files (stamp), and, for a sample pair, with its pictures on disk (a
- * copied run folder may lack them). Files of another checkpoint, engine or size are removed.
+ * (fingerprint) of the same files (stamp). Files of another checkpoint, engine or size are removed.
+ * A sample pair's score is kept whatever became of its pictures: remake-samples.ts makes a missing
+ * or changed one again without scoring the pair.
  */
 async function validKeptScores(args: {
   readonly runDir: string;
   readonly scorers: readonly Scorer[];
   readonly pairs: readonly Pair[];
   readonly stampOf: (scorer: Scorer, pair: Pair) => string | Promise<string>;
-  readonly sampleGroup: ReadonlyMap<number, MaskGroup>;
   readonly restart: boolean;
   readonly emit: OnEvent;
 }): Promise<{ scores: Map<string, Map<number, PairScore>>; engines: Map<string, string> }> {
@@ -368,15 +388,6 @@ async function validKeptScores(args: {
     scores.set(scorer.name, valid);
     if (kept.engine && valid.size > 0) engines.set(scorer.name, kept.engine);
   }
-  const exists = (file: string) =>
-    stat(join(runDir, file)).then(
-      () => true,
-      () => false,
-    );
-  for (const [k, group] of args.sampleGroup) {
-    const inputsThere = (await exists(sampleFile(group, 'input'))) && (await exists(sampleFile(group, 'target')));
-    for (const scorer of scorers) if (!inputsThere || !(await exists(sampleFile(group, scorer.name)))) scores.get(scorer.name)?.delete(k);
-  }
   for (const scorer of scorers) {
     const kept = scores.get(scorer.name)?.size ?? 0;
     if (kept > 0) emit({ type: 'log', level: 'info', message: `${scorer.name}: ${kept} of ${pairs.length} pairs kept from an earlier evaluation` });
@@ -398,9 +409,10 @@ interface KeepContext {
 }
 
 /**
- * Scores a batch on the pool, writes the sample pictures of its sample pairs, then appends every
- * score to its model's file and only then counts the pairs as done, so a kept score always has
- * its pictures.
+ * Scores a batch on the pool, writes the sample pictures of its sample pairs (the composites just
+ * scored) with their stamp, then appends every score to its model's file and only then counts the
+ * pairs as done, so a kept score's pictures are those of what it scored. A picture lost later is
+ * made again from the kept score's pair (remake-samples.ts), the same bytes.
  */
 async function scoreAndKeep(
   batch: readonly DecodedPair[],
@@ -430,8 +442,7 @@ async function scoreAndKeep(
     const pair = jobs[i]?.pair as DecodedPair;
     const group = ctx.sampleGroup.get(pair.k);
     if (!group) continue;
-    await writeSampleInputs(ctx.runDir, group, pair.image, pair.valid, ctx.size);
-    for (const composite of result.composites) await writeSampleOutput(ctx.runDir, group, composite.name, composite.data, ctx.size);
+    await writeSamplePictures(ctx.runDir, group, pair.k, await samplePictures(group, pair, result.composites, ctx.size));
   }
   for (const scorer of ctx.scorers) {
     const fresh: PairScore[] = [];

@@ -20,6 +20,7 @@ let configFile: string;
 let reference: string;
 let expected: Buffer;
 let expectedDrilldown: Map<string, Buffer>;
+let expectedSamples: Map<string, Buffer>;
 
 /** A copy of the trained reference run without its evaluation. */
 async function unevaluated(name: string): Promise<string> {
@@ -38,14 +39,30 @@ async function drilldownFiles(run: string): Promise<Map<string, Buffer>> {
 }
 
 /**
- * What an evaluation ends with, byte for byte as the uninterrupted reference's: results.json,
- * drilldown.json and the drill-down pictures, and with `stamps` each pair's stamp. A stamp holds
+ * Every file of eval-samples/ (pictures and each group's stamp), by name. Hidden files are left
+ * out: a kill -9 mid-write can leave an atomic write's temporary file in a group's folder.
+ */
+async function sampleFiles(run: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const group of (await readdir(join(run, 'eval-samples'))).sort())
+    for (const name of (await readdir(join(run, 'eval-samples', group))).sort())
+      if (!name.startsWith('.')) files.set(`eval-samples/${group}/${name}`, await readFile(join(run, 'eval-samples', group, name)));
+  return files;
+}
+
+/**
+ * What an evaluation ends with, byte for byte as the uninterrupted reference's: results.json, the
+ * sample pictures and their stamps (hashes only: the same whatever the photos' modification
+ * times), drilldown.json and the drill-down pictures, and with `stamps` each pair's stamp. A stamp holds
  * what made the pictures, each test image's modification time among it, so after a photo is
  * restored (the same bytes, a new time) its pairs' stamps differ from the reference's and the
  * pictures made again do not.
  */
 async function expectReferenceBytes(run: string, label: string, { stamps = true } = {}): Promise<void> {
   expect((await readFile(join(run, 'results.json'))).equals(expected), `results.json: ${label}`).toBe(true);
+  const samples = await sampleFiles(run);
+  expect([...samples.keys()], `sample files: ${label}`).toEqual([...expectedSamples.keys()]);
+  for (const [name, bytes] of samples) expect(bytes.equals(expectedSamples.get(name) as Buffer), `${name}: ${label}`).toBe(true);
   const files = await drilldownFiles(run);
   expect([...files.keys()], `drill-down files: ${label}`).toEqual([...expectedDrilldown.keys()]);
   for (const [name, bytes] of files) {
@@ -146,6 +163,7 @@ beforeAll(async () => {
   expect(first.code, first.stderr).toBe(0);
   expected = await readFile(join(reference, 'results.json'));
   expectedDrilldown = await drilldownFiles(reference);
+  expectedSamples = await sampleFiles(reference);
 });
 
 afterAll(async () => {
@@ -153,7 +171,7 @@ afterAll(async () => {
 });
 
 describe('eval, streamed (end to end)', () => {
-  test('every pair keeps its scores in scores/; any worker count, batch size and shard split gives the same results.json, drilldown.json and drill-down pictures', async () => {
+  test('every pair keeps its scores in scores/; any worker count, batch size and shard split gives the same results.json, sample pictures, drilldown.json and drill-down pictures', async () => {
     expect(JSON.parse(expected.toString()).images.pairs).toBe(180);
     expect(await scoreLines(reference)).toBe(180);
     expect(await scoreLines(reference, 'telea-opencv-radius-3.jsonl')).toBe(180);
@@ -246,6 +264,49 @@ describe('eval, streamed (end to end)', () => {
     expect(report.code, report.stderr).toBe(0);
     expect(report.stdout).toContain(`pairs: ${join(run, 'pairs.html')}`);
     for (const page of ['index.html', 'pairs.html']) expect((await readFile(join(run, page))).equals(await readFile(join(reference, page))), page).toBe(true);
+  });
+
+  test('a sample picture gone and another edited: report refuses, naming each; eval makes just those again from the kept scores, scoring nothing; the same bytes', async () => {
+    const run = join(dir, 'damaged-sample');
+    await cp(reference, run, { recursive: true });
+    const results = JSON.parse(expected.toString()) as { samples: { input: string; outputs: Record<string, string> }[] };
+    // 6 groups x (masked input, ground truth, 3 models), each group's stamp beside its pictures.
+    expect(results.samples).toHaveLength(6);
+    expect([...expectedSamples.keys()].filter((name) => name.endsWith('/stamp.json'))).toHaveLength(6);
+    const gone = results.samples[1]?.outputs.PConv as string;
+    const edited = results.samples[4]?.input as string;
+    await rm(join(run, gone));
+    await writeFile(join(run, edited), 'not the picture');
+    const refused = await runCli(['report', run]);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain(`sample image ${join(run, gone)} is missing`);
+    expect(refused.stderr).toContain('hint: Evaluate again: `pconv-bench eval <config>`');
+    expect(refused.stderr).toContain('only the missing or changed sample pictures are made again');
+    // The edited one alone is refused too, by the hash eval recorded beside it.
+    await copyFile(join(reference, gone), join(run, gone));
+    const changed = await runCli(['report', run]);
+    expect(changed.code, changed.stderr).toBe(1);
+    expect(changed.stderr).toContain(`sample image ${join(run, edited)} is not the picture eval wrote (its hash in eval-samples/`);
+    await rm(join(run, gone));
+    // eval is not up to date: it makes the two pictures again, each model run on its pair, and scores nothing.
+    const again = await runCli(evalArgs(run));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('PConv: 180 of 180 pairs kept from an earlier evaluation');
+    expect(again.stderr).toContain('; 0 to score,');
+    expect(again.stderr).toContain(
+      'eval: 2 sample pictures made again (missing or not as eval wrote them) by running the models on their 2 pairs; no pair scored again',
+    );
+    expect(again.stderr).toContain('eval: drill-down pictures of 0 pairs made');
+    await expectReferenceBytes(run, 'sample pictures made again');
+    const report = await runCli(['report', run]);
+    expect(report.code, report.stderr).toBe(0);
+    for (const page of ['index.html', 'pairs.html']) expect((await readFile(join(run, page))).equals(await readFile(join(reference, page))), page).toBe(true);
+    // Every sample picture made by the re-run path is the bytes the scoring path wrote (Telea's and the models').
+    await rm(join(run, 'eval-samples'), { recursive: true });
+    const all = await runCli(evalArgs(run));
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toContain('eval: 30 sample pictures made again (missing or not as eval wrote them) by running the models on their 6 pairs');
+    await expectReferenceBytes(run, 'every sample picture made again');
   });
 
   test('run: an interrupted eval stage continues from the kept scores; --from eval scores afresh; both end with the same bytes', async () => {

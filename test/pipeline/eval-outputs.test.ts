@@ -1,7 +1,9 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { drilldownText } from '../../src/eval/drilldown/drilldown-record.js';
+import { samplePictures, samplesOf } from '../../src/eval/eval-samples.js';
+import { writeSamplePictures } from '../../src/eval/sample-stamps.js';
 import { checkEvalOutputs } from '../../src/pipeline/eval-outputs.js';
 import { runLayout } from '../../src/protocol/run-layout.js';
 import { writeSyntheticDrilldown } from '../helpers/synthetic-drilldown.js';
@@ -42,5 +44,32 @@ describe('the eval stage outputs', () => {
     });
     await writeFile(runLayout(run).drilldown, 'not json');
     expect(await checkEvalOutputs(runLayout(run))).toMatchObject({ problem: { code: 'DRILLDOWN_INVALID' } });
+  });
+
+  test('not whole while a sample picture results.json lists is missing or not as eval wrote it: the problem names it; the same picture back, whole again', async () => {
+    const run = await tempDir();
+    const layout = runLayout(run);
+    await writeSyntheticRun(run, SPEC);
+    const group = { bin: '(0.01, 0.1]', binIndex: 0, border: 'no-border' as const, indices: [0, 2] };
+    const image = Float32Array.from({ length: 2 * 2 * 3 }, (_, i) => i / 12);
+    const valid = Float32Array.from([1, 0, 1, 1]);
+    await writeSamplePictures(run, group, 0, await samplePictures(group, { image, valid }, [{ name: 'PConv', data: image.map((v) => 1 - v) }], 2));
+    const results = JSON.parse(await readFile(layout.results, 'utf8'));
+    results.samples = samplesOf([group], () => true, ['PConv']);
+    await writeFile(layout.results, JSON.stringify(results));
+    const whole = await checkEvalOutputs(layout);
+    expect(whole).toHaveProperty('hash');
+    const picture = results.samples[0].outputs.PConv as string;
+    const bytes = await readFile(join(run, picture));
+    await rm(join(run, picture));
+    expect(await checkEvalOutputs(layout)).toMatchObject({
+      problem: { code: 'REPORT_SAMPLE_MISSING', message: `sample image ${join(run, picture)} is missing` },
+    });
+    await writeFile(join(run, picture), 'edited');
+    expect(await checkEvalOutputs(layout)).toMatchObject({
+      problem: { code: 'REPORT_SAMPLE_DAMAGED', message: expect.stringContaining(`${join(run, picture)} is not the picture eval wrote`) },
+    });
+    await writeFile(join(run, picture), bytes);
+    expect(await checkEvalOutputs(layout)).toEqual(whole);
   });
 });

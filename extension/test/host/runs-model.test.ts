@@ -206,27 +206,39 @@ describe('the runs model on real run folders', () => {
     });
   });
 
-  test('a run whose report could not be written failed, with the CLI message', async () => {
+  test('a sample picture gone: `run --only report` fails before any stage, with the CLI message; `run` makes it again at the eval stage', async () => {
     const dir = join(await tempDir(), 'failed');
     await cp(finished, dir, { recursive: true });
     await rm(join(dir, 'index.html'));
     await rm(join(dir, 'stages', 'report.json'));
     const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
-    await rm(join(dir, results.samples[0].input));
+    const sample = results.samples[0].input as string;
+    await rm(join(dir, sample));
+    // The eval stage's outputs include the sample pictures: not whole, and --only report does not run eval.
     const outcome = await runCli(['run', config, '--run', dir, '--only', 'report']);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.message).toMatch(/^failed: sample image .* is missing$/);
     const run = await readRun(dir, 'failed', { outcomes: outcomeOf(dir, outcome) });
     expect(run).toMatchObject({ status: 'failed', nextStage: 'report', hasReport: false, hasResults: true });
-    // run.json names the stage and the error code, and says as much to a run started in a terminal.
-    expect(run.detail).toMatch(/^[A-Z_]+ in report: sample image .* is missing \(pconv-bench run\)$/);
+    // run.json names the error code, and no stage: it stopped while checking what the report needs.
+    expect(run.detail).toMatch(/^[A-Z_]+: sample image .* is missing \(pconv-bench run\)$/);
     expect(await readRun(dir, 'failed')).toMatchObject({ status: 'failed', detail: run.detail });
-    const code = /^([A-Z_]+) in report/.exec(run.detail)?.[1];
-    expect(run).toMatchObject({ state: `failed: ${code}`, activeStage: 'report' });
+    const code = /^([A-Z_]+):/.exec(run.detail)?.[1];
+    expect(run).toMatchObject({ state: `failed: ${code}` });
+    expect(run.activeStage).toBeUndefined();
     expect(runRow(run)).toMatchObject({ icon: 'error', description: `failed: ${code} \u00b7 4/5 stages` });
     expect(runRow(run).tooltip.split('\n').slice(0, 2)).toEqual([`failed: failed: ${code}`, run.detail]);
-    expect(runDetailRows(run)[4]).toMatchObject({ label: 'report', description: 'failed', icon: 'error' });
+    // No stage failed: the report is still the next one to run.
+    expect(runDetailRows(run)[4]).toMatchObject({ label: 'report', description: 'next', icon: 'circle-large-outline' });
     expect(runContext(run)).toBe('run hasReport resumable');
+    // The whole run: eval is not up to date, makes the picture again from the kept scores, then the report.
+    const remade = await runSmoke(dir);
+    expect(remade.exitCode, remade.message).toBe(0);
+    expect(await readFile(join(dir, sample))).toEqual(await readFile(join(finished, sample)));
+    const after = await readRun(dir, 'failed', { outcomes: outcomeOf(dir, remade) });
+    expect(after).toMatchObject({ status: 'finished', hasReport: true });
+    const record = RunRecordSchema.parse(JSON.parse(await readFile(runLayout(dir).record, 'utf8')));
+    expect(record.stages.filter((s) => s.status === 'ran').map((s) => s.stage)).toEqual(['eval', 'report']);
   });
 
   test('an unreadable results.json is a problem of the run, not an exception', async () => {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChartConfiguration } from 'chart.js';
 import { stringify } from 'yaml';
@@ -8,6 +8,7 @@ import { METRIC_NAMES, parseResultsText, type Results } from '../../protocol/res
 import { RUN_FILES, RUN_FOLDERS, runLayout } from '../../protocol/run-layout.js';
 import { readDrilldown } from '../drilldown/read-drilldown.js';
 import { DRILLDOWN_UNAVAILABLE, NO_DRILLDOWN } from '../drilldown/read-drilldown-file.js';
+import { checkSamplePictures } from '../sample-stamps.js';
 import { CHART_COLOURS } from './chart-colours.js';
 import { chartJsSource } from './chart-js-source.js';
 import { renderChartPng } from './chart-png.js';
@@ -58,14 +59,9 @@ export async function writeReport(runDir: string): Promise<{ path: string; chart
   const trainingRecord: unknown = await readFile(runLayout(runDir).training, 'utf8')
     .then((text) => JSON.parse(text) as unknown)
     .catch(() => undefined);
+  // Each sample picture there and as eval wrote it, or an error naming it: eval makes it again.
+  await checkSamplePictures(runDir, results.samples);
   const samplePaths = reportImagePaths(results);
-  for (const path of samplePaths) {
-    if (!(await stat(join(runDir, path)).catch(() => undefined))?.isFile()) {
-      throw new UserError('REPORT_SAMPLE_MISSING', `sample image ${join(runDir, path)} is missing`, {
-        hint: 'Re-run pconv-bench eval to write the samples again.',
-      });
-    }
-  }
   const { images, thumbnails } = await inlinePictures(runDir, samplePaths);
   // The drill-down's pictures, checked before anything is written: one missing is an error naming it.
   const drilldown = (await readDrilldown(runDir, results))?.drilldown;
