@@ -185,11 +185,17 @@ describe('the packaged extension in code-server', () => {
       expect(canvas.painted).toBeGreaterThan(canvas.width * canvas.height * 0.01);
       expect(canvas.colours).toBeGreaterThan(2);
     }
-    // The sample images come from the run folder through asWebviewUri, allowed by cspSource.
+    // The sample and drill-down images come from the run folder through asWebviewUri, allowed by
+    // cspSource. The drill-down's are lazy (loading="lazy": below the fold they load when scrolled
+    // to): made eager here so that every one of them is fetched and checked.
+    await frame.evaluate(() => {
+      for (const img of document.images) img.loading = 'eager';
+    });
     await frame.waitForFunction(() => [...document.images].every((img) => img.complete));
     const images = await frame.locator('img').evaluateAll((imgs) => (imgs as HTMLImageElement[]).map((img) => ({ src: img.src, ok: img.naturalWidth > 0 })));
     expect(images.length).toBeGreaterThan(0);
     expect(images.filter((i) => !i.ok)).toEqual([]);
+    expect(images.filter((i) => i.src.includes('/drilldown/')).length).toBeGreaterThan(0);
     // The page's bridge reports script errors and CSP violations to the output channel.
     expect(await readIfExists(outputChannelLog(dirs))).not.toMatch(/^\[report /m);
     await wb.screenshot('report');
