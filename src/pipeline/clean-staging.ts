@@ -1,6 +1,6 @@
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type RunLayout, STAGING_PARENTS } from '../protocol/run-layout.js';
+import { type RunLayout, STAGING_GRANDPARENTS, STAGING_PARENTS } from '../protocol/run-layout.js';
 import { processAlive } from './process-alive.js';
 
 /** makeStagingDir's folders and writeFileAtomic's temporary files (src/core/io/atomic.ts). */
@@ -16,6 +16,12 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** The folders directly inside `dir` (none when it does not exist). */
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+}
+
 /**
  * Clears what a killed process or a full disk left half-written in a run folder: staging folders,
  * temporary files, and a folder renamed aside whose replacement never arrived (put back, since it
@@ -25,7 +31,8 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function cleanStaging(layout: RunLayout): Promise<string[]> {
   const done: string[] = [];
-  for (const parent of STAGING_PARENTS(layout)) {
+  const nested = await Promise.all(STAGING_GRANDPARENTS(layout).map(subfolders));
+  for (const parent of [...STAGING_PARENTS(layout), ...nested.flat()]) {
     let names: string[];
     try {
       names = await readdir(parent);

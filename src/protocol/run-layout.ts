@@ -99,6 +99,9 @@ export const STAGING_PARENTS = (layout: RunLayout): string[] => [
   layout.modelCheckpoints('conv'),
 ];
 
+/** Folders whose subfolders hold atomic writes too (eval-samples/<bin>-<border>/): each subfolder is a staging parent. */
+export const STAGING_GRANDPARENTS = (layout: RunLayout): string[] => [layout.evalSamplesDir];
+
 /**
  * stages/<stage>.json: written when a stage finishes. `inputs` hashes what the stage read (its
  * settings and its upstream stages' outputs), `outputs` what it wrote; a stage is up to date only

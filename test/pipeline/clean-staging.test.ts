@@ -39,6 +39,18 @@ describe('cleanStaging', () => {
     expect(await cleanStaging(layout)).toEqual([]);
   });
 
+  test("a dead process's temporary files inside a sample group's folder are removed too, the pictures kept", async () => {
+    const dir = await tempDir();
+    const layout = runLayout(dir);
+    const group = join(layout.evalSamplesDir, '0-no-border');
+    await mkdir(group, { recursive: true });
+    await writeFile(join(group, 'input.png'), 'picture');
+    await writeFile(join(group, `.pconv.png.${DEAD}.0badf00d.tmp`), 'half a picture');
+    await writeFile(join(group, `.target.png.${process.pid}.0badf00d.tmp`), 'being written');
+    expect(await cleanStaging(layout)).toEqual([`removed ${join(group, `.pconv.png.${DEAD}.0badf00d.tmp`)}, left by pid ${DEAD}`]);
+    expect((await readdir(group)).sort()).toEqual([`.target.png.${process.pid}.0badf00d.tmp`, 'input.png']);
+  });
+
   test('a run folder that does not exist yet has nothing to clean', async () => {
     expect(await cleanStaging(runLayout(join(await tempDir(), 'new')))).toEqual([]);
   });
