@@ -22,7 +22,8 @@ export interface InlinePictures {
   readonly thumbnails: Set<string>;
 }
 
-const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
+/** Bytes as a data: URI, the report's way of inlining a file. */
+export const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
 
 /** Reads each picture below `runDir` and inlines it whole or as a thumbnail; a missing file throws ENOENT for the caller to name. */
 export async function inlinePictures(runDir: string, paths: readonly string[], masks: ReadonlySet<string> = new Set()): Promise<InlinePictures> {

@@ -12,7 +12,7 @@ import { checkSamplePictures } from '../sample-stamps.js';
 import { CHART_COLOURS } from './chart-colours.js';
 import { chartJsSource } from './chart-js-source.js';
 import { renderChartPng } from './chart-png.js';
-import { drilldownThumbnails, inlinePictures } from './inline-pictures.js';
+import { dataUri, drilldownThumbnails, inlinePictures } from './inline-pictures.js';
 import { chartData, METRIC_LABELS, renderReport, VALIDATION_METRICS, VALIDATION_TITLES } from './render-report.js';
 import { reportImagePaths, type TrainingCurves, trainingCurvesFromLogs } from './training-curves.js';
 import { writePairsPage } from './write-pairs-page.js';
@@ -43,8 +43,6 @@ async function trainingCurves(runDir: string, results: Results): Promise<Trainin
   }
   return trainingCurvesFromLogs(results, logs);
 }
-
-const dataUri = (mime: string, bytes: Buffer) => `data:${mime};base64,${bytes.toString('base64')}`;
 
 /**
  * Writes <runDir>/index.html: self-contained (Chart.js, images, PNG charts and drill-down

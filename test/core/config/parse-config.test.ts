@@ -7,6 +7,16 @@ import { loadConfig } from '../../../src/core/config/load-config.js';
 import { parseConfig } from '../../../src/core/config/parse-config.js';
 import { problemsOf } from '../../helpers/config-problems.js';
 
+/** The paper's six hole-ratio bins. */
+const PAPER_BINS = [
+  [0.01, 0.1],
+  [0.1, 0.2],
+  [0.2, 0.3],
+  [0.3, 0.4],
+  [0.4, 0.5],
+  [0.5, 0.6],
+];
+
 const configsDir = resolve(import.meta.dirname, '../../../configs');
 const yamlFiles = readdirSync(configsDir).filter((f) => f.endsWith('.yaml'));
 
@@ -32,14 +42,7 @@ describe('shipped configs', () => {
     expect(config.loss).toMatchObject({ valid: 1, hole: 6, perceptual: 0.05, style: 120, tv: 0.1 });
     expect(config.train?.phase1).toMatchObject({ learningRate: 2e-4, freezeEncoderBatchNorm: false });
     expect(config.train?.phase2).toMatchObject({ learningRate: 5e-5, freezeEncoderBatchNorm: true });
-    expect(config.masks.bins).toEqual([
-      [0.01, 0.1],
-      [0.1, 0.2],
-      [0.2, 0.3],
-      [0.3, 0.4],
-      [0.4, 0.5],
-      [0.5, 0.6],
-    ]);
+    expect(config.masks.bins).toEqual(PAPER_BINS);
     expect(config.masks.border.subsets).toEqual(['no-border', 'border']);
     // The paper's no-border split keeps every hole at least 50 px from the edge of its 512x512 masks.
     expect(config.masks.border.margin).toBe(50);
@@ -66,14 +69,7 @@ describe('shipped configs', () => {
       expect(Math.min(width, height), file).toBeGreaterThanOrEqual(512);
     }
     expect(config.model).toMatchObject({ levels: 8, baseChannels: 64, maxChannels: 512 });
-    expect(config.masks.bins).toEqual([
-      [0.01, 0.1],
-      [0.1, 0.2],
-      [0.2, 0.3],
-      [0.3, 0.4],
-      [0.4, 0.5],
-      [0.5, 0.6],
-    ]);
+    expect(config.masks.bins).toEqual(PAPER_BINS);
     expect(config.masks.border).toEqual({ margin: 50, subsets: ['no-border', 'border'] });
     expect(config.masks.bins.length * config.masks.border.subsets.length * config.masks.perBin).toBe(1200);
     // The step times its comment budgets (~0.2 s at batch 4, loss without VGG16 terms): a few hundred

@@ -5,16 +5,15 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../../src/core/config/load-config.js';
 import type { ExperimentConfig } from '../../../src/core/config/schema.js';
-import { listImages, splitImages } from '../../../src/core/data/image-list.js';
 import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
 import { InterruptedError } from '../../../src/core/errors.js';
-import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
 import { checkpointDir, type TrainOptions, trainingLogPath, trainModel } from '../../../src/core/train/trainer.js';
 import { runLayout } from '../../../src/protocol/run-layout.js';
 import { LossValuesSchema, parseTrainLog, type TrainLogLine } from '../../../src/protocol/training-log.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
 import { type DecodedImage, eventFilesIn, readEventFile, type ScalarPoint, scalarsAsTensorBoardShows } from '../../helpers/tfevents-reader.js';
+import { trainOptions } from '../../helpers/train-options.js';
 import { userErrorOf } from '../../helpers/user-error.js';
 
 // TensorBoard event files of `train` on configs/smoke.yaml (32 px, 20 + 10 steps, validation every
@@ -29,19 +28,7 @@ beforeAll(async () => {
   smoke = (await loadConfig(join(repoRoot, 'configs/smoke.yaml'))).config;
 });
 
-async function options(runDir: string, extra: Partial<TrainOptions> = {}): Promise<TrainOptions> {
-  const splits = splitImages(await listImages(smoke.data), smoke.data, smoke.seed);
-  return {
-    config: smoke,
-    configHash: sha256Of(stableStringify(smoke)),
-    kind: 'pconv',
-    runDir,
-    backend,
-    trainFiles: splits.train,
-    validationFiles: splits.validation,
-    ...extra,
-  };
-}
+const options = (runDir: string, extra: Partial<TrainOptions> = {}) => trainOptions(smoke, backend, runDir, extra);
 
 async function logLines(runDir: string, kind: 'pconv' | 'conv'): Promise<TrainLogLine[]> {
   const { lines, skipped } = parseTrainLog(await readFile(trainingLogPath(runDir, kind), 'utf8'));

@@ -6,12 +6,10 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../../src/core/config/parse-config.js';
 import type { ExperimentConfig } from '../../../src/core/config/schema.js';
 import { concatFloat32 } from '../../../src/core/data/concat-float32.js';
-import { listImages, splitImages } from '../../../src/core/data/image-list.js';
 import { CENTRE_CROP, loadImageCrop } from '../../../src/core/data/load-image.js';
 import { type BackendInfo, setupBackend } from '../../../src/core/engine/backend.js';
 import { InterruptedError } from '../../../src/core/errors.js';
 import { createPredictor } from '../../../src/core/infer/predictor.js';
-import { sha256Of, stableStringify } from '../../../src/core/io/stable-json.js';
 import { writeMaskSet } from '../../../src/core/masks/write-mask-set.js';
 import { loadVgg16Weights } from '../../../src/core/model/load-vgg16-weights.js';
 import { vgg16FeatureExtractor } from '../../../src/core/model/vgg16-features.js';
@@ -26,6 +24,7 @@ import { parseTrainLog } from '../../../src/protocol/training-log.js';
 import { fakeVgg16, writeKerasH5 } from '../../helpers/fake-vgg16.js';
 import { repoRoot } from '../../helpers/run-cli.js';
 import { useTempDirs } from '../../helpers/temp-dir.js';
+import { trainOptions } from '../../helpers/train-options.js';
 
 const tempDir = useTempDirs();
 let backend: BackendInfo;
@@ -47,19 +46,7 @@ train:
   return parseConfig(text, 'tiny.yaml', repoRoot);
 }
 
-async function options(config: ExperimentConfig, runDir: string, extra: Partial<TrainOptions> = {}): Promise<TrainOptions> {
-  const splits = splitImages(await listImages(config.data), config.data, config.seed);
-  return {
-    config,
-    configHash: sha256Of(stableStringify(config)),
-    kind: 'pconv',
-    runDir,
-    backend,
-    trainFiles: splits.train,
-    validationFiles: splits.validation,
-    ...extra,
-  };
-}
+const options = (config: ExperimentConfig, runDir: string, extra: Partial<TrainOptions> = {}) => trainOptions(config, backend, runDir, extra);
 
 async function trainLines(runDir: string, kind: 'pconv' | 'conv' = 'pconv') {
   return (await readFile(trainingLogPath(runDir, kind), 'utf8'))
